@@ -3,6 +3,17 @@
 //! The library behind the `o4send` binary. See DESIGN.md for the architecture: scan → policy →
 //! push workers → store → sync, each a module with one job.
 
+pub mod bench;
+pub mod cli;
 pub mod clock;
+pub mod config;
+pub mod content;
+pub mod demo;
 pub mod device;
+pub mod engine;
+pub mod obex;
 pub mod outcome;
+pub mod policy;
+pub mod radio;
+pub mod store;
+pub mod supervise;

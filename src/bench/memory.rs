@@ -1,0 +1,110 @@
+//! Resident memory of the daemon over a long run: 100 000 simulated sightings of thousands of
+//! phones coming and going, measured in a fresh process (`bench --rss-child`) so nothing else
+//! the benchmark did inflates the figure.
+
+use super::run_engine;
+use crate::cli::CliError;
+use crate::config::{Config, SimConfig};
+use crate::engine::Progress;
+use std::process::{Command, ExitCode};
+use std::sync::{Arc, Mutex};
+
+/// Runs the measurement in a child process and relays its figures.
+pub fn in_child(sightings: u64) -> Result<ExitCode, CliError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Failed(format!("cannot find myself: {e}")))?;
+    let out = Command::new(exe)
+        .args([
+            "bench",
+            "--rss-child",
+            "--sightings",
+            &sightings.to_string(),
+        ])
+        .output()
+        .map_err(|e| CliError::Failed(format!("cannot start the memory run: {e}")))?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        return Err(CliError::Failed(format!(
+            "memory run failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The measurement itself (in the child).
+pub fn measure(sightings: u64) -> Result<ExitCode, CliError> {
+    // About ten sightings a visit: enough phones that the target is reached while they come and go.
+    let phones = (sightings / 5).max(100) as usize;
+    let mut cfg = Config::default();
+    cfg.radio.backend = crate::config::Backend::Sim;
+    cfg.radio.adapters[0].id = "sim0".into();
+    cfg.radio.sim = SimConfig {
+        seed: 11,
+        phones,
+        arrival_window_secs: phones as u64 * 2,
+        dwell_min_secs: 60,
+        dwell_max_secs: 240,
+        ..SimConfig::default()
+    };
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let recorder = samples.clone();
+    let step = (sightings / 10).max(1);
+    let (progress, _) = run_engine(
+        cfg,
+        move |p| p.sightings >= sightings,
+        move |rx| {
+            tokio::spawn(sample(rx, step, recorder));
+        },
+    )?;
+    let samples = samples
+        .lock()
+        .map_err(|_| CliError::Failed("sampler panicked".into()))?
+        .clone();
+    print_figures(&progress, &samples);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sample(
+    mut rx: tokio::sync::watch::Receiver<Progress>,
+    step: u64,
+    out: Arc<Mutex<Vec<(u64, u64)>>>,
+) {
+    let mut next = step;
+    while rx.changed().await.is_ok() {
+        let seen = rx.borrow_and_update().sightings;
+        if seen >= next {
+            if let Ok(mut v) = out.lock() {
+                v.push((seen, proc_status_kib("VmRSS:")));
+            }
+            next += step;
+        }
+    }
+}
+
+fn print_figures(progress: &Progress, samples: &[(u64, u64)]) {
+    for (seen, kib) in samples {
+        println!("rss_kib_at_{seen}_sightings={kib}");
+    }
+    println!("sightings={}", progress.sightings);
+    println!("attempts={}", progress.attempts);
+    println!("devices_forgotten={}", progress.forgotten);
+    println!("rss_peak_kib={}", proc_status_kib("VmHWM:"));
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+        println!(
+            "rss_growth_kib_first_to_last_sample={}",
+            last.1 as i64 - first.1 as i64
+        );
+    }
+}
+
+/// A `kB` field of /proc/self/status (0 where there is none).
+fn proc_status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,62 @@
+//! The 2011 way, as the perl o4send did it: one full inquiry (`hcitool scan`), then each new
+//! device in turn — find its OPP channel, push, wait for the answer — then scan again. Run on
+//! the same simulated hall with the same OBEX client, in virtual time.
+
+use crate::cli::CliError;
+use crate::config::SimConfig;
+use crate::obex::{self, Object};
+use crate::outcome::Outcome;
+use crate::radio::sim::{LinkModel, World};
+use crate::radio::Radio;
+use std::collections::HashSet;
+
+/// Seconds until every phone accepted.
+pub fn makespan(sim: &SimConfig) -> Result<f64, CliError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    rt.block_on(async {
+        let world = World::with_phones(crate::radio::sim::generate(sim), LinkModel::default());
+        let radio = world.radio("seq0");
+        let campaign = super::campaign();
+        let item = &campaign.items[0];
+        let object = Object {
+            name: &item.name,
+            mime: &item.mime,
+            body: &item.body,
+        };
+        let opts = crate::config::Config::default().obex_options();
+        let (_keep, mut cancel) = tokio::sync::watch::channel(false);
+        let mut served = HashSet::new();
+        while served.len() < sim.phones && world.elapsed() < super::VIRTUAL_LIMIT {
+            for addr in inquiry(&radio, &world).await {
+                if served.contains(&addr) {
+                    continue;
+                }
+                let result = match radio.connect_opp(addr).await {
+                    Ok(stream) => obex::push(stream, &object, &opts, &mut cancel).await,
+                    Err(r) => r,
+                };
+                if result.outcome == Outcome::Accepted {
+                    served.insert(addr);
+                }
+            }
+        }
+        Ok(world.elapsed().as_secs_f64())
+    })
+}
+
+/// One full inquiry; the devices in the order they answered.
+async fn inquiry(radio: &crate::radio::sim::SimRadio, world: &World) -> Vec<crate::device::BdAddr> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(100_000);
+    let _ = tokio::time::timeout(world.link.inquiry, radio.discover(tx)).await;
+    let mut found = Vec::new();
+    while let Ok(s) = rx.try_recv() {
+        if !found.contains(&s.addr) {
+            found.push(s.addr);
+        }
+    }
+    found
+}

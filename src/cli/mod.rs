@@ -1,0 +1,207 @@
+//! The command line: `run`, `demo`, `push`, `status`, `config`, `bench`. Each command lives in
+//! its own file; this one defines the arguments, exit codes and logging.
+
+mod config_cmd;
+mod push;
+mod run;
+mod status;
+
+use crate::config::{Config, ConfigError, DEFAULT_PATH};
+use clap::{Parser, Subcommand};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit status of a bad config (sysexits' EX_CONFIG).
+pub const EXIT_CONFIG: u8 = 78;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "o4send",
+    version,
+    about = "Offers a file to every nearby phone over Bluetooth OBEX Object Push, once."
+)]
+pub struct Cli {
+    /// Config file [default: /etc/o4send/o4send.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the appliance daemon.
+    Run,
+    /// The whole appliance against simulated phones, in virtual time.
+    Demo {
+        /// How many phones visit.
+        #[arg(long, default_value_t = 200)]
+        phones: usize,
+        /// Seed of the simulated hall.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Where to keep the log [default: a new file in the temp directory].
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
+    /// Push one file to an OBEX peer over TCP; exit 0 only when accepted.
+    Push {
+        /// HOST[:PORT] of the OBEX server (port 650 by default).
+        #[arg(long, value_name = "HOST[:PORT]")]
+        tcp: String,
+        /// Seconds to wait for the receiver's decision.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+        /// The file to push.
+        file: PathBuf,
+    },
+    /// What the log says: devices, attempts by outcome, last hour, per item and radio.
+    Status {
+        /// The SQLite log [default: the config's].
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a config file or print the commented default.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Scheduler and memory benchmarks on simulated phones.
+    Bench {
+        /// Phones in the scheduling scenario.
+        #[arg(long, default_value_t = 200)]
+        phones: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Sightings in the memory run.
+        #[arg(long, default_value_t = 100_000)]
+        sightings: u64,
+        /// Internal: run only the memory measurement, in this process.
+        #[arg(long, hide = true)]
+        rss_child: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    /// Validate a config file (exit 78 naming the key and value when it is wrong).
+    Check {
+        /// The file [default: --config, or /etc/o4send/o4send.toml].
+        file: Option<PathBuf>,
+    },
+    /// Print the commented default config.
+    Default,
+}
+
+/// A command that failed, with the exit status it deserves.
+#[derive(Debug)]
+pub enum CliError {
+    Config(String),
+    Failed(String),
+    /// Already reported on stdout; just the status.
+    Quiet(u8),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) => EXIT_CONFIG,
+            CliError::Failed(_) => 1,
+            CliError::Quiet(code) => *code,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Config(m) | CliError::Failed(m) => f.write_str(m),
+            CliError::Quiet(code) => write!(f, "exit status {code}"),
+        }
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        CliError::Config(e.0)
+    }
+}
+
+/// Runs the chosen command.
+pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
+    let config = cli.config.clone();
+    match cli.command {
+        Command::Run => run::run(&config_path(&config)),
+        Command::Demo { phones, seed, db } => crate::demo::cli(config.as_deref(), phones, seed, db),
+        Command::Push { tcp, timeout, file } => push::push(config.as_deref(), &tcp, timeout, &file),
+        Command::Status { db, json } => status::status(config.as_deref(), db, json),
+        Command::Config {
+            action: ConfigAction::Check { file },
+        } => config_cmd::check(&file.unwrap_or_else(|| config_path(&config))),
+        Command::Config {
+            action: ConfigAction::Default,
+        } => config_cmd::print_default(),
+        Command::Bench {
+            phones,
+            seed,
+            sightings,
+            rss_child,
+        } => crate::bench::cli(phones, seed, sightings, rss_child),
+    }
+}
+
+fn config_path(given: &Option<PathBuf>) -> PathBuf {
+    given.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+}
+
+/// The config for commands that work without one: the given file (which must exist), else the
+/// default path if it exists, else the defaults.
+pub fn optional_config(given: Option<&Path>) -> Result<Config, CliError> {
+    match given {
+        Some(path) => Ok(Config::load(path, false)?),
+        None => Ok(Config::load(Path::new(DEFAULT_PATH), true)?),
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the level set by `-v`.
+pub fn init_logging(cli: &Cli) {
+    let default = match (cli.verbose, &cli.command) {
+        (0, Command::Run) => "info",
+        (0, _) => "warn",
+        (1, _) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A single-threaded tokio runtime: the appliance is small and its work is I/O.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))
+}
+
+/// Opens the log at `path` with the config's retention.
+pub fn open_store(
+    cfg: &Config,
+    path: &Path,
+    clock: &crate::clock::Clock,
+) -> Result<crate::store::Store, CliError> {
+    let mut opts = crate::store::StoreOptions::new(clock.boot_id());
+    opts.retention.max_age_days = cfg.store.max_age_days;
+    opts.retention.max_size_mb = cfg.store.max_size_mb;
+    crate::store::Store::open(path, opts).map_err(|e| CliError::Failed(e.to_string()))
+}

@@ -1,0 +1,122 @@
+//! `o4send run`: the daemon. Loads and checks the config (exit 78 when it is wrong), opens the
+//! log, loads the campaign (a broken campaign is logged and nothing is pushed until a reload
+//! fixes it: the box keeps scanning and logging rather than crash-looping), attaches the radios,
+//! then runs the engine until SIGTERM/SIGINT. SIGHUP reloads config and content; a reload that
+//! fails is refused and the running config stays.
+
+use super::{open_store, runtime, CliError};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::content::Campaign;
+use crate::engine::{self, Control, Parts, Progress};
+use crate::radio;
+use crate::supervise;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, watch};
+
+pub fn run(path: &Path) -> Result<ExitCode, CliError> {
+    let cfg = Config::load(path, false)?;
+    let clock = Clock::system();
+    let store = open_store(&cfg, &cfg.appliance.db_path(), &clock)?;
+    let campaign = Arc::new(campaign_or_nothing(&cfg));
+    runtime()?.block_on(async move {
+        let (adapters, _world) = radio::open(&cfg).map_err(|e| CliError::Failed(e.to_string()))?;
+        let (control_tx, control_rx) = mpsc::channel(4);
+        let (progress_tx, progress_rx) = watch::channel(Progress::default());
+        tokio::spawn(signals(path.to_path_buf(), control_tx));
+        tokio::spawn(report_status(progress_rx));
+        let parts = Parts {
+            cfg,
+            adapters,
+            campaign,
+            store: store.clone(),
+            clock,
+        };
+        supervise::ready("started");
+        let result = engine::run(parts, control_rx, progress_tx).await;
+        supervise::stopping();
+        let closed = store.close().await;
+        let progress = result.map_err(|e| CliError::Failed(e.to_string()))?;
+        closed.map_err(|e| CliError::Failed(format!("closing the log: {e}")))?;
+        tracing::info!("stopped after {} attempt(s)", progress.attempts);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The campaign, or an empty one (and a logged reason) when the content cannot be used.
+fn campaign_or_nothing(cfg: &Config) -> Campaign {
+    match crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e}; pushing nothing until the content is fixed (SIGHUP reloads)");
+            Campaign::default()
+        }
+    }
+}
+
+async fn signals(path: PathBuf, control: mpsc::Sender<Control>) {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                if let Some(order) = reload(&path) {
+                    let _ = control.send(order).await;
+                }
+            }
+        }
+    }
+    tracing::info!("shutting down");
+    let _ = control.send(Control::Shutdown).await;
+}
+
+/// Reads config and content again; `None` (and a logged reason) when either is broken.
+fn reload(path: &Path) -> Option<Control> {
+    let cfg = match Config::load(path, false) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            tracing::error!("reload refused, keeping the running config: {e}");
+            return None;
+        }
+    };
+    match crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes) {
+        Ok(campaign) => {
+            tracing::info!("reloading: campaign {:?}", campaign.name);
+            Some(Control::Reload {
+                cfg: Box::new(cfg),
+                campaign: Arc::new(campaign),
+            })
+        }
+        Err(e) => {
+            tracing::error!("reload refused, keeping the running content: {e}");
+            None
+        }
+    }
+}
+
+async fn report_status(mut progress: watch::Receiver<Progress>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let p = progress.borrow_and_update().clone();
+        let line = format!(
+            "{} sightings, {} attempts ({} accepted), {} in flight",
+            p.sightings,
+            p.attempts,
+            p.count(crate::outcome::Outcome::Accepted),
+            p.in_flight
+        );
+        supervise::status(&line);
+    }
+}

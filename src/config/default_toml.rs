@@ -1,0 +1,93 @@
+//! The commented default config printed by `o4send config default`: the reference for every key.
+//! A test keeps it equal to `Config::default()`.
+
+pub const DEFAULT_TOML: &str = r#"# o4send configuration. Every key is optional; the values shown are the defaults.
+# Environment overrides: O4SEND_<SECTION>__<KEY>, e.g. O4SEND_POLICY__MIN_RSSI=-80.
+
+[appliance]
+# This box's name in logs and reports.
+name = "o4send"
+# Writable data directory: the SQLite log and the active content live here.
+data_dir = "/var/lib/o4send"
+# db = "/var/lib/o4send/o4send.db"          # default: <data_dir>/o4send.db
+# content_dir = "/var/lib/o4send/content"   # default: <data_dir>/content
+# IANA time zone for the campaign's dates and daily hours.
+time_zone = "UTC"
+
+[radio]
+# "bluez" for real controllers, "sim" for simulated phones.
+backend = "bluez"
+
+# One table per controller. role: "scan", "push" or "both".
+# A radio that scans pages badly: with two controllers, give each one job.
+# slots: concurrent pushes on this radio, 1 to 7 (a controller holds at most 7 links).
+[[radio.adapters]]
+id = "hci0"
+role = "both"
+slots = 3
+
+[radio.sim]
+# The simulated hall (backend = "sim"): deterministic under the seed.
+seed = 1
+phones = 50
+arrival_window_secs = 600
+dwell_min_secs = 1200
+dwell_max_secs = 2400
+
+[radio.sim.mix]
+# Relative weights of phone behaviours.
+accept = 40
+decline = 14
+ignore = 6
+prompt_expires = 4
+no_opp = 10
+refuse_connection = 4
+drop_mid_transfer = 5
+refuse_type = 4
+slow_link = 7
+out_of_range = 6
+
+[obex]
+connect_timeout_secs = 20
+# How long a phone's user may take to decide; then ABORT and "ignored".
+decision_timeout_secs = 60
+packet_timeout_secs = 15
+# Android answers Forbidden when its own prompt expires (50 s): a Forbidden this late
+# counts as "ignored", not "declined". 0 turns this off.
+ignored_after_secs = 48
+max_packet = 65535
+
+[policy]
+# min_rssi = -85                  # ignore devices heard more weakly (dBm)
+# Device classes offered content: phone, computer, audio_video, wearable, peripheral,
+# imaging, network, toy, health, miscellaneous, uncategorized.
+classes = ["phone"]
+# Always offered again (your own test phone); never contacted (opt-outs, staff).
+allow = []
+deny = []
+# "ignored" is an answer: the phone is not asked again.
+ignored_is_answer = true
+# If ignored is not an answer: ask again after this long.
+ignored_retry_secs = 3600
+# Unreachable or failed attempts are retried with exponential back-off.
+retry_limit = 3
+retry_base_secs = 30
+retry_max_secs = 600
+# Allow-listed phones are offered again this long after their last attempt.
+allow_resend_secs = 300
+# After a phone declines one item, offer it the campaign's next item.
+offer_next_after_decline = false
+
+[engine]
+# On SIGTERM, in-flight pushes get this long to finish, then they are aborted.
+shutdown_grace_secs = 20
+# Forget a device (here and in bluetoothd) this long after it was last seen.
+forget_after_secs = 300
+# Largest content item (bytes).
+max_item_bytes = 8388608
+
+[store]
+# The log keeps this many days and at most this many MiB; answers are never pruned.
+max_age_days = 90
+max_size_mb = 256
+"#;

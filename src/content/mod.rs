@@ -1,0 +1,185 @@
+//! The active campaign: what is offered, to which device classes, when.
+//!
+//! It lives in the content directory as `campaign.toml` plus its files (the same fields a signed
+//! USB bundle carries), or, without a `campaign.toml`, as every plain file in the directory.
+//! Items are hashed (SHA-256: the identity the policy dedupes on) and held in memory so a push
+//! never waits on the SD card. Content knows nothing of Bluetooth or SQL.
+
+mod campaign_file;
+mod demo;
+mod mime;
+
+use crate::device::MajorClass;
+use crate::policy::schedule::Schedule;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use demo::demo_campaign;
+pub use mime::{android_accepts, mime_for};
+
+/// One file offered to phones.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The name phones see (a plain file name).
+    pub name: String,
+    pub mime: String,
+    /// SHA-256 of the body, lowercase hex: the item's identity.
+    pub sha256: String,
+    pub body: Vec<u8>,
+    /// Device classes this item is for; empty means every class the policy allows.
+    pub classes: Vec<MajorClass>,
+}
+
+impl Item {
+    pub fn new(name: &str, mime: &str, body: Vec<u8>, classes: Vec<MajorClass>) -> Item {
+        Item {
+            name: name.into(),
+            mime: mime.into(),
+            sha256: sha256_hex(&body),
+            body,
+            classes,
+        }
+    }
+
+    /// Whether this item targets a device of `class`.
+    pub fn targets(&self, class: MajorClass) -> bool {
+        self.classes.is_empty() || self.classes.contains(&class)
+    }
+}
+
+/// A campaign: its items and when it runs.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Campaign {
+    pub name: String,
+    /// The Bluetooth name phones show as the sender.
+    pub sender_name: String,
+    pub schedule: Schedule,
+    pub items: Vec<Arc<Item>>,
+}
+
+/// Content that could not be loaded; one line naming the path and the cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentError(pub String);
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ContentError {}
+
+/// The name of the campaign description inside a content directory.
+pub const CAMPAIGN_FILE: &str = "campaign.toml";
+
+/// Loads the campaign in `dir`; no item may exceed `max_item_bytes`.
+pub fn load(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
+    let meta = std::fs::metadata(dir).map_err(|e| io_error(dir, e))?;
+    if !meta.is_dir() {
+        return Err(ContentError(format!(
+            "content dir {} is not a directory",
+            dir.display()
+        )));
+    }
+    let described = dir.join(CAMPAIGN_FILE);
+    let campaign = if described.exists() {
+        campaign_file::load(dir, &described, max_item_bytes)?
+    } else {
+        load_plain_dir(dir, max_item_bytes)?
+    };
+    if campaign.items.is_empty() {
+        return Err(ContentError(format!(
+            "content dir {} holds no files to offer",
+            dir.display()
+        )));
+    }
+    Ok(campaign)
+}
+
+/// Every visible regular file, in name order, for every class.
+fn load_plain_dir(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            return Err(ContentError(format!(
+                "content file {} has a name that is not UTF-8",
+                path.display()
+            )));
+        };
+        if !name.starts_with('.') && entry.file_type().map_err(|e| io_error(&path, e))?.is_file() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    let mut items = Vec::new();
+    for name in names {
+        let body = read_item(&dir.join(&name), max_item_bytes)?;
+        items.push(Arc::new(Item::new(
+            &name,
+            mime_for(&name),
+            body,
+            Vec::new(),
+        )));
+    }
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("content")
+        .to_string();
+    Ok(Campaign {
+        sender_name: "o4send".into(),
+        name,
+        schedule: Schedule::default(),
+        items,
+    })
+}
+
+/// Reads one item, refusing what is too big before reading it.
+fn read_item(path: &Path, max_item_bytes: u64) -> Result<Vec<u8>, ContentError> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(ContentError(format!(
+            "content file {} is not a regular file",
+            path.display()
+        )));
+    }
+    if meta.len() > max_item_bytes {
+        let why = format!(
+            "is {} bytes, over engine.max_item_bytes = {max_item_bytes}",
+            meta.len()
+        );
+        return Err(ContentError(format!(
+            "content file {} {why}",
+            path.display()
+        )));
+    }
+    if meta.len() == 0 {
+        return Err(ContentError(format!(
+            "content file {} is empty (phones refuse empty objects)",
+            path.display()
+        )));
+    }
+    std::fs::read(path).map_err(|e| io_error(path, e))
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> ContentError {
+    ContentError(format!(
+        "cannot read content {}: {e}",
+        PathBuf::from(path).display()
+    ))
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,342 @@
+//! The core task: the only place decisions are taken. It owns the policy, the per-radio slot
+//! counters and the queue of devices waiting for a slot, and reacts to four things: a sighting,
+//! an attempt's end, a tick (retries due, devices to forget) and an order from outside.
+
+use super::push::{self, Done, Slot};
+use super::{outcome_index, scan, Control, EngineError, Parts, Progress};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::content::Campaign;
+use crate::device::BdAddr;
+use crate::obex::PushOptions;
+use crate::policy::{Now, Policy, Seen};
+use crate::radio::{Adapter, Sighting};
+use crate::store::{EventRecord, Level, Reader, SightingRecord, Store};
+use jiff::tz::TimeZone;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// How often retries and forgetting are looked at.
+const TICK: Duration = Duration::from_secs(1);
+/// Sightings waiting for the core.
+const SIGHTING_QUEUE: usize = 256;
+
+pub(super) struct Core {
+    cfg: Config,
+    policy: Policy,
+    campaign: Arc<Campaign>,
+    reader: Reader,
+    store: Store,
+    clock: Clock,
+    adapters: Vec<Adapter>,
+    busy: Vec<usize>,
+    queue: VecDeque<BdAddr>,
+    queued: HashSet<BdAddr>,
+    opts: PushOptions,
+    start: Instant,
+    progress: Progress,
+    published: watch::Sender<Progress>,
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
+    cancel: watch::Sender<bool>,
+}
+
+fn time_zone(cfg: &Config) -> TimeZone {
+    TimeZone::get(&cfg.appliance.time_zone).unwrap_or(TimeZone::UTC)
+}
+
+impl Core {
+    pub fn start(parts: Parts, published: watch::Sender<Progress>) -> Result<Core, EngineError> {
+        let reader = parts
+            .store
+            .reader()
+            .map_err(|e| EngineError(format!("cannot read the log: {e}")))?;
+        let forget_after = Duration::from_secs(parts.cfg.engine.forget_after_secs);
+        let policy = Policy::new(
+            &parts.cfg.policy,
+            time_zone(&parts.cfg),
+            parts.campaign.clone(),
+            forget_after,
+        );
+        let slots: usize = parts
+            .adapters
+            .iter()
+            .filter(|a| a.role.pushes())
+            .map(|a| a.slots)
+            .sum();
+        let (done_tx, done_rx) = mpsc::channel(slots.max(1) * 2);
+        Ok(Core {
+            opts: parts.cfg.obex_options(),
+            cfg: parts.cfg,
+            policy,
+            campaign: parts.campaign,
+            reader,
+            store: parts.store,
+            clock: parts.clock,
+            busy: vec![0; parts.adapters.len()],
+            adapters: parts.adapters,
+            queue: VecDeque::new(),
+            queued: HashSet::new(),
+            start: Instant::now(),
+            progress: Progress::default(),
+            published,
+            done_tx,
+            done_rx,
+            cancel: watch::channel(false).0,
+        })
+    }
+
+    pub async fn run(
+        mut self,
+        mut control: mpsc::Receiver<Control>,
+    ) -> Result<Progress, EngineError> {
+        let (sight_tx, mut sight_rx) = mpsc::channel(SIGHTING_QUEUE);
+        let scanners = self.start_scanners(sight_tx);
+        self.set_alias().await;
+        self.event(
+            Level::Info,
+            "start",
+            format!("{} radio(s)", self.adapters.len()),
+        )
+        .await;
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                order = control.recv() => match order {
+                    Some(Control::Reload { cfg, campaign }) => self.reload(*cfg, campaign).await,
+                    Some(Control::Shutdown) | None => break,
+                },
+                Some(done) = self.done_rx.recv() => self.finished(done),
+                Some(s) = sight_rx.recv() => self.sighting(s).await,
+                _ = tick.tick() => self.tick(),
+            }
+            self.dispatch();
+            self.publish();
+        }
+        for s in &scanners {
+            s.abort();
+        }
+        self.shutdown().await;
+        Ok(self.progress)
+    }
+
+    fn start_scanners(&self, tx: mpsc::Sender<Sighting>) -> Vec<JoinHandle<()>> {
+        let scanning = self.adapters.iter().filter(|a| a.role.scans());
+        let task = |a: &Adapter| {
+            scan::scan(
+                a.radio.clone(),
+                tx.clone(),
+                self.store.clone(),
+                self.clock.clone(),
+            )
+        };
+        scanning.map(|a| tokio::spawn(task(a))).collect()
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            mono_ms: self.start.elapsed().as_millis() as u64,
+            wall_ms: self.clock.now_ms(),
+        }
+    }
+
+    async fn sighting(&mut self, s: Sighting) {
+        self.progress.sightings += 1;
+        if self.policy.is_denied(s.addr) {
+            return; // opted out: not contacted, not logged
+        }
+        let at = self.clock.stamp();
+        let record = SightingRecord {
+            addr: s.addr,
+            name: s.name,
+            class: s.class.0,
+            rssi: s.rssi,
+            radio: s.radio,
+            at,
+        };
+        self.store.sighting(record).await;
+        let now = self.now();
+        if self.policy.seen(
+            &Seen {
+                addr: s.addr,
+                class: s.class,
+                rssi: s.rssi,
+            },
+            now,
+        ) {
+            match self.reader.device_history(s.addr) {
+                Ok(history) => self.policy.learn(s.addr, &history, now),
+                Err(e) => {
+                    tracing::error!(addr = %s.addr, "cannot read history, not pushing to it: {e}")
+                }
+            }
+        }
+        self.enqueue(s.addr);
+    }
+
+    fn enqueue(&mut self, addr: BdAddr) {
+        if self.queued.insert(addr) {
+            self.queue.push_back(addr);
+        }
+    }
+
+    /// Fills free slots from the queue, first come first served.
+    fn dispatch(&mut self) {
+        while let Some(adapter) = self.free_adapter() {
+            let Some(addr) = self.queue.pop_front() else {
+                return;
+            };
+            self.queued.remove(&addr);
+            if let Ok(job) = self.policy.next_job(addr, self.now()) {
+                self.launch(adapter, job);
+            }
+        }
+    }
+
+    /// The pushing radio with the most free slots.
+    fn free_adapter(&self) -> Option<usize> {
+        let free = |i: usize| self.adapters[i].slots.saturating_sub(self.busy[i]);
+        (0..self.adapters.len())
+            .filter(|i| self.adapters[*i].role.pushes() && free(*i) > 0)
+            .max_by_key(|i| (free(*i), std::cmp::Reverse(*i)))
+    }
+
+    fn launch(&mut self, adapter: usize, job: crate::policy::Job) {
+        self.busy[adapter] += 1;
+        self.progress.in_flight += 1;
+        self.progress.peak_in_flight = self.progress.peak_in_flight.max(self.progress.in_flight);
+        let slot = Slot {
+            radio: self.adapters[adapter].radio.clone(),
+            adapter,
+            opts: self.opts.clone(),
+            clock: self.clock.clone(),
+            store: self.store.clone(),
+            cancel: self.cancel.subscribe(),
+            done: self.done_tx.clone(),
+        };
+        tokio::spawn(push::attempt(slot, job));
+    }
+
+    fn finished(&mut self, done: Done) {
+        self.busy[done.adapter] -= 1;
+        self.progress.in_flight -= 1;
+        self.progress.attempts += 1;
+        self.progress.by_outcome[outcome_index(done.outcome)] += 1;
+        self.progress.last_end_ms = self.start.elapsed().as_millis() as u64;
+        let now = self.now();
+        self.policy
+            .finished(done.job.addr, &done.job.item.sha256, done.outcome, now);
+        self.enqueue(done.job.addr);
+    }
+
+    fn tick(&mut self) {
+        let now = self.now();
+        for addr in self.policy.due(now) {
+            self.enqueue(addr);
+        }
+        for addr in self.policy.evict(now) {
+            self.progress.forgotten += 1;
+            for a in &self.adapters {
+                let radio = a.radio.clone();
+                tokio::spawn(async move { radio.forget(addr).await });
+            }
+        }
+        self.progress.tracked = self.policy.tracked();
+    }
+
+    /// No waiting on the store here: the policy carries what it knows across the swap.
+    async fn reload(&mut self, cfg: Config, campaign: Arc<Campaign>) {
+        self.policy
+            .reload(&cfg.policy, time_zone(&cfg), campaign.clone());
+        self.opts = cfg.obex_options();
+        self.cfg = cfg;
+        self.campaign = campaign.clone();
+        self.set_alias().await;
+        let message = format!(
+            "campaign {:?}, {} item(s)",
+            campaign.name,
+            campaign.items.len()
+        );
+        self.event(Level::Info, "reload", message).await;
+        let queued: Vec<BdAddr> = self.queue.drain(..).collect();
+        self.queued.clear();
+        for addr in queued {
+            self.relearn(addr);
+        }
+    }
+
+    /// Phones show the radio's alias as the sender: the campaign's sender name.
+    async fn set_alias(&self) {
+        for a in &self.adapters {
+            if let Err(e) = a.radio.set_alias(&self.campaign.sender_name).await {
+                tracing::warn!(radio = %a.radio.id(), "cannot set the sender name: {e}");
+            }
+        }
+    }
+
+    fn relearn(&mut self, addr: BdAddr) {
+        if self.policy.needs_history(addr) {
+            if let Ok(history) = self.reader.device_history(addr) {
+                let now = self.now();
+                self.policy.learn(addr, &history, now);
+            }
+        }
+        self.enqueue(addr);
+    }
+
+    /// In-flight pushes get the grace period, then are aborted; every one is recorded.
+    async fn shutdown(&mut self) {
+        let grace = Duration::from_secs(self.cfg.engine.shutdown_grace_secs);
+        self.drain_until(Instant::now() + grace).await;
+        if self.progress.in_flight > 0 {
+            tracing::info!(
+                "aborting {} push(es) still in flight",
+                self.progress.in_flight
+            );
+            self.cancel.send_replace(true);
+            let abort_time = self.opts.packet_timeout * 2 + Duration::from_secs(5);
+            self.drain_until(Instant::now() + abort_time).await;
+        }
+        if self.progress.in_flight > 0 {
+            tracing::error!(
+                "{} push(es) did not end after ABORT",
+                self.progress.in_flight
+            );
+        }
+        self.publish();
+        let message = format!("{} attempt(s) this run", self.progress.attempts);
+        self.event(Level::Info, "stop", message).await;
+        if let Err(e) = self.store.flush().await {
+            tracing::error!("flushing the log at shutdown: {e}");
+        }
+    }
+
+    async fn drain_until(&mut self, deadline: Instant) {
+        while self.progress.in_flight > 0 {
+            tokio::select! {
+                Some(done) = self.done_rx.recv() => self.finished(done),
+                _ = tokio::time::sleep_until(deadline) => return,
+            }
+        }
+    }
+
+    fn publish(&self) {
+        self.published.send_replace(self.progress.clone());
+    }
+
+    async fn event(&self, level: Level, kind: &str, message: String) {
+        let record = EventRecord {
+            at: self.clock.stamp(),
+            level,
+            kind: kind.into(),
+            message,
+        };
+        self.store.event(record).await;
+    }
+}

@@ -1,0 +1,14 @@
+//! OBEX Object Push: the one protocol a phone speaks when we offer it a file.
+//!
+//! The appliance is an OBEX *client* that pushes one object; the simulated phones (and the tests)
+//! need a matching *server*. Both share the wire format in [`wire`], so the bytes one side writes
+//! are exactly the bytes the other side parses. [`tcp`] carries OBEX over TCP (port 650) for
+//! interop tests against other OBEX stacks; on the Pi the same code runs over RFCOMM.
+
+pub mod client;
+pub mod server;
+pub mod tcp;
+pub mod wire;
+
+pub use client::{push, Object, PushOptions};
+pub use server::{serve, AcceptAll, Decision, Offer, Prompt, Received, ServerError, ServerOptions};

@@ -1,0 +1,332 @@
+//! Who gets what, and when: the eligibility of (device, item).
+//!
+//! Rules, in order: the deny list is never contacted; nothing is pushed outside the campaign's
+//! dates and hours; the allow list (the operator's own test phones) passes the class and signal
+//! filters and is offered again after a cool-down; other devices must be of an allowed class and
+//! loud enough; a device without Object Push is left alone; a phone that answered for an item's
+//! content hash (accepted, declined, ignored unless configured otherwise, type refused) is never
+//! asked for it again; unreachable and failed attempts are retried with exponential back-off up
+//! to a limit. One attempt per device at a time.
+//!
+//! The policy is plain synchronous code over a bounded map of devices seen recently; what
+//! happened before that lives in the store and is handed in through [`Policy::learn`]. It knows
+//! nothing of how pushes are done. Time comes in as [`Now`]: a monotonic clock for back-off (the
+//! Pi's wall clock jumps when it first syncs) and the wall clock for the schedule.
+
+pub mod schedule;
+mod state;
+
+use crate::config::PolicyConfig;
+use crate::content::{Campaign, Item};
+use crate::device::{BdAddr, ClassOfDevice};
+use crate::outcome::Outcome;
+use crate::store::DeviceHistory;
+use jiff::tz::TimeZone;
+use state::{DeviceState, ItemState};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The moment a decision is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic milliseconds (since the daemon started).
+    pub mono_ms: u64,
+    /// Wall-clock Unix milliseconds.
+    pub wall_ms: i64,
+}
+
+/// A device as the scanner heard it.
+#[derive(Clone, Copy, Debug)]
+pub struct Seen {
+    pub addr: BdAddr,
+    pub class: ClassOfDevice,
+    pub rssi: Option<i16>,
+}
+
+/// One push to do.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub addr: BdAddr,
+    pub item: Arc<Item>,
+    pub campaign: Arc<str>,
+}
+
+/// Why a device gets nothing now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    Unknown,
+    Busy,
+    Denied,
+    NoContent,
+    Closed,
+    Class,
+    WeakSignal,
+    NoOpp,
+    /// Everything it may get, it got or answered.
+    Done,
+    /// A retry is due at this monotonic millisecond.
+    Waiting(u64),
+}
+
+/// The eligibility rules over the devices seen recently.
+pub struct Policy {
+    cfg: PolicyConfig,
+    allow: HashSet<BdAddr>,
+    deny: HashSet<BdAddr>,
+    tz: TimeZone,
+    campaign: Arc<Campaign>,
+    campaign_name: Arc<str>,
+    forget_after_ms: u64,
+    devices: HashMap<BdAddr, DeviceState>,
+}
+
+impl Policy {
+    pub fn new(
+        cfg: &PolicyConfig,
+        tz: TimeZone,
+        campaign: Arc<Campaign>,
+        forget_after: Duration,
+    ) -> Policy {
+        Policy {
+            allow: cfg.allow.iter().copied().collect(),
+            deny: cfg.deny.iter().copied().collect(),
+            cfg: cfg.clone(),
+            tz,
+            campaign_name: campaign.name.as_str().into(),
+            campaign,
+            forget_after_ms: forget_after.as_millis() as u64,
+            devices: HashMap::new(),
+        }
+    }
+
+    /// Takes new rules and content; devices re-learn their history from the store.
+    pub fn reload(&mut self, cfg: &PolicyConfig, tz: TimeZone, campaign: Arc<Campaign>) {
+        let devices = std::mem::take(&mut self.devices);
+        let old_hashes: Vec<String> = self
+            .campaign
+            .items
+            .iter()
+            .map(|i| i.sha256.clone())
+            .collect();
+        *self = Policy::new(
+            cfg,
+            tz,
+            campaign,
+            Duration::from_millis(self.forget_after_ms),
+        );
+        self.devices = devices
+            .into_iter()
+            .map(|(a, d)| (a, d.unlearned(&old_hashes)))
+            .collect();
+    }
+
+    pub fn is_denied(&self, addr: BdAddr) -> bool {
+        self.deny.contains(&addr)
+    }
+
+    /// Notes a sighting. Returns true when the device's history must be learnt first.
+    pub fn seen(&mut self, s: &Seen, now: Now) -> bool {
+        let d = self
+            .devices
+            .entry(s.addr)
+            .or_insert_with(|| DeviceState::new(s.class));
+        d.class = s.class;
+        d.rssi = s.rssi.or(d.rssi);
+        d.last_seen_ms = now.mono_ms;
+        d.items.is_none()
+    }
+
+    /// Hands in what the store knows of a device; what memory carried over a reload wins.
+    pub fn learn(&mut self, addr: BdAddr, history: &DeviceHistory, now: Now) {
+        let Some(d) = self.devices.get_mut(&addr) else {
+            return;
+        };
+        let state = |item: &Arc<Item>| {
+            d.carried(&item.sha256)
+                .unwrap_or_else(|| ItemState::from_history(item, history, now))
+        };
+        d.items = Some(self.campaign.items.iter().map(state).collect());
+        d.carried.clear();
+        d.no_opp |= history.no_opp;
+    }
+
+    /// Whether the device needs its history learnt before [`Policy::next_job`].
+    pub fn needs_history(&self, addr: BdAddr) -> bool {
+        self.devices.get(&addr).is_some_and(|d| d.items.is_none())
+    }
+
+    /// The next push for this device, marking it in flight; or why there is none.
+    pub fn next_job(&mut self, addr: BdAddr, now: Now) -> Result<Job, Skip> {
+        let index = self.eligible_item(addr, now)?;
+        let d = self.devices.get_mut(&addr).ok_or(Skip::Unknown)?;
+        let item = self.campaign.items[index].clone();
+        d.in_flight = Some(item.sha256.clone());
+        Ok(Job {
+            addr,
+            item,
+            campaign: self.campaign_name.clone(),
+        })
+    }
+
+    fn eligible_item(&self, addr: BdAddr, now: Now) -> Result<usize, Skip> {
+        let d = self.devices.get(&addr).ok_or(Skip::Unknown)?;
+        let allowed = self.allow.contains(&addr);
+        self.device_gate(d, addr, allowed, now)?;
+        let items = d.items.as_ref().ok_or(Skip::Unknown)?;
+        let class = d.class.major();
+        // A test phone on the allow list gets every item when none targets its class.
+        let any_targeted = self.campaign.items.iter().any(|item| item.targets(class));
+        let wanted = |item: &Arc<Item>| item.targets(class) || (allowed && !any_targeted);
+        let targeted = self
+            .campaign
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| wanted(item));
+        for (i, _) in targeted {
+            match self.item_gate(&items[i], allowed, now) {
+                ItemGate::Offer => return Ok(i),
+                ItemGate::Next => continue,
+                ItemGate::Stop(skip) => return Err(skip),
+            }
+        }
+        Err(Skip::Done)
+    }
+
+    fn device_gate(
+        &self,
+        d: &DeviceState,
+        addr: BdAddr,
+        allowed: bool,
+        now: Now,
+    ) -> Result<(), Skip> {
+        if d.in_flight.is_some() {
+            return Err(Skip::Busy);
+        }
+        if self.deny.contains(&addr) {
+            return Err(Skip::Denied);
+        }
+        if self.campaign.items.is_empty() {
+            return Err(Skip::NoContent);
+        }
+        if !self.campaign.schedule.is_open(now.wall_ms, &self.tz) {
+            return Err(Skip::Closed);
+        }
+        if allowed {
+            return Ok(());
+        }
+        if !self.cfg.classes.contains(&d.class.major()) {
+            return Err(Skip::Class);
+        }
+        if let (Some(min), Some(rssi)) = (self.cfg.min_rssi, d.rssi) {
+            if rssi < min {
+                return Err(Skip::WeakSignal);
+            }
+        }
+        if d.no_opp {
+            return Err(Skip::NoOpp);
+        }
+        Ok(())
+    }
+
+    fn item_gate(&self, s: &ItemState, allowed: bool, now: Now) -> ItemGate {
+        let p = &self.cfg;
+        if let Some(answer) = s.answer {
+            let since = now.mono_ms.saturating_sub(s.answered_ms);
+            if allowed {
+                return wait_or_offer(since, p.allow_resend_secs, s.answered_ms);
+            }
+            return match answer {
+                Outcome::Ignored if !p.ignored_is_answer && s.failures <= p.retry_limit => {
+                    wait_or_offer(since, p.ignored_retry_secs, s.answered_ms)
+                }
+                Outcome::Declined | Outcome::Ignored if !p.offer_next_after_decline => {
+                    ItemGate::Stop(Skip::Done)
+                }
+                Outcome::NoOpp => ItemGate::Stop(Skip::NoOpp),
+                _ => ItemGate::Next,
+            };
+        }
+        if s.failures > p.retry_limit {
+            return ItemGate::Next;
+        }
+        if s.next_try_ms > now.mono_ms {
+            return ItemGate::Stop(Skip::Waiting(s.next_try_ms));
+        }
+        ItemGate::Offer
+    }
+
+    /// Records how an attempt ended.
+    pub fn finished(&mut self, addr: BdAddr, item_hash: &str, outcome: Outcome, now: Now) {
+        let Some(d) = self.devices.get_mut(&addr) else {
+            return;
+        };
+        d.in_flight = None;
+        d.last_seen_ms = d.last_seen_ms.max(now.mono_ms);
+        if outcome == Outcome::NoOpp {
+            d.no_opp = true;
+        }
+        let position = self
+            .campaign
+            .items
+            .iter()
+            .position(|it| it.sha256 == item_hash);
+        match (d.items.as_mut(), position) {
+            (Some(items), Some(i)) => items[i].record(outcome, now, &self.cfg),
+            // Finished across a reload: keep it until the device is learnt again.
+            _ => d.carry(item_hash, outcome, now, &self.cfg),
+        }
+    }
+
+    /// Devices with a retry due now that are not in flight: the engine offers them a slot.
+    pub fn due(&self, now: Now) -> Vec<BdAddr> {
+        let mut due: Vec<BdAddr> = self
+            .devices
+            .iter()
+            .filter(|(_, d)| {
+                d.in_flight.is_none() && d.retry_due(now.mono_ms, self.cfg.retry_limit)
+            })
+            .map(|(a, _)| *a)
+            .collect();
+        due.sort();
+        due
+    }
+
+    /// Forgets devices unseen for `forget_after` and not in flight; returns them.
+    pub fn evict(&mut self, now: Now) -> Vec<BdAddr> {
+        let horizon = now.mono_ms.saturating_sub(self.forget_after_ms);
+        let gone: Vec<BdAddr> = self
+            .devices
+            .iter()
+            .filter(|(_, d)| d.in_flight.is_none() && d.last_seen_ms < horizon)
+            .map(|(a, _)| *a)
+            .collect();
+        for a in &gone {
+            self.devices.remove(a);
+        }
+        gone
+    }
+
+    /// Devices held in memory now.
+    pub fn tracked(&self) -> usize {
+        self.devices.len()
+    }
+}
+
+enum ItemGate {
+    Offer,
+    Next,
+    Stop(Skip),
+}
+
+fn wait_or_offer(since_ms: u64, cooldown_secs: u64, answered_ms: u64) -> ItemGate {
+    if since_ms >= cooldown_secs * 1000 {
+        ItemGate::Offer
+    } else {
+        ItemGate::Stop(Skip::Waiting(answered_ms + cooldown_secs * 1000))
+    }
+}
+
+#[cfg(test)]
+mod tests;

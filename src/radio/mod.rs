@@ -1,0 +1,102 @@
+//! The radio boundary: list adapters, discover devices, open an Object Push transport to a
+//! device, forget a device.
+//!
+//! Two backends implement it: `bluez` (real controllers over D-Bus, arriving with the BlueZ
+//! work) and [`sim`] (virtual phones in-process, each running the real OBEX server over an
+//! in-memory pipe). The engine sees only [`Radio`]; neither backend knows about policy or storage.
+//! Connection errors arrive already classified as an [`AttemptResult`] (refused → declined, no
+//! OPP record → no_opp, page timeout → unreachable) with the raw error in the reason.
+
+pub mod sim;
+
+use crate::config::{Config, Role};
+use crate::device::{BdAddr, ClassOfDevice, DeviceName};
+use crate::outcome::AttemptResult;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+
+/// A boxed future, so the trait can be used as `dyn Radio`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A byte stream the OBEX client runs over (RFCOMM, TCP, an in-memory pipe).
+pub trait ObexStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ObexStream for T {}
+
+/// One inquiry result.
+#[derive(Clone, Debug)]
+pub struct Sighting {
+    pub addr: BdAddr,
+    pub name: DeviceName,
+    pub class: ClassOfDevice,
+    pub rssi: Option<i16>,
+    /// The radio that heard it.
+    pub radio: Arc<str>,
+}
+
+/// A radio that stopped working; the engine logs it, waits and tries again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RadioError(pub String);
+
+impl fmt::Display for RadioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RadioError {}
+
+/// What a backend must do.
+pub trait Radio: Send + Sync {
+    /// The adapter's name (`hci0`, `sim1`).
+    fn id(&self) -> Arc<str>;
+    /// Sets the name phones show as the sender.
+    fn set_alias<'a>(&'a self, alias: &'a str) -> BoxFuture<'a, Result<(), RadioError>>;
+    /// Runs discovery, sending every result, until `tx` closes or the radio fails.
+    fn discover(&self, tx: mpsc::Sender<Sighting>) -> BoxFuture<'_, Result<(), RadioError>>;
+    /// Finds the device's Object Push service and connects to it.
+    fn connect_opp(
+        &self,
+        addr: BdAddr,
+    ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>>;
+    /// Drops what the stack keeps about the device (bluetoothd's device object).
+    fn forget(&self, addr: BdAddr) -> BoxFuture<'_, ()>;
+}
+
+/// A radio with its configured job.
+#[derive(Clone)]
+pub struct Adapter {
+    pub radio: Arc<dyn Radio>,
+    pub role: Role,
+    pub slots: usize,
+}
+
+/// Opens the configured adapters. The simulated backend also returns its world, which the
+/// demo and the benchmarks read for ground truth.
+pub fn open(cfg: &Config) -> Result<(Vec<Adapter>, Option<Arc<sim::World>>), RadioError> {
+    match cfg.radio.backend {
+        crate::config::Backend::Sim => {
+            let world = sim::World::new(&cfg.radio.sim);
+            Ok((adapters_for(cfg, |id| Arc::new(world.radio(id))), Some(world)))
+        }
+        crate::config::Backend::Bluez => Err(RadioError(
+            "radio.backend = \"bluez\": the BlueZ backend is not part of this build yet; use backend = \"sim\"".into(),
+        )),
+    }
+}
+
+/// Pairs each configured adapter with the radio `make` builds for its id.
+pub fn adapters_for(cfg: &Config, make: impl Fn(&str) -> Arc<dyn Radio>) -> Vec<Adapter> {
+    cfg.radio
+        .adapters
+        .iter()
+        .map(|a| Adapter {
+            radio: make(&a.id),
+            role: a.role,
+            slots: a.slots,
+        })
+        .collect()
+}

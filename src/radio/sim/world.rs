@@ -1,0 +1,145 @@
+//! The hall: the phones, the clock they live by, and what happened to each (connections,
+//! objects received). Shared by every simulated radio.
+
+use super::population::{generate, Phone};
+use super::radio::SimRadio;
+use crate::config::SimConfig;
+use crate::device::BdAddr;
+use crate::obex::Received;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Timings of the simulated radio link, from what real controllers show.
+#[derive(Clone, Debug)]
+pub struct LinkModel {
+    /// One inquiry (the standard 10.24 s).
+    pub inquiry: Duration,
+    /// Devices answer within this part of an inquiry.
+    pub answer_within: Duration,
+    /// Page, SDP lookup and RFCOMM set-up.
+    pub connect: Duration,
+    /// How long a page to an absent device takes to fail.
+    pub page_timeout: Duration,
+    /// Payload rate of a normal link, bytes per second.
+    pub rate: u64,
+    /// Payload rate of a slow link.
+    pub slow_rate: u64,
+}
+
+impl Default for LinkModel {
+    fn default() -> Self {
+        LinkModel {
+            inquiry: Duration::from_millis(10_240),
+            answer_within: Duration::from_millis(5_000),
+            connect: Duration::from_millis(700),
+            page_timeout: Duration::from_millis(5_120),
+            rate: 120_000,
+            slow_rate: 6_000,
+        }
+    }
+}
+
+#[derive(Default)]
+struct PhoneLog {
+    connects: u32,
+    received: Vec<Received>,
+}
+
+/// The simulated hall.
+pub struct World {
+    phones: Vec<Phone>,
+    by_addr: HashMap<BdAddr, usize>,
+    start: Instant,
+    pub link: LinkModel,
+    log: Mutex<Vec<PhoneLog>>,
+    forgotten: Mutex<u64>,
+}
+
+impl World {
+    /// A hall drawn from the config's seed, starting now.
+    pub fn new(cfg: &SimConfig) -> Arc<World> {
+        World::with_phones(generate(cfg), LinkModel::default())
+    }
+
+    pub fn with_phones(phones: Vec<Phone>, link: LinkModel) -> Arc<World> {
+        let by_addr = phones.iter().map(|p| (p.addr, p.index)).collect();
+        let log = Mutex::new(phones.iter().map(|_| PhoneLog::default()).collect());
+        Arc::new(World {
+            phones,
+            by_addr,
+            start: Instant::now(),
+            link,
+            log,
+            forgotten: Mutex::new(0),
+        })
+    }
+
+    pub fn radio(self: &Arc<Self>, id: &str) -> SimRadio {
+        SimRadio::new(id, self.clone())
+    }
+
+    pub fn phones(&self) -> &[Phone] {
+        &self.phones
+    }
+
+    pub fn phone(&self, addr: BdAddr) -> Option<&Phone> {
+        self.by_addr.get(&addr).map(|i| &self.phones[*i])
+    }
+
+    /// Time since the hall opened.
+    pub fn elapsed(&self) -> Duration {
+        Instant::now().duration_since(self.start)
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// When the last visitor leaves.
+    pub fn closing_time(&self) -> Duration {
+        self.phones
+            .iter()
+            .map(Phone::leaves)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// How often a connection to this phone was attempted.
+    pub fn connects(&self, index: usize) -> u32 {
+        self.lock_log()[index].connects
+    }
+
+    /// The objects this phone received completely.
+    pub fn received(&self, index: usize) -> Vec<(String, Vec<u8>)> {
+        self.lock_log()[index]
+            .received
+            .iter()
+            .map(|r| (r.name.clone(), r.body.clone()))
+            .collect()
+    }
+
+    /// How many devices the engine told the radios to forget.
+    pub fn forgotten(&self) -> u64 {
+        *self.forgotten.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn note_connect(&self, index: usize) -> u32 {
+        let mut log = self.lock_log();
+        log[index].connects += 1;
+        log[index].connects
+    }
+
+    pub(super) fn note_received(&self, index: usize, objects: Vec<Received>) {
+        self.lock_log()[index].received.extend(objects);
+    }
+
+    pub(super) fn note_forgotten(&self) {
+        *self.forgotten.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    fn lock_log(&self) -> std::sync::MutexGuard<'_, Vec<PhoneLog>> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

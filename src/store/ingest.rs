@@ -1,0 +1,236 @@
+//! How one record becomes rows.
+//!
+//! Sightings are aggregated: a phone standing by the booth answers every inquiry, and one row
+//! per answer would fill the SD card with nothing. So a sighting extends the open *visit* of
+//! that device on that radio (same boot, within the visit gap) or starts a new one. Attempts
+//! are kept one row each, and an attempt the phone answered also lands in `answers`, the
+//! small table retention never touches, so a phone is never asked twice for the same content.
+
+use super::records::{AttemptRecord, EventRecord, Record, SightingRecord};
+use crate::clock::Stamp;
+use crate::device::BdAddr;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::Arc;
+
+/// What every row written needs besides the record itself.
+#[derive(Clone, Debug)]
+pub(crate) struct Context {
+    pub boot_id: Arc<str>,
+    pub visit_gap_ms: i64,
+}
+
+/// Writes one record inside the caller's transaction.
+pub(crate) fn apply(conn: &Connection, ctx: &Context, record: &Record) -> rusqlite::Result<()> {
+    match record {
+        Record::Sighting(r) => sighting(conn, ctx, r),
+        Record::Attempt(r) => attempt(conn, ctx, r),
+        Record::Event(r) => event(conn, ctx, r),
+    }
+}
+
+fn sighting(conn: &Connection, ctx: &Context, r: &SightingRecord) -> rusqlite::Result<()> {
+    let device = upsert_seen_device(conn, ctx, r)?;
+    let at = r.at.at_ms;
+    match open_visit(conn, ctx, device, &r.radio)? {
+        Some(visit) if visit.covers(at, ctx.visit_gap_ms) => extend_visit(conn, visit.id, r),
+        _ => start_visit(conn, ctx, device, r),
+    }
+}
+
+/// Inserts or refreshes the device; a non-empty name replaces the stored one.
+fn upsert_seen_device(
+    conn: &Connection,
+    ctx: &Context,
+    r: &SightingRecord,
+) -> rusqlite::Result<i64> {
+    let name = (!r.name.is_empty()).then_some(r.name.as_str());
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO devices(addr, name, class, first_seen, last_seen, boot_id, clock_synced)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)
+         ON CONFLICT(addr) DO UPDATE SET
+             name = COALESCE(excluded.name, devices.name),
+             class = excluded.class,
+             last_seen = excluded.last_seen,
+             boot_id = excluded.boot_id,
+             clock_synced = excluded.clock_synced
+         RETURNING id",
+    )?;
+    stmt.query_row(
+        params![
+            r.addr.to_string(),
+            name,
+            r.class,
+            r.at.at_ms,
+            &*ctx.boot_id,
+            r.at.clock_synced
+        ],
+        |row| row.get(0),
+    )
+}
+
+/// The latest visit row of this device on this radio in this boot.
+struct Visit {
+    id: i64,
+    first_seen: i64,
+    last_seen: i64,
+}
+
+impl Visit {
+    /// Whether a sighting at `at` belongs to this visit (also when it arrives a little late).
+    fn covers(&self, at: i64, gap: i64) -> bool {
+        at >= self.first_seen.saturating_sub(gap) && at <= self.last_seen.saturating_add(gap)
+    }
+}
+
+fn open_visit(
+    conn: &Connection,
+    ctx: &Context,
+    device: i64,
+    radio: &str,
+) -> rusqlite::Result<Option<Visit>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, first_seen, last_seen FROM sightings
+         WHERE device_id = ?1 AND radio = ?2 AND boot_id = ?3
+         ORDER BY id DESC LIMIT 1",
+    )?;
+    stmt.query_row(params![device, radio, &*ctx.boot_id], |row| {
+        Ok(Visit {
+            id: row.get(0)?,
+            first_seen: row.get(1)?,
+            last_seen: row.get(2)?,
+        })
+    })
+    .optional()
+}
+
+fn extend_visit(conn: &Connection, id: i64, r: &SightingRecord) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE sightings SET
+             first_seen = min(first_seen, ?2),
+             last_seen = max(last_seen, ?2),
+             count = count + 1,
+             rssi_min = min(COALESCE(rssi_min, ?3), COALESCE(?3, rssi_min)),
+             rssi_max = max(COALESCE(rssi_max, ?3), COALESCE(?3, rssi_max)),
+             rssi_last = COALESCE(?3, rssi_last),
+             clock_synced = clock_synced AND ?4
+         WHERE id = ?1",
+    )?;
+    stmt.execute(params![id, r.at.at_ms, r.rssi, r.at.clock_synced])?;
+    Ok(())
+}
+
+fn start_visit(
+    conn: &Connection,
+    ctx: &Context,
+    device: i64,
+    r: &SightingRecord,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO sightings(device_id, radio, first_seen, last_seen, count,
+                               rssi_min, rssi_max, rssi_last, boot_id, clock_synced)
+         VALUES (?1, ?2, ?3, ?3, 1, ?4, ?4, ?4, ?5, ?6)",
+    )?;
+    stmt.execute(params![
+        device,
+        &*r.radio,
+        r.at.at_ms,
+        r.rssi,
+        &*ctx.boot_id,
+        r.at.clock_synced
+    ])?;
+    Ok(())
+}
+
+fn attempt(conn: &Connection, ctx: &Context, r: &AttemptRecord) -> rusqlite::Result<()> {
+    let device = known_device(conn, ctx, r.addr, r.started)?;
+    let synced = r.started.clock_synced && r.ended.clock_synced;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO attempts(device_id, item_hash, item_name, campaign, radio, started_at,
+                              ended_at, outcome, raw_code, reason, bytes, boot_id, clock_synced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    stmt.execute(params![
+        device,
+        r.item_hash,
+        r.item_name,
+        r.campaign,
+        &*r.radio,
+        r.started.at_ms,
+        r.ended.at_ms,
+        r.outcome.as_str(),
+        r.raw_code,
+        r.reason,
+        i64::try_from(r.bytes).unwrap_or(i64::MAX),
+        &*ctx.boot_id,
+        synced
+    ])?;
+    if r.outcome.is_transient() {
+        return Ok(());
+    }
+    let attempt_id = conn.last_insert_rowid();
+    remember_answer(conn, ctx, device, attempt_id, r)
+}
+
+/// The device's id, inserting a bare row when it was never sighted (e.g. an allow-listed address).
+fn known_device(
+    conn: &Connection,
+    ctx: &Context,
+    addr: BdAddr,
+    at: Stamp,
+) -> rusqlite::Result<i64> {
+    let addr = addr.to_string();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO devices(addr, name, class, first_seen, last_seen, boot_id, clock_synced)
+         VALUES (?1, NULL, NULL, ?2, ?2, ?3, ?4)
+         ON CONFLICT(addr) DO NOTHING",
+    )?;
+    insert.execute(params![addr, at.at_ms, &*ctx.boot_id, at.clock_synced])?;
+    let mut select = conn.prepare_cached("SELECT id FROM devices WHERE addr = ?1")?;
+    select.query_row(params![addr], |row| row.get(0))
+}
+
+/// The latest answer for (device, content) wins: an operator may re-send on purpose.
+fn remember_answer(
+    conn: &Connection,
+    ctx: &Context,
+    device: i64,
+    attempt_id: i64,
+    r: &AttemptRecord,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO answers(device_id, item_hash, outcome, at, attempt_id, boot_id, clock_synced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(device_id, item_hash) DO UPDATE SET
+             outcome = excluded.outcome,
+             at = excluded.at,
+             attempt_id = excluded.attempt_id,
+             boot_id = excluded.boot_id,
+             clock_synced = excluded.clock_synced",
+    )?;
+    stmt.execute(params![
+        device,
+        r.item_hash,
+        r.outcome.as_str(),
+        r.ended.at_ms,
+        attempt_id,
+        &*ctx.boot_id,
+        r.ended.clock_synced
+    ])?;
+    Ok(())
+}
+
+fn event(conn: &Connection, ctx: &Context, r: &EventRecord) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO events(at, boot_id, clock_synced, level, kind, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    stmt.execute(params![
+        r.at.at_ms,
+        &*ctx.boot_id,
+        r.at.clock_synced,
+        r.level.as_str(),
+        r.kind,
+        r.message
+    ])?;
+    Ok(())
+}

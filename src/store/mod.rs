@@ -1,0 +1,205 @@
+//! The appliance's memory: an SQLite file of who was seen, what was offered, how each phone
+//! answered, and what happened to the daemon.
+//!
+//! It exists so that a phone is never asked twice for the same content (even across reboots
+//! and power cuts), so operators can see how the week went (`o4send status`), and so a later
+//! sync can copy the log to MySQL. Every other task talks to it through a cloneable [`Store`]
+//! handle that queues records for one writer thread ([`writer`]); readers ([`Reader`]) get
+//! their own read-only connections, which WAL mode lets run beside the writer.
+
+mod error;
+mod history;
+mod ingest;
+mod reader;
+mod records;
+mod report;
+mod retention;
+mod schema;
+mod writer;
+
+pub use error::{StoreError, StoreErrorKind};
+pub use history::{DeviceHistory, ItemHistory};
+pub use reader::{DeviceInfo, Reader};
+pub use records::{AttemptRecord, EventRecord, Level, SightingRecord};
+pub use report::{ItemStatus, RadioStatus, StatusReport, Window};
+pub use retention::{Retention, RetentionStats};
+pub use schema::SCHEMA_VERSION;
+
+use ingest::Context;
+use records::Record;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use writer::{Op, Writer};
+
+/// How the store behaves; [`StoreOptions::new`] gives the defaults.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Written into every row (see [`crate::clock::Clock::boot_id`]).
+    pub boot_id: Arc<str>,
+    /// Sightings further apart than this start a new visit row.
+    pub visit_gap: Duration,
+    pub retention: Retention,
+    /// Capacity of the queue to the writer; senders wait when it is full.
+    pub queue: usize,
+    /// Most records in one transaction (while commits succeed).
+    pub batch_max: usize,
+}
+
+impl StoreOptions {
+    pub fn new(boot_id: &str) -> Self {
+        StoreOptions {
+            boot_id: boot_id.into(),
+            visit_gap: Duration::from_secs(5 * 60),
+            retention: Retention::default(),
+            queue: 4096,
+            batch_max: 1024,
+        }
+    }
+}
+
+/// A handle to the database and its writer thread. Clones share the writer; the writer stops
+/// when [`Store::close`] is called or when every handle has been dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: mpsc::Sender<Op>,
+    path: PathBuf,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens (creating, migrating) the database, runs retention once and starts the writer.
+    pub fn open(path: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
+        let mut conn = schema::open_writer(path)?;
+        writer::retain_at_open(&mut conn, path, &opts.retention);
+        let ctx = Context {
+            boot_id: opts.boot_id.clone(),
+            visit_gap_ms: i64::try_from(opts.visit_gap.as_millis()).unwrap_or(i64::MAX),
+        };
+        let writer = Writer::new(
+            conn,
+            path.to_path_buf(),
+            ctx,
+            opts.retention.clone(),
+            opts.batch_max,
+        );
+        let (tx, rx) = mpsc::channel(opts.queue.max(1));
+        let thread = std::thread::Builder::new()
+            .name("o4send-store".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| {
+                StoreError::new(
+                    StoreErrorKind::Other,
+                    format!("cannot start the writer for {}: {e}", path.display()),
+                )
+            })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                tx,
+                path: path.to_path_buf(),
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    /// Queues a sighting; waits while the queue is full.
+    pub async fn sighting(&self, r: SightingRecord) {
+        self.record(Record::Sighting(r)).await;
+    }
+
+    /// Queues a finished attempt; waits while the queue is full.
+    pub async fn attempt(&self, r: AttemptRecord) {
+        self.record(Record::Attempt(r)).await;
+    }
+
+    /// Queues an event; waits while the queue is full.
+    pub async fn event(&self, r: EventRecord) {
+        self.record(Record::Event(r)).await;
+    }
+
+    async fn record(&self, r: Record) {
+        let kind = r.kind();
+        if self.inner.tx.send(Op::Record(Box::new(r))).await.is_err() {
+            tracing::warn!(
+                "{}: store closed, a {kind} record was dropped",
+                self.path().display()
+            );
+        }
+    }
+
+    /// Resolves once everything queued before it is committed, or with the write error when
+    /// commits keep failing (the records stay queued and are retried).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.ask(Op::Flush).await
+    }
+
+    /// Runs retention now (it also runs at open and hourly); says what it removed.
+    pub async fn retain(&self) -> Result<RetentionStats, StoreError> {
+        self.ask(Op::Retain).await
+    }
+
+    /// Flushes, stops the writer and waits for its thread. Closing twice is harmless.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        let result = match self.ask(Op::Close).await {
+            Err(e) if e.kind() == StoreErrorKind::Closed => Ok(()),
+            other => other,
+        };
+        self.join().await?;
+        result
+    }
+
+    async fn ask<T>(&self, op: impl FnOnce(writer::Reply<T>) -> Op) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        if self.inner.tx.send(op(reply)).await.is_err() {
+            return Err(StoreError::closed(self.path()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::closed(self.path())))
+    }
+
+    async fn join(&self) -> Result<(), StoreError> {
+        let thread = match self.inner.thread.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        let Some(thread) = thread else {
+            return Ok(());
+        };
+        let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+        match joined {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(StoreError::new(
+                StoreErrorKind::Other,
+                format!(
+                    "the writer for {} stopped abnormally",
+                    self.path().display()
+                ),
+            )),
+        }
+    }
+
+    /// A new read-only connection to the same file.
+    pub fn reader(&self) -> Result<Reader, StoreError> {
+        Reader::open(self.path())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Tests only: limits the file to `pages` pages, as a full disk would.
+    #[cfg(test)]
+    pub(crate) async fn set_max_pages(&self, pages: u32) {
+        let _ = self.inner.tx.send(Op::MaxPages(pages)).await;
+    }
+}
+
+#[cfg(test)]
+mod full_disk_tests;

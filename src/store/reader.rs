@@ -1,0 +1,78 @@
+//! Read-only access for the policy and for `o4send status`.
+//!
+//! In WAL mode readers never block the writer nor wait for it, so the policy can look up a
+//! phone's history while a big batch commits. A reader never creates a file: pointing
+//! `o4send status --db` at a wrong path must say so, not leave an empty database behind.
+
+use super::error::StoreError;
+use super::history::{self, DeviceHistory};
+use super::report::{self, StatusReport};
+use super::schema;
+use crate::device::BdAddr;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+/// A read-only connection to the database.
+pub struct Reader {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What the store knows about one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub addr: BdAddr,
+    /// As the phone sent it (may hold control characters: use `device::printable` to show it).
+    pub name: Option<String>,
+    pub class: Option<u32>,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+}
+
+impl Reader {
+    /// Opens an existing database read-only; a missing file is an error ("no database at PATH").
+    pub fn open(path: &Path) -> Result<Reader, StoreError> {
+        Ok(Reader {
+            conn: schema::open_reader(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// What this phone was offered and how it answered, per content hash.
+    pub fn device_history(&self, addr: BdAddr) -> Result<DeviceHistory, StoreError> {
+        history::device_history(&self.conn, addr).map_err(|e| self.failed(&e))
+    }
+
+    /// Totals for people and for the status command; `now_ms` anchors the last-hour window.
+    pub fn status(&self, now_ms: i64) -> Result<StatusReport, StoreError> {
+        report::status(&self.conn, &self.path, now_ms).map_err(|e| self.failed(&e))
+    }
+
+    /// The device row for `addr`, if it was ever seen or offered something.
+    pub fn device(&self, addr: BdAddr) -> Result<Option<DeviceInfo>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT name, class, first_seen, last_seen FROM devices WHERE addr = ?1",
+                params![addr.to_string()],
+                |row| {
+                    Ok(DeviceInfo {
+                        addr,
+                        name: row.get(0)?,
+                        class: row.get(1)?,
+                        first_seen_ms: row.get(2)?,
+                        last_seen_ms: row.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.failed(&e))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn failed(&self, e: &rusqlite::Error) -> StoreError {
+        StoreError::sqlite(format_args!("cannot read {}", self.path.display()), e)
+    }
+}

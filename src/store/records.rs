@@ -1,0 +1,102 @@
+//! What the rest of the daemon hands to the store: one value per thing that happened.
+//!
+//! Records are plain data with their own timestamps, so a record queued during a slow commit
+//! keeps the moment it happened, not the moment it was written.
+
+use crate::clock::Stamp;
+use crate::device::{BdAddr, DeviceName};
+use crate::outcome::Outcome;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// One inquiry result: a radio saw a device.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SightingRecord {
+    pub addr: BdAddr,
+    pub name: DeviceName,
+    /// The 24-bit Class of Device.
+    pub class: u32,
+    pub rssi: Option<i16>,
+    pub radio: Arc<str>,
+    pub at: Stamp,
+}
+
+/// One finished push attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptRecord {
+    pub addr: BdAddr,
+    /// SHA-256 of the content, lower-case hex.
+    pub item_hash: String,
+    pub item_name: String,
+    pub campaign: String,
+    pub radio: Arc<str>,
+    pub started: Stamp,
+    pub ended: Stamp,
+    pub outcome: Outcome,
+    pub raw_code: Option<u8>,
+    pub reason: String,
+    pub bytes: u64,
+}
+
+/// How loud an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Level::Info, Level::Warn, Level::Error]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not an event level"))
+    }
+}
+
+/// Something the daemon wants on the record: a radio vanished, content was swapped, ...
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    pub at: Stamp,
+    pub level: Level,
+    /// A short machine-readable tag, e.g. `radio_lost`.
+    pub kind: String,
+    pub message: String,
+}
+
+/// Any record, as the writer queues it.
+#[derive(Clone, Debug)]
+pub(crate) enum Record {
+    Sighting(SightingRecord),
+    Attempt(AttemptRecord),
+    Event(EventRecord),
+}
+
+impl Record {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Record::Sighting(_) => "sighting",
+            Record::Attempt(_) => "attempt",
+            Record::Event(_) => "event",
+        }
+    }
+}

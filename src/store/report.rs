@@ -1,0 +1,278 @@
+//! The week at a glance: how many phones came by, what was offered, how they answered.
+//!
+//! `o4send status` prints it for people (Display) or as JSON for scripts (serde). Every
+//! outcome name is always present, zeros included, so a script never has to guess whether a
+//! missing key means zero.
+
+use super::history::outcome_at;
+use super::schema::user_version;
+use crate::device::printable;
+use crate::outcome::Outcome;
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// Counts per outcome name; always holds all seven names.
+pub type OutcomeCounts = BTreeMap<String, u64>;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub db: String,
+    pub schema_version: u32,
+    pub devices_seen: u64,
+    /// Sightings, summed over the aggregated visit rows.
+    pub sightings: u64,
+    pub attempts: u64,
+    pub attempts_by_outcome: OutcomeCounts,
+    pub last_hour: Window,
+    pub per_item: Vec<ItemStatus>,
+    pub per_radio: Vec<RadioStatus>,
+    /// The earliest and latest timestamps on record.
+    pub first_at_ms: Option<i64>,
+    pub last_at_ms: Option<i64>,
+}
+
+/// The hour before the `now_ms` given to [`super::Reader::status`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Devices sighted or offered something in the window.
+    pub devices_seen: u64,
+    /// Attempts that ended in the window.
+    pub attempts: u64,
+    pub attempts_by_outcome: OutcomeCounts,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemStatus {
+    pub item_hash: String,
+    pub item_name: String,
+    pub campaign: String,
+    pub attempts_by_outcome: OutcomeCounts,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RadioStatus {
+    pub radio: String,
+    pub attempts_by_outcome: OutcomeCounts,
+}
+
+/// All seven outcome names at zero.
+pub fn zero_counts() -> OutcomeCounts {
+    Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str().to_string(), 0))
+        .collect()
+}
+
+pub(crate) fn status(
+    conn: &Connection,
+    path: &Path,
+    now_ms: i64,
+) -> rusqlite::Result<StatusReport> {
+    let tx = conn.unchecked_transaction()?; // one consistent snapshot
+    let count = |sql: &str| tx.query_row(sql, [], |row| row.get::<_, i64>(0).map(|n| n as u64));
+    let (first_at_ms, last_at_ms) = span(&tx)?;
+    Ok(StatusReport {
+        db: path.display().to_string(),
+        schema_version: user_version(&tx)?,
+        devices_seen: count("SELECT count(*) FROM devices")?,
+        sightings: count("SELECT COALESCE(sum(count), 0) FROM sightings")?,
+        attempts: count("SELECT count(*) FROM attempts")?,
+        attempts_by_outcome: by_outcome(&tx, None)?,
+        last_hour: last_hour(&tx, now_ms)?,
+        per_item: per_item(&tx)?,
+        per_radio: per_radio(&tx)?,
+        first_at_ms,
+        last_at_ms,
+    })
+}
+
+/// Attempt counts per outcome, over all time or over `[since, until]` by end time.
+fn by_outcome(conn: &Connection, window: Option<(i64, i64)>) -> rusqlite::Result<OutcomeCounts> {
+    let (since, until) = window.unwrap_or((i64::MIN, i64::MAX));
+    let mut stmt = conn.prepare_cached(
+        "SELECT outcome, count(*) FROM attempts WHERE ended_at BETWEEN ?1 AND ?2 GROUP BY outcome",
+    )?;
+    let mut counts = zero_counts();
+    let mut rows = stmt.query(params![since, until])?;
+    while let Some(row) = rows.next()? {
+        *counts.entry(row.get(0)?).or_default() += row.get::<_, i64>(1)? as u64;
+    }
+    Ok(counts)
+}
+
+fn last_hour(conn: &Connection, now_ms: i64) -> rusqlite::Result<Window> {
+    let window = (now_ms.saturating_sub(HOUR_MS), now_ms);
+    let devices: i64 = conn.query_row(
+        "SELECT count(*) FROM (
+             SELECT device_id FROM sightings WHERE last_seen BETWEEN ?1 AND ?2
+             UNION
+             SELECT device_id FROM attempts WHERE ended_at BETWEEN ?1 AND ?2)",
+        params![window.0, window.1],
+        |row| row.get(0),
+    )?;
+    let attempts_by_outcome = by_outcome(conn, Some(window))?;
+    Ok(Window {
+        devices_seen: devices as u64,
+        attempts: attempts_by_outcome.values().sum(),
+        attempts_by_outcome,
+    })
+}
+
+fn per_item(conn: &Connection) -> rusqlite::Result<Vec<ItemStatus>> {
+    let mut stmt = conn.prepare(
+        "SELECT item_hash, item_name, campaign, outcome, count(*) FROM attempts
+         GROUP BY campaign, item_name, item_hash, outcome
+         ORDER BY campaign, item_name, item_hash",
+    )?;
+    let mut items: Vec<ItemStatus> = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (hash, name, campaign): (String, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
+        let outcome = outcome_at(row, 3)?;
+        let n = row.get::<_, i64>(4)? as u64;
+        let same = items.last().is_some_and(|last| {
+            last.item_hash == hash && last.item_name == name && last.campaign == campaign
+        });
+        if !same {
+            items.push(ItemStatus {
+                item_hash: hash,
+                item_name: name,
+                campaign,
+                attempts_by_outcome: zero_counts(),
+            });
+        }
+        if let Some(item) = items.last_mut() {
+            *item
+                .attempts_by_outcome
+                .entry(outcome.to_string())
+                .or_default() += n;
+        }
+    }
+    Ok(items)
+}
+
+fn per_radio(conn: &Connection) -> rusqlite::Result<Vec<RadioStatus>> {
+    let mut stmt = conn.prepare(
+        "SELECT radio, outcome, count(*) FROM attempts GROUP BY radio, outcome ORDER BY radio",
+    )?;
+    let mut radios: Vec<RadioStatus> = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let radio: String = row.get(0)?;
+        let outcome = outcome_at(row, 1)?;
+        let n = row.get::<_, i64>(2)? as u64;
+        if radios.last().is_none_or(|last| last.radio != radio) {
+            radios.push(RadioStatus {
+                radio,
+                attempts_by_outcome: zero_counts(),
+            });
+        }
+        if let Some(r) = radios.last_mut() {
+            *r.attempts_by_outcome
+                .entry(outcome.to_string())
+                .or_default() += n;
+        }
+    }
+    Ok(radios)
+}
+
+/// Earliest and latest stamps over sightings, attempts and events.
+fn span(conn: &Connection) -> rusqlite::Result<(Option<i64>, Option<i64>)> {
+    conn.query_row(
+        "SELECT min(lo), max(hi) FROM (
+             SELECT min(first_seen) AS lo, max(last_seen) AS hi FROM sightings
+             UNION ALL SELECT min(started_at), max(ended_at) FROM attempts
+             UNION ALL SELECT min(at), max(at) FROM events)",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "o4send status: {} (schema {})",
+            printable(&self.db),
+            self.schema_version
+        )?;
+        if let (Some(first), Some(last)) = (self.first_at_ms, self.last_at_ms) {
+            writeln!(f, "records from {} to {}", when(first), when(last))?;
+        }
+        writeln!(f)?;
+        writeln!(f, "{:<18}{:>12}{:>12}", "", "all time", "last hour")?;
+        let row = |f: &mut fmt::Formatter<'_>, label: &str, all: u64, hour: u64| {
+            writeln!(f, "{label:<18}{all:>12}{hour:>12}")
+        };
+        row(
+            f,
+            "devices seen",
+            self.devices_seen,
+            self.last_hour.devices_seen,
+        )?;
+        writeln!(f, "{:<18}{:>12}", "sightings", self.sightings)?;
+        row(f, "attempts", self.attempts, self.last_hour.attempts)?;
+        for outcome in Outcome::ALL {
+            let name = outcome.as_str();
+            let all = self.attempts_by_outcome.get(name).copied().unwrap_or(0);
+            let hour = self
+                .last_hour
+                .attempts_by_outcome
+                .get(name)
+                .copied()
+                .unwrap_or(0);
+            row(f, &format!("  {name}"), all, hour)?;
+        }
+        if !self.per_item.is_empty() {
+            writeln!(f, "\nper item")?;
+        }
+        for item in &self.per_item {
+            let hash: String = item.item_hash.chars().take(12).collect();
+            let label = format!("{} / {} ({})", item.campaign, item.item_name, hash);
+            writeln!(
+                f,
+                "  {}: {}",
+                printable(&label),
+                counts_line(&item.attempts_by_outcome)
+            )?;
+        }
+        if !self.per_radio.is_empty() {
+            writeln!(f, "\nper radio")?;
+        }
+        for radio in &self.per_radio {
+            let line = counts_line(&radio.attempts_by_outcome);
+            writeln!(f, "  {}: {line}", printable(&radio.radio))?;
+        }
+        Ok(())
+    }
+}
+
+/// "accepted 3, declined 1" — the non-zero counts, in the usual outcome order.
+fn counts_line(counts: &OutcomeCounts) -> String {
+    let parts: Vec<String> = Outcome::ALL
+        .iter()
+        .filter_map(|o| {
+            let n = counts.get(o.as_str()).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{o} {n}"))
+        })
+        .collect();
+    if parts.is_empty() {
+        "no attempts".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// A timestamp for people, in UTC.
+fn when(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => format!("{ms} ms"),
+    }
+}

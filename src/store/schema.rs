@@ -1,0 +1,216 @@
+//! The database file's shape and how it gets there.
+//!
+//! A box at an expo is updated by swapping its firmware, not by a person running SQL, so the
+//! schema upgrades itself: `PRAGMA user_version` counts the steps of [`MIGRATIONS`] already
+//! applied, each step runs in its own transaction, and a file from a newer o4send is refused
+//! rather than misread. The connection settings are chosen for a Pi that loses power without
+//! warning and has little memory: WAL with `synchronous=FULL`, a bounded page cache.
+
+use super::error::{StoreError, StoreErrorKind};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// Page cache per connection, in KiB (negative means KiB to SQLite): keeps RSS small.
+const CACHE_KIB: i64 = -2000;
+/// The WAL is truncated back to this after a checkpoint.
+const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
+/// How long a connection waits for a lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Version 1: the first schema. Timestamps are unix ms; each timestamped row carries the boot
+/// id and whether the clock was synchronised, because the Pi has no RTC.
+const V1: &str = "
+CREATE TABLE devices(
+    id INTEGER PRIMARY KEY,
+    addr TEXT NOT NULL UNIQUE,
+    name TEXT,
+    class INTEGER,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL
+);
+
+CREATE TABLE sightings(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    radio TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    rssi_min INTEGER,
+    rssi_max INTEGER,
+    rssi_last INTEGER,
+    boot_id TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL
+);
+CREATE INDEX sightings_visit ON sightings(device_id, radio);
+CREATE INDEX sightings_last_seen ON sightings(last_seen);
+
+CREATE TABLE attempts(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    item_hash TEXT NOT NULL,
+    item_name TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    radio TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    raw_code INTEGER,
+    reason TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL
+);
+CREATE INDEX attempts_device ON attempts(device_id);
+CREATE INDEX attempts_ended ON attempts(ended_at);
+
+CREATE TABLE answers(
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    item_hash TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    attempt_id INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL,
+    PRIMARY KEY(device_id, item_hash)
+) WITHOUT ROWID;
+
+CREATE TABLE events(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX events_at ON events(at);
+";
+
+/// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this code writes and reads.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Opens (creating and migrating) the database for the one writer.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    check_directory(path)?;
+    let cannot_open =
+        |e: rusqlite::Error| StoreError::sqlite(format_args!("cannot open {}", path.display()), &e);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(cannot_open)?;
+    configure_writer(&conn).map_err(cannot_open)?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection; never creates a file.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    if !path.is_file() {
+        return Err(StoreError::new(
+            StoreErrorKind::NoDatabase,
+            format!("no database at {}", path.display()),
+        ));
+    }
+    let cannot_open =
+        |e: rusqlite::Error| StoreError::sqlite(format_args!("cannot open {}", path.display()), &e);
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(cannot_open)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(cannot_open)?;
+    conn.pragma_update(None, "cache_size", CACHE_KIB)
+        .map_err(cannot_open)?;
+    let found = user_version(&conn).map_err(cannot_open)?;
+    check_readable(path, found)?;
+    Ok(conn)
+}
+
+fn check_directory(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(StoreError::new(
+        StoreErrorKind::NoDirectory,
+        format!("database directory {} does not exist", dir.display()),
+    ))
+}
+
+fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
+    // Must come before the first table exists; a no-op on an existing file.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(format!("journal_mode stays {mode:?}, WAL is required")),
+        ));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
+    Ok(())
+}
+
+/// Applies the missing steps, one transaction each; refuses a newer file.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let failed = |e: rusqlite::Error| {
+        StoreError::sqlite(format_args!("cannot migrate {}", path.display()), &e)
+    };
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let found = user_version(&tx).map_err(failed)?;
+        check_not_newer(path, found)?;
+        let Some(step) = MIGRATIONS.get(found as usize) else {
+            return Ok(());
+        };
+        tx.execute_batch(step).map_err(failed)?;
+        tx.pragma_update(None, "user_version", found + 1)
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+}
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+fn check_not_newer(path: &Path, found: u32) -> Result<(), StoreError> {
+    if found <= SCHEMA_VERSION {
+        return Ok(());
+    }
+    Err(StoreError::new(
+        StoreErrorKind::SchemaTooNew,
+        format!(
+            "{}: database schema version {found} is newer than this o4send understands ({SCHEMA_VERSION})",
+            path.display()
+        ),
+    ))
+}
+
+fn check_readable(path: &Path, found: u32) -> Result<(), StoreError> {
+    check_not_newer(path, found)?;
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    Err(StoreError::new(
+        StoreErrorKind::SchemaMismatch,
+        format!(
+            "{}: database schema version {found} is older than this o4send reads ({SCHEMA_VERSION}); \
+             start the daemon once to upgrade it",
+            path.display()
+        ),
+    ))
+}
