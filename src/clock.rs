@@ -58,6 +58,11 @@ impl Clock {
         }
     }
 
+    /// Whether this clock follows tokio's (possibly paused) clock rather than the system's.
+    pub fn is_virtual(&self) -> bool {
+        matches!(self.source, Source::Virtual { .. })
+    }
+
     /// Milliseconds since the epoch.
     pub fn now_ms(&self) -> i64 {
         match &self.source {

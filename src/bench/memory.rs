@@ -4,7 +4,7 @@
 
 use super::run_engine;
 use crate::cli::CliError;
-use crate::config::{Config, SimConfig};
+use crate::config::{AdapterConfig, Config, Role, SimConfig};
 use crate::engine::Progress;
 use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
@@ -34,11 +34,24 @@ pub fn in_child(sightings: u64) -> Result<ExitCode, CliError> {
 
 /// The measurement itself (in the child).
 pub fn measure(sightings: u64) -> Result<ExitCode, CliError> {
-    // About ten sightings a visit: enough phones that the target is reached while they come and go.
-    let phones = (sightings / 5).max(100) as usize;
+    println!("rss_kib_at_start={}", proc_status_kib("VmRSS:"));
+    // About fifteen sightings a visit: enough phones that the target is reached while they come
+    // and go. One radio scans, one pushes (a radio that does both holds inquiry while it pages).
+    let phones = (sightings / 10).max(100) as usize;
     let mut cfg = Config::default();
     cfg.radio.backend = crate::config::Backend::Sim;
-    cfg.radio.adapters[0].id = "sim0".into();
+    cfg.radio.adapters = vec![
+        AdapterConfig {
+            id: "sim0".into(),
+            role: Role::Scan,
+            slots: 1,
+        },
+        AdapterConfig {
+            id: "sim1".into(),
+            role: Role::Push,
+            slots: 7,
+        },
+    ];
     cfg.radio.sim = SimConfig {
         seed: 11,
         phones,
@@ -53,7 +66,8 @@ pub fn measure(sightings: u64) -> Result<ExitCode, CliError> {
     let (progress, _) = run_engine(
         cfg,
         move |p| p.sightings >= sightings,
-        move |rx| {
+        move |rx, world| {
+            world.discard_inboxes();
             tokio::spawn(sample(rx, step, recorder));
         },
     )?;
@@ -90,10 +104,12 @@ fn print_figures(progress: &Progress, samples: &[(u64, u64)]) {
     println!("attempts={}", progress.attempts);
     println!("devices_forgotten={}", progress.forgotten);
     println!("rss_peak_kib={}", proc_status_kib("VmHWM:"));
-    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+    // Growth after warm-up (from the second sample on): flat means nothing is kept per sighting.
+    if let (Some(second), Some(last)) = (samples.get(1), samples.last()) {
+        let growth = last.1 as i64 - second.1 as i64;
         println!(
-            "rss_growth_kib_first_to_last_sample={}",
-            last.1 as i64 - first.1 as i64
+            "rss_growth_kib_{}_to_{}_sightings={growth}",
+            second.0, last.0
         );
     }
 }

@@ -80,7 +80,7 @@ fn engine_config(sim: SimConfig, radios: usize) -> Config {
 pub fn run_engine(
     cfg: Config,
     done: impl Fn(&Progress) -> bool + Send + Sync + 'static,
-    watch_progress: impl FnOnce(watch::Receiver<Progress>) + Send + 'static,
+    watch_progress: impl FnOnce(watch::Receiver<Progress>, &Arc<World>) + Send + 'static,
 ) -> Result<(Progress, Arc<World>), CliError> {
     let dir = tempfile_dir()?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -93,9 +93,11 @@ pub fn run_engine(
         let store = open_store(&cfg, &dir.join("bench.db"), &clock)?;
         let (adapters, world) =
             crate::radio::open(&cfg).map_err(|e| CliError::Failed(e.to_string()))?;
+        let world =
+            world.ok_or_else(|| CliError::Failed("benchmarks need the sim backend".into()))?;
         let (control_tx, control_rx) = mpsc::channel(1);
         let (progress_tx, mut progress_rx) = watch::channel(Progress::default());
-        watch_progress(progress_rx.clone());
+        watch_progress(progress_rx.clone(), &world);
         tokio::spawn(async move {
             let _ = tokio::time::timeout(VIRTUAL_LIMIT, progress_rx.wait_for(|p| done(p))).await;
             let _ = control_tx.send(Control::Shutdown).await;
@@ -115,7 +117,7 @@ pub fn run_engine(
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
         let _ = std::fs::remove_dir_all(&dir);
-        Ok((progress, world.expect("sim backend")))
+        Ok((progress, world))
     })
 }
 
@@ -139,7 +141,7 @@ fn ours(phones: usize, seed: u64, radios: usize) -> Result<f64, CliError> {
     let (p, _) = run_engine(
         cfg,
         move |p| p.count(Outcome::Accepted) as usize >= phones,
-        |_| {},
+        |_, _| {},
     )?;
     if p.count(Outcome::Accepted) as usize != phones {
         return Err(CliError::Failed(format!(

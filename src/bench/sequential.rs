@@ -1,6 +1,8 @@
 //! The 2011 way, as the perl o4send did it: one full inquiry (`hcitool scan`), then each new
-//! device in turn — find its OPP channel, push, wait for the answer — then scan again. Run on
-//! the same simulated hall with the same OBEX client, in virtual time.
+//! device in turn — `sdptool` finds its OPP channel, `obexftp` pushes and waits for the answer —
+//! then scan again. Run on the same simulated hall with the same OBEX client and the same
+//! timeouts, in virtual time; the only extra cost modelled is that `sdptool` and `obexftp` each
+//! paged the phone, so a device costs one more connection set-up than it costs us.
 
 use crate::cli::CliError;
 use crate::config::SimConfig;
@@ -35,6 +37,7 @@ pub fn makespan(sim: &SimConfig) -> Result<f64, CliError> {
                 if served.contains(&addr) {
                     continue;
                 }
+                tokio::time::sleep(world.link.connect).await; // sdptool's own page and SDP query
                 let result = match radio.connect_opp(addr).await {
                     Ok(stream) => obex::push(stream, &object, &opts, &mut cancel).await,
                     Err(r) => r,

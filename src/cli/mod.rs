@@ -203,5 +203,10 @@ pub fn open_store(
     let mut opts = crate::store::StoreOptions::new(clock.boot_id());
     opts.retention.max_age_days = cfg.store.max_age_days;
     opts.retention.max_size_mb = cfg.store.max_size_mb;
+    if clock.is_virtual() {
+        // A simulated run must not let the log fall far behind its virtual clock.
+        opts.hold_virtual_clock = true;
+        opts.queue = 256;
+    }
     crate::store::Store::open(path, opts).map_err(|e| CliError::Failed(e.to_string()))
 }

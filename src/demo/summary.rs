@@ -53,7 +53,7 @@ fn behaviour_table(r: &DemoReport) -> String {
         let row = rows.entry(p.behaviour.name()).or_default();
         row[0] += 1;
         row[1] += u32::from(r.world.connects(p.index) > 0);
-        row[2] += u32::from(!r.world.received(p.index).is_empty());
+        row[2] += u32::from(r.world.deliveries(p.index) > 0);
     }
     let mut out = format!(
         "\n{:<18} {:>7} {:>10} {:>9}\n",

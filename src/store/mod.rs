@@ -46,6 +46,10 @@ pub struct StoreOptions {
     pub queue: usize,
     /// Most records in one transaction (while commits succeed).
     pub batch_max: usize,
+    /// For simulations on tokio's paused clock: wait out a full queue by yielding, which keeps
+    /// the runtime busy, instead of parking, which would let the idle runtime move virtual time
+    /// on while the writer thread does real I/O.
+    pub hold_virtual_clock: bool,
 }
 
 impl StoreOptions {
@@ -56,6 +60,7 @@ impl StoreOptions {
             retention: Retention::default(),
             queue: 4096,
             batch_max: 1024,
+            hold_virtual_clock: false,
         }
     }
 }
@@ -69,6 +74,7 @@ pub struct Store {
 
 struct Inner {
     tx: mpsc::Sender<Op>,
+    hold_virtual_clock: bool,
     path: PathBuf,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -102,6 +108,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 tx,
+                hold_virtual_clock: opts.hold_virtual_clock,
                 path: path.to_path_buf(),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -125,11 +132,28 @@ impl Store {
 
     async fn record(&self, r: Record) {
         let kind = r.kind();
-        if self.inner.tx.send(Op::Record(Box::new(r))).await.is_err() {
+        let op = Op::Record(Box::new(r));
+        let sent = if self.inner.hold_virtual_clock {
+            self.send_holding_clock(op).await
+        } else {
+            self.inner.tx.send(op).await.map_err(|_| ())
+        };
+        if sent.is_err() {
             tracing::warn!(
                 "{}: store closed, a {kind} record was dropped",
                 self.path().display()
             );
+        }
+    }
+
+    async fn send_holding_clock(&self, mut op: Op) -> Result<(), ()> {
+        loop {
+            match self.inner.tx.try_send(op) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(back)) => op = back,
+                Err(mpsc::error::TrySendError::Closed(_)) => return Err(()),
+            }
+            tokio::task::yield_now().await;
         }
     }
 

@@ -11,8 +11,10 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
 use std::time::Duration;
 
-/// Page cache per connection, in KiB (negative means KiB to SQLite): keeps RSS small.
-const CACHE_KIB: i64 = -2000;
+/// Page cache of the writer, in KiB (negative means KiB to SQLite): keeps RSS small.
+const CACHE_KIB: i64 = -1024;
+/// Page cache of a reader: point lookups by device and the occasional report.
+const READER_CACHE_KIB: i64 = -256;
 /// The WAL is truncated back to this after a checkpoint.
 const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 /// How long a connection waits for a lock before giving up.
@@ -123,7 +125,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(cannot_open)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(cannot_open)?;
-    conn.pragma_update(None, "cache_size", CACHE_KIB)
+    conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
         .map_err(cannot_open)?;
     let found = user_version(&conn).map_err(cannot_open)?;
     check_readable(path, found)?;

@@ -44,6 +44,8 @@ impl Default for LinkModel {
 #[derive(Default)]
 struct PhoneLog {
     connects: u32,
+    deliveries: u32,
+    /// Kept only when the world keeps inboxes (tests, the demo); not for memory benchmarks.
     received: Vec<Received>,
 }
 
@@ -55,6 +57,7 @@ pub struct World {
     pub link: LinkModel,
     log: Mutex<Vec<PhoneLog>>,
     forgotten: Mutex<u64>,
+    keep_inboxes: std::sync::atomic::AtomicBool,
 }
 
 impl World {
@@ -73,6 +76,7 @@ impl World {
             link,
             log,
             forgotten: Mutex::new(0),
+            keep_inboxes: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -120,6 +124,18 @@ impl World {
             .collect()
     }
 
+    /// How many objects this phone received completely (kept inbox or not).
+    pub fn deliveries(&self, index: usize) -> u32 {
+        self.lock_log()[index].deliveries
+    }
+
+    /// Phones count what they receive but drop the bytes: the simulator's memory stays out of
+    /// the daemon's figures.
+    pub fn discard_inboxes(&self) {
+        self.keep_inboxes
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// How many devices the engine told the radios to forget.
     pub fn forgotten(&self) -> u64 {
         *self.forgotten.lock().unwrap_or_else(|e| e.into_inner())
@@ -132,7 +148,11 @@ impl World {
     }
 
     pub(super) fn note_received(&self, index: usize, objects: Vec<Received>) {
-        self.lock_log()[index].received.extend(objects);
+        let mut log = self.lock_log();
+        log[index].deliveries += objects.len() as u32;
+        if self.keep_inboxes.load(std::sync::atomic::Ordering::Relaxed) {
+            log[index].received.extend(objects);
+        }
     }
 
     pub(super) fn note_forgotten(&self) {
