@@ -111,6 +111,24 @@ pub struct AdapterConfig {
     pub slots: usize,
 }
 
+impl AdapterConfig {
+    /// Two simulated radios: `sim0` scans, `sim1` pushes with the most slots a controller has.
+    pub fn sim_scan_and_push() -> Vec<AdapterConfig> {
+        vec![
+            AdapterConfig {
+                id: "sim0".into(),
+                role: Role::Scan,
+                slots: 1,
+            },
+            AdapterConfig {
+                id: "sim1".into(),
+                role: Role::Push,
+                slots: 7,
+            },
+        ]
+    }
+}
+
 impl Default for AdapterConfig {
     fn default() -> Self {
         AdapterConfig {
@@ -179,6 +197,25 @@ pub struct BehaviourMix {
     pub refuse_type: u32,
     pub slow_link: u32,
     pub out_of_range: u32,
+}
+
+impl BehaviourMix {
+    /// The weights in a fixed order: accept, decline, ignore, prompt_expires, no_opp,
+    /// refuse_connection, drop_mid_transfer, refuse_type, slow_link, out_of_range.
+    pub fn weights(&self) -> [u32; 10] {
+        [
+            self.accept,
+            self.decline,
+            self.ignore,
+            self.prompt_expires,
+            self.no_opp,
+            self.refuse_connection,
+            self.drop_mid_transfer,
+            self.refuse_type,
+            self.slow_link,
+            self.out_of_range,
+        ]
+    }
 }
 
 impl Default for BehaviourMix {

@@ -77,20 +77,7 @@ fn radio(cfg: &Config) -> Result<(), String> {
     if s.phones > 1_000_000 {
         return bad("radio.sim.phones", s.phones, "at most 1000000");
     }
-    let m = &s.mix;
-    let weights = [
-        m.accept,
-        m.decline,
-        m.ignore,
-        m.prompt_expires,
-        m.no_opp,
-        m.refuse_connection,
-        m.drop_mid_transfer,
-        m.refuse_type,
-        m.slow_link,
-        m.out_of_range,
-    ];
-    if weights.iter().all(|w| *w == 0) {
+    if s.mix.weights().iter().all(|w| *w == 0) {
         return bad(
             "radio.sim.mix",
             "all zero",

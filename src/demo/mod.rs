@@ -11,7 +11,7 @@ mod summary;
 
 use crate::cli::{open_store, CliError};
 use crate::clock::Clock;
-use crate::config::{AdapterConfig, Backend, Config, Role, SimConfig};
+use crate::config::{AdapterConfig, Backend, Config, SimConfig};
 use crate::content::demo_campaign;
 use crate::device::MajorClass;
 use crate::engine::{self, Control, Parts, Progress};
@@ -49,18 +49,7 @@ pub fn demo_config(phones: usize, seed: u64) -> Config {
     let mut cfg = Config::default();
     cfg.appliance.name = "o4send-demo".into();
     cfg.radio.backend = Backend::Sim;
-    cfg.radio.adapters = vec![
-        AdapterConfig {
-            id: "sim0".into(),
-            role: Role::Scan,
-            slots: 1,
-        },
-        AdapterConfig {
-            id: "sim1".into(),
-            role: Role::Push,
-            slots: 7,
-        },
-    ];
+    cfg.radio.adapters = AdapterConfig::sim_scan_and_push();
     cfg.radio.sim = SimConfig {
         seed,
         phones,

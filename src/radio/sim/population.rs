@@ -150,20 +150,8 @@ fn unique_addr(rng: &mut Rng, seen: &mut HashSet<BdAddr>) -> BdAddr {
 }
 
 fn behaviour(mix: &BehaviourMix, rng: &mut Rng) -> Behaviour {
-    let weights = [
-        mix.accept,
-        mix.decline,
-        mix.ignore,
-        mix.prompt_expires,
-        mix.no_opp,
-        mix.refuse_connection,
-        mix.drop_mid_transfer,
-        mix.refuse_type,
-        mix.slow_link,
-        mix.out_of_range,
-    ];
     let decide = Duration::from_millis(rng.range(2_000, 50_000));
-    match rng.weighted(&weights) {
+    match rng.weighted(&mix.weights()) {
         0 => Behaviour::Accept { decide },
         1 => Behaviour::Decline {
             decide: Duration::from_millis(rng.range(2_000, 30_000)),
