@@ -10,9 +10,12 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Objects a server received: name and body.
+type Inbox = Vec<(String, Vec<u8>)>;
+
 /// Serves one OBEX connection on a fresh loopback port with `prompt`; returns the port and the
 /// objects received.
-fn one_shot_server(prompt: impl Prompt + 'static) -> (u16, mpsc::Receiver<Vec<(String, Vec<u8>)>>) {
+fn one_shot_server(prompt: impl Prompt + 'static) -> (u16, mpsc::Receiver<Inbox>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
