@@ -79,6 +79,9 @@ impl BluezRadio {
         let mut events = std::pin::pin!(events);
         let mut paging = self.paging.subscribe();
         let mut owner = self.bluez.owner.clone();
+        // A clone inherits the original's last seen version: mark now as seen, so that only a
+        // change from here on (a bluetoothd restart) ends the session.
+        owner.borrow_and_update();
         loop {
             tokio::select! {
                 event = events.next() => match event {
@@ -152,6 +155,28 @@ impl BluezRadio {
     }
 }
 
+/// How long a link may take to close before the device is removed anyway.
+const DISCONNECT_WAIT: Duration = Duration::from_secs(5);
+
+/// Closes the device's link and waits until bluetoothd reports it closed. Removing a device
+/// whose ACL link is still being torn down races the kernel's L2CAP cleanup (Linux 6.1 hits a
+/// `list_del` BUG in `hci_chan_del` that kills bluetoothd), so removal always waits for this.
+async fn disconnect_quietly(adapter: &Adapter, address: Address) {
+    let Ok(device) = adapter.device(address) else { return };
+    if !device.is_connected().await.unwrap_or(false) {
+        return;
+    }
+    let _ = device.disconnect().await;
+    let closed = async {
+        while device.is_connected().await.unwrap_or(false) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    if tokio::time::timeout(DISCONNECT_WAIT, closed).await.is_err() {
+        tracing::warn!(%address, "link still up after {}s; removing the device anyway", DISCONNECT_WAIT.as_secs());
+    }
+}
+
 /// Resolves when a page starts on this radio.
 async fn page_requested(paging: &mut watch::Receiver<usize>) {
     let _ = paging.wait_for(|n| *n > 0).await;
@@ -214,16 +239,12 @@ impl Radio for BluezRadio {
 
     fn forget(&self, addr: BdAddr) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let Ok(adapter) = self.bluez.adapter(&self.id).await else {
-                return;
-            };
-            match adapter.remove_device(Address(addr.0)).await {
+            let Ok(adapter) = self.bluez.adapter(&self.id).await else { return };
+            let address = Address(addr.0);
+            disconnect_quietly(&adapter, address).await;
+            match adapter.remove_device(address).await {
                 Ok(()) => tracing::debug!(%addr, radio = %self.id, "forgotten"),
-                Err(e)
-                    if matches!(
-                        e.kind,
-                        bluer::ErrorKind::DoesNotExist | bluer::ErrorKind::NotFound
-                    ) => {}
+                Err(e) if matches!(e.kind, bluer::ErrorKind::DoesNotExist | bluer::ErrorKind::NotFound) => {}
                 Err(e) => tracing::warn!(%addr, radio = %self.id, "cannot forget: {e}"),
             }
         })
