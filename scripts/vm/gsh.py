@@ -3,7 +3,7 @@
 the guests have no network, so this is the rig's only control channel. Only one client at a time per VM.
 Usage: gsh.py -s SOCK [-t TIMEOUT] [--wait SECS] 'command'  -> prints output, exits with the guest rc
 (124 on timeout)."""
-import socket, sys, time, re, os, argparse, random
+import socket, sys, time, re, os, argparse, random, base64
 ap = argparse.ArgumentParser()
 ap.add_argument('-s', '--sock', required=True)
 ap.add_argument('-t', '--timeout', type=float, default=120)
@@ -41,13 +41,18 @@ while time.time() < t_end:
     if readuntil(rb'# $', 1.0): break
 else:
     sys.exit('no prompt')
-s.sendall(('stty -echo; bind "set enable-bracketed-paste off" 2>/dev/null; PS1="# "; echo RDY""%s\n' % tag).encode())
+s.sendall(('stty -echo; bind "set enable-bracketed-paste off" 2>/dev/null; PS1="# "; PS2=""; echo RDY""%s\n' % tag).encode())
 m0 = readuntil(('RDY%s\r?\n' % tag).encode(), 10)
 buf = buf[m0.end():] if m0 else b''
 readuntil(rb'# $', 2)   # swallow the prompt that follows
 buf = b''
-s.sendall(('%s; __rc=$?; echo; echo "__RC%s=$__rc"\n' % (a.cmd, tag)).encode())
+# The command travels base64-encoded on one line: no PS2 continuation prompts for multi-line
+# scripts, no quoting surprises. Output is what lies between the start and the end marker.
+b64 = base64.b64encode(a.cmd.encode()).decode()
+s.sendall(('echo __ST%s; eval "$(echo %s | base64 -d)"; __rc=$?; echo; echo "__RC%s=$__rc"\n' % (tag, b64, tag)).encode())
 m = readuntil(('__RC%s=(\\d+)' % tag).encode(), a.timeout)
 out = buf[:m.start()] if m else buf
+st = re.search(('__ST%s\r?\n' % tag).encode(), out)
+if st: out = out[st.end():]
 sys.stdout.write(out.decode(errors='replace').replace('\r\n', '\n').rstrip('\n') + '\n')
 sys.exit(int(m.group(1)) if m else 124)

@@ -22,7 +22,7 @@ for s in "$@"; do
 done
 qemu-system-x86_64 "${ACC[@]}" -M q35 -m "${MEM:-768}" -smp "${SMP:-1}" -nodefaults -no-user-config -display none \
     -kernel "$BASE/vmlinuz" -initrd "$BASE/initrd.img" \
-    -append "console=ttyS0 root=/dev/vda rw quiet loglevel=4 systemd.show_status=auto o4s.vm=$NAME" \
+    -append "console=ttyS0 root=/dev/vda rw quiet loglevel=4 systemd.show_status=auto o4s.vm=$NAME o4s.bt=$#" \
     -drive "file=$BASE/root.img,if=virtio,format=raw,snapshot=on" \
     -drive "file=$OVL,if=virtio,format=raw,readonly=on" \
     -chardev "file,id=con,path=$D/console.log" -serial chardev:con \

@@ -173,7 +173,7 @@ def cmd_phones(a):
     # obexd: one OPP server for all adapters, on a private session bus. Not -a (auto-accept): our
     # agent decides. -p limits plugins to the OPP server (plain "-p bluetooth" makes obexd exit).
     if not os.path.exists(RUN + '/obex-bus'):
-        subprocess.run(['dbus-daemon', '--session', '--address=' + OBEX_BUS, '--fork', '--nopidfile', '--syslog-only'], check=True)
+        subprocess.run(['dbus-daemon', '--config-file=/opt/rig/obex-bus.conf', '--fork', '--nopidfile', '--syslog-only'], check=True)
     env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=OBEX_BUS)
     os.makedirs('/srv/inbox', exist_ok=True)
     subprocess.Popen(['/usr/libexec/bluetooth/obexd', '-n', '-r', '/srv/inbox', '-p', 'bluetooth,filesystem,opp'],
