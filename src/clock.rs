@@ -58,6 +58,18 @@ impl Clock {
         }
     }
 
+    /// Like [`Clock::virtual_from_now`], but starting `ago` in the past: a simulated run of that
+    /// length then ends at the real present.
+    pub fn virtual_ending_now(ago: Duration) -> Clock {
+        Clock {
+            source: Source::Virtual {
+                base_ms: system_ms() - ago.as_millis() as i64,
+                base: Instant::now(),
+            },
+            ..Clock::system()
+        }
+    }
+
     /// Whether this clock follows tokio's (possibly paused) clock rather than the system's.
     pub fn is_virtual(&self) -> bool {
         matches!(self.source, Source::Virtual { .. })

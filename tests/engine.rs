@@ -39,7 +39,7 @@ fn run(cfg: Config, db: &Path, orders: Vec<(u64, Control)>) -> Progress {
     rt.block_on(async {
         let clock = Clock::virtual_from_now();
         let store = open_store(&cfg, db, &clock).unwrap();
-        let (adapters, _world) = o4send::radio::open(&cfg).unwrap();
+        let (adapters, _world) = o4send::radio::open(&cfg).await.unwrap();
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
             for (at, order) in orders {

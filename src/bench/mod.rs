@@ -91,8 +91,9 @@ pub fn run_engine(
     rt.block_on(async move {
         let clock = Clock::virtual_from_now();
         let store = open_store(&cfg, &dir.join("bench.db"), &clock)?;
-        let (adapters, world) =
-            crate::radio::open(&cfg).map_err(|e| CliError::Failed(e.to_string()))?;
+        let (adapters, world) = crate::radio::open(&cfg)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
         let world =
             world.ok_or_else(|| CliError::Failed("benchmarks need the sim backend".into()))?;
         let (control_tx, control_rx) = mpsc::channel(1);

@@ -4,9 +4,11 @@
 mod config_cmd;
 mod push;
 mod run;
+mod scan;
 mod status;
 
 use crate::config::{Config, ConfigError, DEFAULT_PATH};
+use crate::device::BdAddr;
 use clap::{Parser, Subcommand};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -48,16 +50,40 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
-    /// Push one file to an OBEX peer over TCP; exit 0 only when accepted.
+    /// Push one file to a phone over Bluetooth (--to) or to an OBEX server over TCP (--tcp);
+    /// exit 0 only when accepted.
     Push {
-        /// HOST[:PORT] of the OBEX server (port 650 by default).
+        /// The phone's Bluetooth address.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            required_unless_present = "tcp",
+            conflicts_with = "tcp"
+        )]
+        to: Option<BdAddr>,
+        /// HOST[:PORT] of an OBEX server (port 650 by default).
         #[arg(long, value_name = "HOST[:PORT]")]
-        tcp: String,
+        tcp: Option<String>,
+        /// The adapter to push from [default: the config's first pushing adapter].
+        #[arg(long, value_name = "NAME|ADDR")]
+        adapter: Option<String>,
         /// Seconds to wait for the receiver's decision.
         #[arg(long, value_name = "SECS")]
         timeout: Option<u64>,
         /// The file to push.
         file: PathBuf,
+    },
+    /// List the Bluetooth devices nearby, once.
+    Scan {
+        /// How long to listen.
+        #[arg(long, default_value_t = 10.24)]
+        seconds: f64,
+        /// The adapter to scan with [default: the config's first scanning adapter].
+        #[arg(long, value_name = "NAME|ADDR")]
+        adapter: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// What the log says: devices, attempts by outcome, last hour, per item and radio.
     Status {
@@ -140,7 +166,29 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Run => run::run(&config_path(&config)),
         Command::Demo { phones, seed, db } => crate::demo::cli(config.as_deref(), phones, seed, db),
-        Command::Push { tcp, timeout, file } => push::push(config.as_deref(), &tcp, timeout, &file),
+        Command::Push {
+            to,
+            tcp,
+            adapter,
+            timeout,
+            file,
+        } => {
+            let target = match (to, tcp) {
+                (Some(addr), _) => push::Target::Bluetooth { addr, adapter },
+                (None, Some(host)) => push::Target::Tcp(host),
+                (None, None) => {
+                    return Err(CliError::Failed(
+                        "push needs --to ADDR or --tcp HOST".into(),
+                    ))
+                }
+            };
+            push::push(config.as_deref(), &target, timeout, &file)
+        }
+        Command::Scan {
+            seconds,
+            adapter,
+            json,
+        } => scan::scan(config.as_deref(), seconds, adapter, json),
         Command::Status { db, json } => status::status(config.as_deref(), db, json),
         Command::Config {
             action: ConfigAction::Check { file },
@@ -168,6 +216,23 @@ pub fn optional_config(given: Option<&Path>) -> Result<Config, CliError> {
         Some(path) => Ok(Config::load(path, false)?),
         None => Ok(Config::load(Path::new(DEFAULT_PATH), true)?),
     }
+}
+
+/// The adapter to use: the one given, else the first configured adapter that does `job`.
+pub fn pick_adapter(
+    cfg: &Config,
+    given: Option<String>,
+    job: fn(crate::config::Role) -> bool,
+) -> Result<String, CliError> {
+    given
+        .or_else(|| {
+            cfg.radio
+                .adapters
+                .iter()
+                .find(|a| job(a.role))
+                .map(|a| a.id.clone())
+        })
+        .ok_or_else(|| CliError::Config("radio.adapters: no adapter for this job".into()))
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the level set by `-v`.

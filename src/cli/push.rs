@@ -1,17 +1,31 @@
-//! `o4send push --tcp HOST[:PORT] FILE`: one Object Push to a real OBEX peer over TCP, for
-//! checking a phone stack or a server by hand. Prints the outcome and the raw response code.
+//! `o4send push --to ADDR FILE` / `--tcp HOST[:PORT] FILE`: one Object Push, by hand, to a phone
+//! over Bluetooth or to an OBEX server over TCP. Prints the outcome, the raw response code and
+//! the time. A phone pushed to over Bluetooth is forgotten by bluetoothd afterwards.
 
-use super::{optional_config, runtime, CliError};
+use super::{optional_config, pick_adapter, runtime, CliError};
 use crate::content::mime_for;
+use crate::device::BdAddr;
 use crate::obex::{self, tcp, Object};
+use crate::outcome::AttemptResult;
 use crate::outcome::Outcome;
+use crate::radio::bluez::{Bluez, BluezRadio};
+use crate::radio::Radio;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// Where to push.
+pub enum Target {
+    Bluetooth {
+        addr: BdAddr,
+        adapter: Option<String>,
+    },
+    Tcp(String),
+}
+
 pub fn push(
     config: Option<&Path>,
-    target: &str,
+    target: &Target,
     timeout: Option<u64>,
     file: &Path,
 ) -> Result<ExitCode, CliError> {
@@ -34,14 +48,26 @@ pub fn push(
         body: &body,
     };
     let started = Instant::now();
-    let result = runtime()?.block_on(async {
-        let stream = match tcp::connect(target, opts.connect_timeout).await {
-            Ok(s) => s,
-            Err(result) => return result,
-        };
-        let (_never, mut cancel) = tokio::sync::watch::channel(false);
-        obex::push(stream, &object, &opts, &mut cancel).await
+    let (_never, mut cancel) = tokio::sync::watch::channel(false);
+    let result: Result<AttemptResult, CliError> = runtime()?.block_on(async {
+        match target {
+            Target::Tcp(host) => match tcp::connect(host, opts.connect_timeout).await {
+                Ok(stream) => Ok(obex::push(stream, &object, &opts, &mut cancel).await),
+                Err(result) => Ok(result),
+            },
+            Target::Bluetooth { addr, adapter } => {
+                let adapter = pick_adapter(&cfg, adapter.clone(), |r| r.pushes())?;
+                let bluez = Bluez::connect()
+                    .await
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                let radio = BluezRadio::new(&adapter, bluez);
+                let result = over_bluetooth(&radio, *addr, &object, &opts, &mut cancel).await;
+                radio.forget(*addr).await;
+                Ok(result)
+            }
+        }
     });
+    let result = result?;
     let code = result
         .raw_code
         .map(|c| format!("0x{c:02X}"))
@@ -55,5 +81,19 @@ pub fn push(
         Ok(ExitCode::SUCCESS)
     } else {
         Err(CliError::Quiet(1))
+    }
+}
+
+async fn over_bluetooth(
+    radio: &BluezRadio,
+    addr: BdAddr,
+    object: &Object<'_>,
+    opts: &obex::PushOptions,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> AttemptResult {
+    match tokio::time::timeout(opts.connect_timeout, radio.connect_opp(addr)).await {
+        Err(_) => AttemptResult::new(Outcome::Unreachable, None, "connection timed out", 0),
+        Ok(Err(result)) => result,
+        Ok(Ok(stream)) => obex::push(stream, object, opts, cancel).await,
     }
 }

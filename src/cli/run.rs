@@ -24,7 +24,9 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
     let store = open_store(&cfg, &cfg.appliance.db_path(), &clock)?;
     let campaign = Arc::new(campaign_or_nothing(&cfg));
     runtime()?.block_on(async move {
-        let (adapters, _world) = radio::open(&cfg).map_err(|e| CliError::Failed(e.to_string()))?;
+        let (adapters, _world) = radio::open(&cfg)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
         let (control_tx, control_rx) = mpsc::channel(4);
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
         tokio::spawn(signals(path.to_path_buf(), control_tx));

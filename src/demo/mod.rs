@@ -84,10 +84,15 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
     let real = Instant::now();
     rt.block_on(async move {
-        let clock = Clock::virtual_from_now();
+        // The simulated afternoon ends at the real present, so `o4send status` right after the
+        // demo shows it as the last hour.
+        let hall = crate::radio::sim::generate(&opts.cfg.radio.sim);
+        let closing = hall.iter().map(|p| p.leaves()).max().unwrap_or_default();
+        let clock = Clock::virtual_ending_now(closing);
         let store = open_store(&opts.cfg, &opts.db, &clock)?;
-        let (adapters, world) =
-            crate::radio::open(&opts.cfg).map_err(|e| CliError::Failed(e.to_string()))?;
+        let (adapters, world) = crate::radio::open(&opts.cfg)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
         let world = world
             .ok_or_else(|| CliError::Failed("the demo needs radio.backend = \"sim\"".into()))?;
         let (control_tx, control_rx) = mpsc::channel(1);

@@ -230,9 +230,23 @@ impl Core {
         self.progress.by_outcome[outcome_index(done.outcome)] += 1;
         self.progress.last_end_ms = self.start.elapsed().as_millis() as u64;
         let now = self.now();
+        let addr = done.job.addr;
         self.policy
-            .finished(done.job.addr, &done.job.item.sha256, done.outcome, now);
-        self.enqueue(done.job.addr);
+            .finished(addr, &done.job.item.sha256, done.outcome, now);
+        if self.policy.settled(addr, now) {
+            self.forget(addr);
+        } else {
+            self.enqueue(addr);
+        }
+    }
+
+    /// Tells every radio to drop the device (bluetoothd keeps every device it ever connected).
+    fn forget(&mut self, addr: BdAddr) {
+        self.progress.forgotten += 1;
+        for a in &self.adapters {
+            let radio = a.radio.clone();
+            tokio::spawn(async move { radio.forget(addr).await });
+        }
     }
 
     fn tick(&mut self) {
@@ -241,11 +255,7 @@ impl Core {
             self.enqueue(addr);
         }
         for addr in self.policy.evict(now) {
-            self.progress.forgotten += 1;
-            for a in &self.adapters {
-                let radio = a.radio.clone();
-                tokio::spawn(async move { radio.forget(addr).await });
-            }
+            self.forget(addr);
         }
         self.progress.tracked = self.policy.tracked();
     }

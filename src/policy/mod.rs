@@ -257,6 +257,15 @@ impl Policy {
         ItemGate::Offer
     }
 
+    /// Whether nothing more is planned for this device now: no retry or resend is waiting, so
+    /// the radio stack may forget it (it is learnt again from the log if it comes back).
+    pub fn settled(&self, addr: BdAddr, now: Now) -> bool {
+        !matches!(
+            self.eligible_item(addr, now),
+            Ok(_) | Err(Skip::Waiting(_)) | Err(Skip::Busy)
+        )
+    }
+
     /// Records how an attempt ended.
     pub fn finished(&mut self, addr: BdAddr, item_hash: &str, outcome: Outcome, now: Now) {
         let Some(d) = self.devices.get_mut(&addr) else {

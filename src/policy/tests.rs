@@ -339,3 +339,15 @@ fn outcomes_survive_a_reload_without_the_store() {
         );
     }
 }
+
+#[test]
+fn settled_devices_can_be_forgotten_but_not_those_awaiting_a_retry() {
+    let mut p = policy(PolicyConfig::default());
+    let job = offer(&mut p, addr(1), PHONE, -50, at(0)).unwrap();
+    assert!(!p.settled(addr(1), at(1)), "in flight");
+    p.finished(addr(1), &job.item.sha256, Outcome::Unreachable, at(2));
+    assert!(!p.settled(addr(1), at(3)), "a retry is waiting");
+    let job = offer(&mut p, addr(1), PHONE, -50, at(40)).unwrap();
+    p.finished(addr(1), &job.item.sha256, Outcome::Accepted, at(50));
+    assert!(p.settled(addr(1), at(51)));
+}

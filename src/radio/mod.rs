@@ -7,6 +7,7 @@
 //! Connection errors arrive already classified as an [`AttemptResult`] (refused → declined, no
 //! OPP record → no_opp, page timeout → unreachable) with the raw error in the reason.
 
+pub mod bluez;
 pub mod sim;
 
 use crate::config::{Config, Role};
@@ -35,6 +36,9 @@ pub struct Sighting {
     pub rssi: Option<i16>,
     /// The radio that heard it.
     pub radio: Arc<str>,
+    /// Whether the device's inquiry response (EIR) lists Object Push; `None` when it lists no
+    /// services. Informational: only the SDP lookup when connecting decides `no_opp`.
+    pub opp_advertised: Option<bool>,
 }
 
 /// A radio that stopped working; the engine logs it, waits and tries again.
@@ -75,16 +79,25 @@ pub struct Adapter {
 }
 
 /// Opens the configured adapters. The simulated backend also returns its world, which the
-/// demo and the benchmarks read for ground truth.
-pub fn open(cfg: &Config) -> Result<(Vec<Adapter>, Option<Arc<sim::World>>), RadioError> {
+/// demo and the benchmarks read for ground truth. Must run inside a tokio runtime.
+pub async fn open(cfg: &Config) -> Result<(Vec<Adapter>, Option<Arc<sim::World>>), RadioError> {
     match cfg.radio.backend {
         crate::config::Backend::Sim => {
             let world = sim::World::new(&cfg.radio.sim);
-            Ok((adapters_for(cfg, |id| Arc::new(world.radio(id))), Some(world)))
+            Ok((
+                adapters_for(cfg, |id| Arc::new(world.radio(id))),
+                Some(world),
+            ))
         }
-        crate::config::Backend::Bluez => Err(RadioError(
-            "radio.backend = \"bluez\": the BlueZ backend is not part of this build yet; use backend = \"sim\"".into(),
-        )),
+        crate::config::Backend::Bluez => {
+            let bluez = bluez::Bluez::connect().await?;
+            Ok((
+                adapters_for(cfg, |id| {
+                    Arc::new(bluez::BluezRadio::new(id, bluez.clone()))
+                }),
+                None,
+            ))
+        }
     }
 }
 

@@ -15,6 +15,10 @@ use std::fmt;
 use std::path::Path;
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
+/// The most devices listed in the last-hour window (most recently seen first).
+pub const RECENT_DEVICES_MAX: usize = 200;
+/// How many of them the text report prints.
+const RECENT_DEVICES_SHOWN: usize = 20;
 
 /// Counts per outcome name; always holds all seven names.
 pub type OutcomeCounts = BTreeMap<String, u64>;
@@ -44,6 +48,24 @@ pub struct Window {
     /// Attempts that ended in the window.
     pub attempts: u64,
     pub attempts_by_outcome: OutcomeCounts,
+    /// The devices of the window, most recently seen first, at most [`RECENT_DEVICES_MAX`]:
+    /// the live list of phones around the booth.
+    #[serde(default)]
+    pub devices: Vec<DeviceStatus>,
+}
+
+/// One device and how its latest attempt ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    pub addr: String,
+    /// As the device sent it (may hold anything; print with `device::printable`).
+    pub name: Option<String>,
+    pub last_seen_ms: Option<i64>,
+    /// Attempts on this device, all time.
+    pub attempts: u64,
+    /// The outcome of its latest attempt, if any.
+    pub outcome: Option<String>,
+    pub item_name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,7 +142,35 @@ fn last_hour(conn: &Connection, now_ms: i64) -> rusqlite::Result<Window> {
         devices_seen: devices as u64,
         attempts: attempts_by_outcome.values().sum(),
         attempts_by_outcome,
+        devices: recent_devices(conn, window)?,
     })
+}
+
+fn recent_devices(conn: &Connection, window: (i64, i64)) -> rusqlite::Result<Vec<DeviceStatus>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.addr, d.name, d.last_seen,
+                (SELECT count(*) FROM attempts a WHERE a.device_id = d.id),
+                (SELECT outcome FROM attempts a WHERE a.device_id = d.id ORDER BY a.id DESC LIMIT 1),
+                (SELECT item_name FROM attempts a WHERE a.device_id = d.id ORDER BY a.id DESC LIMIT 1)
+         FROM devices d
+         WHERE d.id IN (SELECT device_id FROM sightings WHERE last_seen BETWEEN ?1 AND ?2
+                        UNION SELECT device_id FROM attempts WHERE ended_at BETWEEN ?1 AND ?2)
+         ORDER BY d.last_seen DESC, d.id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(
+        params![window.0, window.1, RECENT_DEVICES_MAX as i64],
+        |r| {
+            Ok(DeviceStatus {
+                addr: r.get(0)?,
+                name: r.get(1)?,
+                last_seen_ms: r.get(2)?,
+                attempts: r.get::<_, i64>(3)? as u64,
+                outcome: r.get(4)?,
+                item_name: r.get(5)?,
+            })
+        },
+    )?;
+    rows.collect()
 }
 
 fn per_item(conn: &Connection) -> rusqlite::Result<Vec<ItemStatus>> {
@@ -229,6 +279,7 @@ impl fmt::Display for StatusReport {
                 .unwrap_or(0);
             row(f, &format!("  {name}"), all, hour)?;
         }
+        write_recent(f, &self.last_hour.devices)?;
         if !self.per_item.is_empty() {
             writeln!(f, "\nper item")?;
         }
@@ -275,4 +326,35 @@ fn when(ms: i64) -> String {
         Ok(ts) => ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
         Err(_) => format!("{ms} ms"),
     }
+}
+
+/// The most recent devices of the last hour, one line each.
+fn write_recent(f: &mut fmt::Formatter<'_>, devices: &[DeviceStatus]) -> fmt::Result {
+    if devices.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "\nlast hour, most recent first")?;
+    for d in devices.iter().take(RECENT_DEVICES_SHOWN) {
+        let outcome = d.outcome.as_deref().unwrap_or("not offered");
+        let mut name: String = printable(d.name.as_deref().unwrap_or(""))
+            .chars()
+            .take(40)
+            .collect();
+        if d.name.as_deref().is_some_and(|n| n.chars().count() > 40) {
+            name.push('…');
+        }
+        writeln!(
+            f,
+            "  {}  {outcome:<16} {:>2} attempt(s)  {name}",
+            d.addr, d.attempts
+        )?;
+    }
+    if devices.len() > RECENT_DEVICES_SHOWN {
+        writeln!(
+            f,
+            "  … and {} more (--json lists up to {RECENT_DEVICES_MAX})",
+            devices.len() - RECENT_DEVICES_SHOWN
+        )?;
+    }
+    Ok(())
 }

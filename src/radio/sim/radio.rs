@@ -62,6 +62,7 @@ impl SimRadio {
                 class: phone.class,
                 rssi: Some(rssi),
                 radio: self.id.clone(),
+                opp_advertised: Some(phone.behaviour != Behaviour::NoOpp),
             };
             tx.send(s).await.map_err(|_| ())?;
         }

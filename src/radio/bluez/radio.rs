@@ -1,0 +1,231 @@
+//! One controller as a [`Radio`]: BR/EDR discovery streaming sightings, Object Push connections
+//! through the client profile, and forgetting devices. A radio that also pushes stops inquiry
+//! while it pages (inquiry slows paging badly) and starts it again when no page is under way.
+
+use super::profile::OPP_UUID;
+use super::{bluez_error, classify, Bluez};
+use crate::device::{device_name, BdAddr, ClassOfDevice};
+use crate::outcome::{AttemptResult, Outcome};
+use crate::radio::{BoxFuture, ObexStream, Radio, RadioError, Sighting};
+use bluer::{Adapter, AdapterEvent, Address, DiscoveryFilter, DiscoveryTransport};
+use futures::StreamExt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How long bluetoothd may take to hand over the socket after ConnectProfile succeeded.
+const SOCKET_HANDOVER: Duration = Duration::from_secs(10);
+
+pub struct BluezRadio {
+    id: Arc<str>,
+    bluez: Arc<Bluez>,
+    /// Pages under way on this radio.
+    paging: watch::Sender<usize>,
+    alias: Mutex<Option<String>>,
+}
+
+impl BluezRadio {
+    pub fn new(id: &str, bluez: Arc<Bluez>) -> BluezRadio {
+        BluezRadio {
+            id: id.into(),
+            bluez,
+            paging: watch::channel(0).0,
+            alias: Mutex::new(None),
+        }
+    }
+
+    /// Powers the adapter on, makes it pairable (Just Works) and sets the sender name.
+    async fn prepare(&self) -> Result<Adapter, RadioError> {
+        self.bluez.ready().await?;
+        let adapter = self.bluez.adapter(&self.id).await?;
+        let fail = |what: &str, e| bluez_error(&format!("{}: {what}", self.id), e);
+        adapter
+            .set_powered(true)
+            .await
+            .map_err(|e| fail("power on", e))?;
+        adapter
+            .set_pairable(true)
+            .await
+            .map_err(|e| fail("pairable", e))?;
+        let alias = self.alias.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(alias) = alias {
+            adapter
+                .set_alias(alias)
+                .await
+                .map_err(|e| fail("alias", e))?;
+        }
+        Ok(adapter)
+    }
+
+    /// One discovery session, until a page needs the radio (Ok) or something breaks (Err).
+    async fn discovery_session(
+        &self,
+        adapter: &Adapter,
+        tx: &mpsc::Sender<Sighting>,
+    ) -> Result<bool, RadioError> {
+        let filter = DiscoveryFilter {
+            transport: DiscoveryTransport::BrEdr,
+            duplicate_data: true,
+            ..Default::default()
+        };
+        adapter
+            .set_discovery_filter(filter)
+            .await
+            .map_err(|e| bluez_error("discovery filter", e))?;
+        let events = adapter
+            .discover_devices_with_changes()
+            .await
+            .map_err(|e| bluez_error("start discovery", e))?;
+        let mut events = std::pin::pin!(events);
+        let mut paging = self.paging.subscribe();
+        let mut owner = self.bluez.owner.clone();
+        loop {
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(AdapterEvent::DeviceAdded(addr)) => {
+                        if let Some(s) = self.sighting(adapter, addr).await {
+                            if tx.send(s).await.is_err() {
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    Some(_) => {}
+                    None => return Err(RadioError(format!("{}: discovery ended (adapter gone?)", self.id))),
+                },
+                () = page_requested(&mut paging) => return Ok(true),
+                _ = owner.changed() => return Err(RadioError("bluetoothd restarted".into())),
+            }
+        }
+    }
+
+    /// A sighting for a device bluetoothd reports, if it is in range now (has an RSSI).
+    async fn sighting(&self, adapter: &Adapter, addr: Address) -> Option<Sighting> {
+        let device = adapter.device(addr).ok()?;
+        let rssi = device.rssi().await.ok().flatten()?;
+        let name = device.name().await.ok().flatten().unwrap_or_default();
+        let class = device.class().await.ok().flatten().unwrap_or(0);
+        let uuids = device
+            .uuids()
+            .await
+            .ok()
+            .flatten()
+            .filter(|u| !u.is_empty());
+        Some(Sighting {
+            addr: BdAddr(addr.0),
+            name: device_name(&name),
+            class: ClassOfDevice(class),
+            rssi: Some(rssi),
+            radio: self.id.clone(),
+            opp_advertised: uuids.map(|u| u.contains(&OPP_UUID)),
+        })
+    }
+
+    async fn connect(&self, addr: BdAddr) -> Result<Box<dyn ObexStream>, AttemptResult> {
+        let failed = |e: RadioError| AttemptResult::new(Outcome::Failed, None, e.0, 0);
+        let owner = self.bluez.ready().await.map_err(failed)?;
+        let adapter = self.bluez.adapter(&self.id).await.map_err(failed)?;
+        let address = Address(addr.0);
+        let device = adapter
+            .device(address)
+            .map_err(|e| failed(bluez_error("device", e)))?;
+        let (socket, _expecting) = self.bluez.waiting.expect(address);
+        if let Err(e) = device.connect_profile(&OPP_UUID).await {
+            if !self.bluez.same_owner(&owner) {
+                return Err(AttemptResult::new(
+                    Outcome::Failed,
+                    None,
+                    format!("bluetoothd restarted during connect: {e}"),
+                    0,
+                ));
+            }
+            return Err(classify(&format!("{:?}", e.kind), &e.message));
+        }
+        match tokio::time::timeout(SOCKET_HANDOVER, socket).await {
+            Ok(Ok(stream)) => Ok(Box::new(stream)),
+            _ => Err(AttemptResult::new(
+                Outcome::Failed,
+                None,
+                "connected, but bluetoothd handed over no socket",
+                0,
+            )),
+        }
+    }
+}
+
+/// Resolves when a page starts on this radio.
+async fn page_requested(paging: &mut watch::Receiver<usize>) {
+    let _ = paging.wait_for(|n| *n > 0).await;
+}
+
+/// Counts a page for as long as it lives, so discovery stays off meanwhile.
+struct Paging<'a>(&'a watch::Sender<usize>);
+
+impl<'a> Paging<'a> {
+    fn start(counter: &'a watch::Sender<usize>) -> Paging<'a> {
+        counter.send_modify(|n| *n += 1);
+        Paging(counter)
+    }
+}
+
+impl Drop for Paging<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl Radio for BluezRadio {
+    fn id(&self) -> Arc<str> {
+        self.id.clone()
+    }
+
+    fn set_alias<'a>(&'a self, alias: &'a str) -> BoxFuture<'a, Result<(), RadioError>> {
+        Box::pin(async move {
+            *self.alias.lock().unwrap_or_else(|e| e.into_inner()) = Some(alias.to_string());
+            let adapter = self.bluez.adapter(&self.id).await?;
+            adapter
+                .set_alias(alias.to_string())
+                .await
+                .map_err(|e| bluez_error("alias", e))
+        })
+    }
+
+    fn discover(&self, tx: mpsc::Sender<Sighting>) -> BoxFuture<'_, Result<(), RadioError>> {
+        Box::pin(async move {
+            let adapter = self.prepare().await?;
+            let mut paging = self.paging.subscribe();
+            loop {
+                let _ = paging.wait_for(|n| *n == 0).await;
+                if !self.discovery_session(&adapter, &tx).await? {
+                    return Ok(());
+                }
+            }
+        })
+    }
+
+    fn connect_opp(
+        &self,
+        addr: BdAddr,
+    ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
+        Box::pin(async move {
+            let _paging = Paging::start(&self.paging);
+            self.connect(addr).await
+        })
+    }
+
+    fn forget(&self, addr: BdAddr) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let Ok(adapter) = self.bluez.adapter(&self.id).await else {
+                return;
+            };
+            match adapter.remove_device(Address(addr.0)).await {
+                Ok(()) => tracing::debug!(%addr, radio = %self.id, "forgotten"),
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        bluer::ErrorKind::DoesNotExist | bluer::ErrorKind::NotFound
+                    ) => {}
+                Err(e) => tracing::warn!(%addr, radio = %self.id, "cannot forget: {e}"),
+            }
+        })
+    }
+}
