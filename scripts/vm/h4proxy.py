@@ -21,6 +21,14 @@ Each LISTEN_SOCKET is one controller: QEMU connects to it as a client (one virtc
 socket); every accepted connection gets its own connection to btvirt, i.e. its own emulated
 controller (btvirt gives controllers addresses in connection order). Connections are logged.
 
+The out-of-range phone ("ghost"): with H4PROXY_GHOST="LISTEN_SOCKET|ADDR|NAME", every time the guest
+on LISTEN_SOCKET starts an inquiry, the proxy adds an Extended Inquiry Result for ADDR (class phone,
+name NAME, Object Push UUID in its EIR) right after btvirt's Command Status. No controller has that
+address, so every page to it ends in Page Timeout: a phone that answered the inquiry and was gone by
+the time it was paged. Why not a real controller switched off after being seen: btvirt answers
+inquiries only from controllers with *page* scan on (btdev.c checks scan_enable & 0x02), so
+"inquiry scan only" is impossible, and powering one off after o4send saw it races o4send's page.
+
 Usage: h4proxy.py BTVIRT_SOCKET LISTEN_SOCKET [LISTEN_SOCKET ...]
 """
 import os, selectors, socket, struct, sys, time
@@ -46,9 +54,20 @@ def h4_len(buf):
         raise ValueError('bad H4 packet type 0x%02x' % t)
     return n if len(buf) >= n else None
 
+GHOST = os.environ.get('H4PROXY_GHOST', '').split('|')
+
+def ghost_event(addr, name):
+    """HCI Extended Inquiry Result event (0x2F) for a phone at addr."""
+    eir = bytes([len(name) + 1, 0x09]) + name.encode() + bytes([3, 0x03, 0x05, 0x11])   # name, UUID16 0x1105
+    eir = eir.ljust(240, b'\0')
+    ba = bytes(int(x, 16) for x in reversed(addr.split(':')))
+    body = bytes([1]) + ba + bytes([1, 0]) + bytes([0x0c, 0x02, 0x10]) + b'\0\0' + bytes([0xc4]) + eir   # rssi -60
+    return bytes([0x04, 0x2f, len(body)]) + body
+
 pairs = set()
 class Pair:
-    def __init__(self, guest):
+    def __init__(self, guest, path=None):
+        self.ghost = ghost_event(GHOST[1], GHOST[2]) if len(GHOST) == 3 and GHOST[0] == path else None
         self.guest, self.buf = guest, b''
         self.rbuf, self.held, self.hold_since = b'', [], None
         self.bt = socket.socket(socket.AF_UNIX); self.bt.connect(target)
@@ -75,7 +94,7 @@ class Pair:
     def from_bt(self):
         d = self.bt.recv(65536)
         if not d: return self.close()
-        if not HOLD: return self.guest.sendall(d)
+        if not HOLD and not self.ghost: return self.guest.sendall(d)
         self.rbuf += d
         while True:
             n = h4_len(self.rbuf)
@@ -84,6 +103,9 @@ class Pair:
             if self.hold_since is not None and pkt[0] == 0x02:
                 self.held.append(pkt); continue
             self.guest.sendall(pkt)
+            if self.ghost and pkt[:2] == b'\x04\x0f' and pkt[3] == 0 and pkt[5:7] == b'\x01\x04':  # CS Inquiry ok
+                self.guest.sendall(self.ghost)
+            if not HOLD: continue
             if pkt[0] == 0x04 and pkt[1] == 0x08 and pkt[3] == 0 and pkt[6] != 0:   # Encryption Change, on
                 self.hold_since = time.monotonic()
             elif pkt[0] == 0x04 and pkt[1] == 0x0e and pkt[4:6] == b'\x08\x14':      # CC Read Enc Key Size
@@ -98,7 +120,7 @@ def make_listener(path):
     def accept():
         g = l.accept()[0]
         print('h4proxy: controller connected on %s' % path, flush=True)
-        Pair(g)
+        Pair(g, path)
     sel.register(l, selectors.EVENT_READ, accept)
 
 for p in sys.argv[2:]: make_listener(p)

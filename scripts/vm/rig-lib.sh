@@ -5,6 +5,9 @@
 # Controllers: the appliance VM gets 2 ports (hci0 = o4send's radio, hci1 = the no-OPP phone);
 # the phone VM one port per line of guest/phone/etc/rig/phones.conf.
 APPL_PORTS=2
+# The out-of-range phone is a "ghost" that h4proxy adds to the appliance radio's inquiries (see
+# h4proxy.py): no controller has this address (btvirt numbers its controllers 00:AA:01:<n>:00:42).
+GHOST_ADDR=00:AA:01:EE:00:42
 PHONE_PORTS=$(grep -cE '^hvc[0-9]' "$VMDIR/guest/phone/etc/rig/phones.conf")
 
 g() {  # g VM [-t SECS] 'command' : run a command in a guest, print its output, return its rc
@@ -26,7 +29,7 @@ rig_up() {
     local socks=() k
     for ((k = 0; k < APPL_PORTS; k++)); do socks+=("$RUN/h4-appliance-$k.sock"); done
     for ((k = 0; k < PHONE_PORTS; k++)); do socks+=("$RUN/h4-phone-$k.sock"); done
-    python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
+    H4PROXY_GHOST="$RUN/h4-appliance-0.sock|$GHOST_ADDR|phone-gone" python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
     # 1 vCPU each: two TCG guests on a 2-core host.

@@ -15,8 +15,7 @@
 Behaviours (the obexd agent's answer to AuthorizePush, chosen by the adapter that received it):
   accept  store into /srv/inbox/NAME/       decline  org.bluez.obex.Error.Rejected -> 0xC3 Forbidden
   ignore  never answer (the sender's decision timeout fires)
-  gone    seen in inquiry but not connectable (inquiry scan on, page scan off): pages time out,
-          like a phone that walked out of range between inquiry and page
+  (the out-of-range phone is not here: it is a "ghost" inquiry result added by h4proxy.py)
 """
 import argparse, glob, json, os, subprocess, sys, time
 import dbus, dbus.service, dbus.mainloop.glib
@@ -57,7 +56,7 @@ def wait_adapter(bus, hci, timeout=60):
     raise SystemExit('bluetoothd has no %s after %ss' % (hci, timeout))
 
 
-def setup_adapter(bus, hci, alias=None, discoverable=False, phone_class=False, off=False, gone=False):
+def setup_adapter(bus, hci, alias=None, discoverable=False, phone_class=False, off=False):
     p, addr = wait_adapter(bus, hci)
     A = 'org.bluez.Adapter1'
     if off:
@@ -72,13 +71,6 @@ def setup_adapter(bus, hci, alias=None, discoverable=False, phone_class=False, o
     if discoverable:
         p.Set(A, 'DiscoverableTimeout', dbus.UInt32(0))
         p.Set(A, 'Discoverable', dbus.Boolean(True))
-    if gone:
-        # Inquiry scan only: answers inquiries (so it is "seen") but never accepts a page. The legacy
-        # ioctl also updates the kernel's mgmt flags, so bluetoothd does not turn page scan back on.
-        subprocess.run(['hciconfig', hci, 'iscan'], check=True)
-        out = subprocess.run(['hciconfig', hci], capture_output=True, text=True).stdout
-        if 'ISCAN' not in out or 'PSCAN' in out:
-            raise SystemExit('%s: could not set inquiry-scan-only: %s' % (hci, out))
     return addr
 
 
@@ -136,7 +128,7 @@ class ObexAgent(dbus.service.Object):
         with open(RUN + '/asks.log', 'a') as f:
             f.write(json.dumps(rec) + '\n')
         log('AuthorizePush', rec)
-        if beh in ('accept', 'gone'):
+        if beh == 'accept':
             d = '/srv/inbox/' + name
             os.makedirs(d, exist_ok=True)
             ok(d + '/' + os.path.basename(rec['name'] or 'unnamed'))
@@ -168,7 +160,7 @@ def cmd_phones(a):
     for name, ph in phones.items():
         ph['hci'] = hci_of_port(ph['port'])
         ph['addr'] = setup_adapter(bus, ph['hci'], alias=name, discoverable=True, phone_class=True,
-                                   off=ph['state'] == 'off', gone=ph['behaviour'] == 'gone')
+                                   off=ph['state'] == 'off')
         log('phone', name, ph)
     # obexd: one OPP server for all adapters, on a private session bus. Not -a (auto-accept): our
     # agent decides. -p limits plugins to the OPP server (plain "-p bluetooth" makes obexd exit).
