@@ -51,6 +51,7 @@ fail() {  # fail SCENARIO WHY : collect guest logs, then end the run
 collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 60 'journalctl -b --no-pager -o short-monotonic' > "$RUN/appliance/journal.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
+    [ -S "$RUN/noopp/sh.sock" ] && g noopp -t 30 'journalctl -b --no-pager -o short-monotonic' > "$RUN/noopp/journal.txt" 2>&1
     [ -S "$RUN/phone/sh.sock" ] && g phone -t 60 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/phone/journal.txt" 2>&1
     true
 }
@@ -76,10 +77,11 @@ mkdir -p "$RUN/content"
 # A 40 kB pseudo-random "flyer"; deterministic, so failures reproduce.
 python3 -c 'import random,sys; r=random.Random(4); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(40960)))' > "$RUN/content/expo-flyer.pdf"
 "$VMDIR/mkoverlay.sh" phone "$RUN/phone-ovl.img"
+"$VMDIR/mkoverlay.sh" noopp "$RUN/noopp-ovl.img"
 "$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$BIN" "$RUN/content"
 
 # ---- 2. boot ---------------------------------------------------------------------------------------
-log "booting appliance + phone VMs"
+log "booting appliance, phone and no-OPP VMs"
 t=$(date +%s)
 rig_up || fail boot "rig did not start"
 rig_wait_ready || fail boot "guests not ready (see consoles)"
@@ -87,7 +89,7 @@ TIMES+=("boot=$(( $(date +%s) - t ))s")
 ACCEPT=$(phone_addr phone-accept) DECLINE=$(phone_addr phone-decline) IGNORE=$(phone_addr phone-ignore)
 GONE=$GHOST_ADDR LATE_C=$(phone_addr phone-late-c) LATE_D=$(phone_addr phone-late-d)
 NOOPP=$NOOPP_ADDR
-log "appliance hci0=$APPL_ADDR; phones: accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE (h4proxy ghost) noopp=$NOOPP (appliance hci1) late-c=$LATE_C late-d=$LATE_D"
+log "appliance hci0=$APPL_ADDR; phones: accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE (h4proxy ghost) noopp=$NOOPP (own VM) late-c=$LATE_C late-d=$LATE_D"
 echo "accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE noopp=$NOOPP late_c=$LATE_C late_d=$LATE_D appl=$APPL_ADDR" > "$RUN/addresses"
 
 # ---- helpers ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the per-run overlay disk of one rig guest (never cached): the initramfs copies it over the
 # cached base root at boot. Takes about a second.
-#   mkoverlay.sh phone OUT.img
+#   mkoverlay.sh phone|noopp OUT.img
 #   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR
 # The appliance overlay carries the project's own files: the o4send binary as /usr/bin/o4send and
 # board/common/rootfs-overlay/** (o4send.toml, o4send.service) straight from the repo, plus the
@@ -21,12 +21,14 @@ case $ROLE in
 phone)
     ln -s /etc/systemd/system/rig-phones.service "$W/"
     ;;
+noopp)
+    ln -s /etc/systemd/system/rig-noopp.service "$W/"
+    ;;
 appliance)
     cp -a "$REPO/board/common/rootfs-overlay/." "$T/"
     install -D -m755 "$3" "$T/usr/bin/o4send"
     mkdir -p "$T/var/lib/o4send/content"
     cp -a "$4/." "$T/var/lib/o4send/content/"
-    ln -s /etc/systemd/system/rig-noopp.service "$W/"
     # o4send.service is NOT enabled here: the rig runs `systemctl enable --now o4send` once the
     # phones are in place (that also exercises the unit's [Install] section).
     ;;
