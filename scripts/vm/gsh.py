@@ -47,9 +47,10 @@ buf = buf[m0.end():] if m0 else b''
 readuntil(rb'# $', 2)   # swallow the prompt that follows
 buf = b''
 # The command travels base64-encoded on one line: no PS2 continuation prompts for multi-line
-# scripts, no quoting surprises. Output is what lies between the start and the end marker.
+# scripts, no quoting surprises; a subshell, so an "exit" in the command does not log the shell out.
+# Output is what lies between the start and the end marker.
 b64 = base64.b64encode(a.cmd.encode()).decode()
-s.sendall(('echo __ST%s; eval "$(echo %s | base64 -d)"; __rc=$?; echo; echo "__RC%s=$__rc"\n' % (tag, b64, tag)).encode())
+s.sendall(('echo __ST%s; (eval "$(echo %s | base64 -d)"); __rc=$?; echo; echo "__RC%s=$__rc"\n' % (tag, b64, tag)).encode())
 m = readuntil(('__RC%s=(\\d+)' % tag).encode(), a.timeout)
 out = buf[:m.start()] if m else buf
 st = re.search(('__ST%s\r?\n' % tag).encode(), out)
