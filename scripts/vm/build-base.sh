@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the cached, o4send-independent part of the VM rig from Debian packages:
+#   vmlinuz      Debian's stock bookworm kernel (apt-get download + dpkg -x)
+#   initrd.img   busybox-static + the virtio/ext4 modules + base/initramfs-init
+#   root.img     debootstrap bookworm minbase + BlueZ, bluez-obexd, python3-dbus, sqlite3, ...
+#   btvirt       BlueZ's controller emulator for the host (from bluez-test-tools)
+# Output directory: $O4SEND_VM_CACHE/base-<key>, where key hashes this script, base/** and the
+# package list, so a second run (or another worktree with the same inputs) skips the slow part.
+# Prints the directory on stdout (last line). Takes ~2 min from scratch on 2 cores.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=${O4SEND_VM_CACHE:-/var/cache/o4send-vm}
+PKGS=systemd,systemd-sysv,dbus,udev,kmod,bluez,bluez-obexd,bluez-test-tools,python3-dbus,python3-gi,procps,util-linux,sqlite3,iproute2,less,strace
+# Kernel modules kept in the image (closure computed with modprobe --show-depends). af_alg, algif_*,
+# ecb and cmac: BlueZ's btdev/SMP use the kernel crypto API through AF_ALG (without them btvirt in a
+# guest fails with "Failed to open Virtual HCI device"; bluetoothd's LE/SMP code needs them too).
+WANT="bluetooth hci_uart hci_vhci rfcomm bnep ecdh_generic ecc cmac ecb ccm af_alg algif_hash algif_skcipher
+      virtio_pci virtio_blk virtio_console virtio_rng ext4 crc32c_generic crc32c-intel rfkill"
+
+KEY=$( (cat "$0"; cd "$HERE/base" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+OUT=$CACHE/base-$KEY
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock 9
+if [ -f "$OUT/.complete" ]; then
+    echo "build-base: cache hit $OUT" >&2
+    echo "$OUT"; exit 0
+fi
+echo "build-base: building $OUT (cache miss)" >&2
+T0=$(date +%s)
+stamp() { echo "build-base: $(( $(date +%s) - T0 ))s $*" >&2; }
+W=$CACHE/work-$KEY
+rm -rf "$W" && mkdir -p "$W" "$CACHE/dl" "$CACHE/debcache"
+trap 'rm -rf "$W"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+
+# ---- kernel, busybox, host btvirt: Debian packages unpacked with dpkg -x -----------------------
+KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+[ -n "$KPKG" ] || { echo "build-base: cannot resolve linux-image-amd64 (apt-get update?)" >&2; exit 1; }
+KV=${KPKG#linux-image-}
+(cd "$CACHE/dl" && for p in "$KPKG" busybox-static bluez-test-tools; do
+    ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" 2>&1 | grep -v unsandboxed >&2 || true
+    ls "${p}"_*.deb >/dev/null 2>&1 || { echo "build-base: download of $p failed" >&2; exit 1; }
+done)
+mkdir -p "$W/kernel" "$W/bb" "$W/tt" "$W/out"
+dpkg -x "$CACHE/dl/${KPKG}"_*.deb "$W/kernel"
+dpkg -x "$(ls "$CACHE"/dl/busybox-static_*.deb | tail -1)" "$W/bb"
+dpkg -x "$(ls "$CACHE"/dl/bluez-test-tools_*.deb | tail -1)" "$W/tt"
+cp "$W/kernel/boot/vmlinuz-$KV" "$W/out/vmlinuz"
+cp "$W/tt/usr/bin/btvirt" "$W/out/btvirt"
+echo "$KV" > "$W/out/kernel-version"
+stamp "kernel $KV, busybox, btvirt unpacked"
+
+# ---- rootfs ------------------------------------------------------------------------------------
+R=$W/rootfs
+debootstrap --variant=minbase --cache-dir="$CACHE/debcache" --include=$PKGS bookworm "$R" \
+    http://deb.debian.org/debian > "$W/debootstrap.log" 2>&1 || { tail -30 "$W/debootstrap.log" >&2; exit 1; }
+stamp "debootstrap done"
+rm -rf "$R/lib/modules" && mkdir -p "$R/lib/modules" && cp -a "$W/kernel/lib/modules/$KV" "$R/lib/modules/"
+chroot "$R" depmod "$KV"
+# shellcheck disable=SC2086
+chroot "$R" modprobe -S "$KV" --show-depends -a $WANT | awk '/^insmod/{print $2}' | sort -u > "$W/modlist"
+chroot "$R" modprobe -S "$KV" --show-depends -a virtio_pci virtio_blk ext4 | awk '/^insmod/{print $2}' | awk '!s[$0]++' > "$W/initrd-mods"
+rm -rf "${R:?}/lib/modules/$KV" && mkdir -p "$R/lib/modules/$KV"
+cp "$W/kernel/lib/modules/$KV"/modules.builtin* "$W/kernel/lib/modules/$KV/modules.order" "$R/lib/modules/$KV/"
+while read -r m; do install -D -m644 "$W/kernel$m" "$R$m"; done < "$W/modlist"
+chroot "$R" depmod "$KV"
+"$HERE/base/configure-rootfs.sh" "$R"
+cp -a "$HERE/base/rootfs/." "$R/"
+stamp "rootfs configured ($(wc -l < "$W/modlist") modules, $(du -sm "$R" | cut -f1) MB)"
+
+# ---- initramfs and ext4 root image -------------------------------------------------------------
+I=$W/initrd
+mkdir -p "$I/bin"
+cp "$W/bb/bin/busybox" "$I/bin/" && install -m755 "$HERE/base/initramfs-init" "$I/init"
+while read -r m; do install -D -m644 "$W/kernel$m" "$I$m"; done < "$W/initrd-mods"
+cp "$W/initrd-mods" "$I/modules.list"
+(cd "$I" && find . | cpio -o -H newc --quiet | gzip -1 > "$W/out/initrd.img")
+mkfs.ext4 -q -F -L o4s-root -d "$R" "$W/out/root.img" 1G
+touch "$W/out/.complete"
+rm -rf "$OUT" && mv "$W/out" "$OUT"
+# Keep only the newest few bases: old keys are dead weight (~400 MB each).
+ls -1dt "$CACHE"/base-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
+stamp "base image ready: $OUT"
+echo "$OUT"

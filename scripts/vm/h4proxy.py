@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""H4 re-framing proxy between the rig VMs' controller ports and `btvirt -s` (host side).
+
+Why it exists: without it, emulated controllers wedge under ACL traffic (pitfall below), and about
+20 % of new pairings fail with "security block" in the two-VM setup.
+
+QEMU's 16550 emulation hands the guest's UART output to the chardev one byte at a time, but
+btvirt's server (emulator/server.c, BlueZ 5.66) cannot reassemble an ACL packet whose header is
+split across reads (and keeps partial data in a buffer shared by all clients).  This proxy listens on
+one unix socket per VM (QEMU connects as client), reassembles complete H4 packets from the guest and
+writes each one with a single send() to btvirt's /tmp/bt-server-bredr.
+
+btvirt->guest: packets are passed through, except that after an Encryption Change event ACL data for
+that guest is held back until the guest's own "Read Encryption Key Size" command has completed (max
+1 s).  A real controller answers that command within microseconds; through the slow emulated path
+(TCG + virtio-serial + btvirt) the peer's L2CAP Connection Request could otherwise overtake it, and the
+Linux 6.1 acceptor then refuses the channel with "Connection refused - security block"
+(hci_conn_check_link_mode(): enc_key_size still 0).  Set H4PROXY_NO_HOLD=1 to disable.
+
+Each LISTEN_SOCKET is one controller: QEMU connects to it as a client (one virtconsole port per
+socket); every accepted connection gets its own connection to btvirt, i.e. its own emulated
+controller (btvirt gives controllers addresses in connection order). Connections are logged.
+
+The out-of-range phone ("ghost"): with H4PROXY_GHOST="LISTEN_SOCKET|ADDR|NAME", every time the guest
+on LISTEN_SOCKET starts an inquiry, the proxy adds an Extended Inquiry Result for ADDR (class phone,
+name NAME, Object Push UUID in its EIR) right after btvirt's Command Status. No controller has that
+address, so every page to it ends in Page Timeout: a phone that answered the inquiry and was gone by
+the time it was paged. Why not a real controller switched off after being seen: btvirt answers
+inquiries only from controllers with *page* scan on (btdev.c checks scan_enable & 0x02), so
+"inquiry scan only" is impossible, and powering one off after o4send saw it races o4send's page.
+
+Usage: h4proxy.py BTVIRT_SOCKET LISTEN_SOCKET [LISTEN_SOCKET ...]
+"""
+import os, selectors, socket, struct, sys, time
+HOLD = os.environ.get('H4PROXY_NO_HOLD') != '1'
+
+target = sys.argv[1]
+sel = selectors.DefaultSelector()
+
+def h4_len(buf):
+    """length of the first complete H4 packet in buf, or None if incomplete"""
+    if not buf: return None
+    t = buf[0]
+    if t in (0x01, 0x03):          # command (opcode16, plen8) / SCO (handle16, len8)
+        if len(buf) < 4: return None
+        n = 4 + buf[3]
+    elif t in (0x02, 0x05):        # ACL (handle16, len16) / ISO (handle16, len14)
+        if len(buf) < 5: return None
+        n = 5 + (struct.unpack_from('<H', buf, 3)[0] & (0x3fff if t == 5 else 0xffff))
+    elif t == 0x04:                # event (code8, plen8)
+        if len(buf) < 3: return None
+        n = 3 + buf[2]
+    else:
+        raise ValueError('bad H4 packet type 0x%02x' % t)
+    return n if len(buf) >= n else None
+
+GHOST = os.environ.get('H4PROXY_GHOST', '').split('|')
+
+def ghost_event(addr, name):
+    """HCI Extended Inquiry Result event (0x2F) for a phone at addr."""
+    eir = bytes([len(name) + 1, 0x09]) + name.encode() + bytes([3, 0x03, 0x05, 0x11])   # name, UUID16 0x1105
+    eir = eir.ljust(240, b'\0')
+    ba = bytes(int(x, 16) for x in reversed(addr.split(':')))
+    body = bytes([1]) + ba + bytes([1, 0]) + bytes([0x0c, 0x02, 0x10]) + b'\0\0' + bytes([0xc4]) + eir   # rssi -60
+    return bytes([0x04, 0x2f, len(body)]) + body
+
+pairs = set()
+class Pair:
+    def __init__(self, guest, path=None):
+        self.ghost = ghost_event(GHOST[1], GHOST[2]) if len(GHOST) == 3 and GHOST[0] == path else None
+        self.guest, self.buf = guest, b''
+        self.rbuf, self.held, self.hold_since = b'', [], None
+        self.bt = socket.socket(socket.AF_UNIX); self.bt.connect(target)
+        sel.register(guest, selectors.EVENT_READ, self.from_guest)
+        sel.register(self.bt, selectors.EVENT_READ, self.from_bt)
+        pairs.add(self)
+    def close(self):
+        pairs.discard(self)
+        for s in (self.guest, self.bt):
+            try: sel.unregister(s)
+            except Exception: pass
+            s.close()
+    def from_guest(self):
+        d = self.guest.recv(65536)
+        if not d: return self.close()
+        self.buf += d
+        while True:
+            n = h4_len(self.buf)
+            if n is None: break
+            self.bt.sendall(self.buf[:n]); self.buf = self.buf[n:]
+    def flush(self):
+        if self.held: self.guest.sendall(b''.join(self.held))
+        self.held, self.hold_since = [], None
+    def from_bt(self):
+        d = self.bt.recv(65536)
+        if not d: return self.close()
+        if not HOLD and not self.ghost: return self.guest.sendall(d)
+        self.rbuf += d
+        while True:
+            n = h4_len(self.rbuf)
+            if n is None: break
+            pkt, self.rbuf = self.rbuf[:n], self.rbuf[n:]
+            if self.hold_since is not None and pkt[0] == 0x02:
+                self.held.append(pkt); continue
+            self.guest.sendall(pkt)
+            if self.ghost and pkt[:2] == b'\x04\x0f' and pkt[3] == 0 and pkt[5:7] == b'\x01\x04':  # CS Inquiry ok
+                self.guest.sendall(self.ghost)
+            if not HOLD: continue
+            if pkt[0] == 0x04 and pkt[1] == 0x08 and pkt[3] == 0 and pkt[6] != 0:   # Encryption Change, on
+                self.hold_since = time.monotonic()
+            elif pkt[0] == 0x04 and pkt[1] == 0x0e and pkt[4:6] == b'\x08\x14':      # CC Read Enc Key Size
+                self.flush()
+    def tick(self):
+        if self.hold_since is not None and time.monotonic() - self.hold_since > 1.0:
+            self.flush()
+
+def make_listener(path):
+    if os.path.exists(path): os.unlink(path)
+    l = socket.socket(socket.AF_UNIX); l.bind(path); l.listen(4)
+    def accept():
+        g = l.accept()[0]
+        print('h4proxy: controller connected on %s' % path, flush=True)
+        Pair(g, path)
+    sel.register(l, selectors.EVENT_READ, accept)
+
+for p in sys.argv[2:]: make_listener(p)
+print('h4proxy ready', flush=True)
+while True:
+    for key, _ in sel.select(timeout=0.1):
+        try:
+            key.data()
+        except OSError as e:   # a VM went away (quit, or its port was unplugged): drop that pair only
+            owner = getattr(key.data, '__self__', None)
+            print('h4proxy: connection error %r' % e, flush=True)
+            if isinstance(owner, Pair): owner.close()
+    for p in list(pairs): p.tick()

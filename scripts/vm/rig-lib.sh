@@ -1,0 +1,72 @@
+# Host-side functions of the VM rig, sourced by scripts/vm-test.sh: start/stop btvirt, h4proxy and
+# the guests, run commands in them. Expects RUN (run directory), BASE (cached base image dir),
+# VMDIR (this directory). Every process started here is recorded in $RUN/pids and killed by rig_down.
+
+# Controllers: the appliance VM gets 1 port (hci0 = o4send's radio), the no-OPP VM 1, the phone VM
+# one port per line of guest/phone/etc/rig/phones.conf.
+APPL_PORTS=1
+# The out-of-range phone is a "ghost" that h4proxy adds to the appliance radio's inquiries (see
+# h4proxy.py): no controller has this address (btvirt numbers its controllers 00:AA:01:<n>:00:42).
+GHOST_ADDR=00:AA:01:EE:00:42
+PHONE_PORTS=$(grep -cE '^hvc[0-9]' "$VMDIR/guest/phone/etc/rig/phones.conf")
+
+g() {  # g VM [-t SECS] 'command' : run a command in a guest, print its output, return its rc
+    local vm=$1; shift
+    python3 "$VMDIR/gsh.py" -s "$RUN/$vm/sh.sock" "$@"
+}
+
+rig_up() {
+    mkdir -p "$RUN/bttmp"
+    # btvirt hardcodes /tmp/bt-server-*: run it in a private mount namespace whose /tmp is ours, so
+    # parallel rigs and the host's /tmp do not meet. Only the BR/EDR-only server is used: the host
+    # kernel may lack AF_ALG, which the BR/EDR+LE server needs; Classic OPP needs only BR/EDR.
+    unshare -m --propagation private sh -c "mount --bind '$RUN/bttmp' /tmp && exec '$BASE/btvirt' -s" \
+        > "$RUN/btvirt.log" 2>&1 &
+    echo $! >> "$RUN/pids"
+    local i
+    for i in $(seq 50); do [ -S "$RUN/bttmp/bt-server-bredr" ] && break; sleep 0.1; done
+    [ -S "$RUN/bttmp/bt-server-bredr" ] || { echo "btvirt did not start: $(cat "$RUN/btvirt.log")"; return 1; }
+    local socks=() k
+    for ((k = 0; k < APPL_PORTS; k++)); do socks+=("$RUN/h4-appliance-$k.sock"); done
+    for ((k = 0; k < PHONE_PORTS; k++)); do socks+=("$RUN/h4-phone-$k.sock"); done
+    socks+=("$RUN/h4-noopp-0.sock")
+    H4PROXY_GHOST="$RUN/h4-appliance-0.sock|$GHOST_ADDR|phone-gone" python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
+    echo $! >> "$RUN/pids"
+    for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
+    # 1 vCPU each: two TCG guests on a 2-core host.
+    "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "${socks[@]:0:APPL_PORTS}"
+    cat "$RUN/appliance/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+    "$VMDIR/vm-start.sh" phone "$RUN" "$BASE" "$RUN/phone-ovl.img" "${socks[@]:APPL_PORTS:PHONE_PORTS}"
+    cat "$RUN/phone/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+    MEM=384 "$VMDIR/vm-start.sh" noopp "$RUN" "$BASE" "$RUN/noopp-ovl.img" "$RUN/h4-noopp-0.sock"
+    cat "$RUN/noopp/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+}
+
+rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
+    g phone --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
+        for i in $(seq 300); do [ -f /run/rig/phones.json ] && break; systemctl is-failed -q rig-phones && break; sleep 0.2; done;
+        cat /run/rig/phones.json' > "$RUN/phones.json" ||
+        { echo "phone VM not ready: $(g phone -t 20 'systemctl --failed --no-legend; tail -20 /run/rig-phones.log' 2>&1)"; return 1; }
+    g noopp --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null; systemctl is-active rig-noopp >/dev/null &&
+        busctl get-property org.bluez /org/bluez/hci0 org.bluez.Adapter1 Address | cut -d\" -f2' > "$RUN/noopp-addr" ||
+        { echo "no-OPP VM not ready: $(g noopp -t 20 'systemctl --failed --no-legend' 2>&1)"; return 1; }
+    g appliance --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
+        for i in $(seq 100); do busctl get-property org.bluez /org/bluez/hci0 org.bluez.Adapter1 Address 2>/dev/null | cut -d\" -f2 | grep . && exit 0; sleep 0.2; done; exit 1' > "$RUN/appl-addrs" ||
+        { echo "appliance VM not ready: $(g appliance -t 20 'systemctl --failed --no-legend' 2>&1)"; return 1; }
+    NOOPP_ADDR=$(tail -1 "$RUN/noopp-addr")
+    APPL_ADDR=$(tail -1 "$RUN/appl-addrs")
+}
+phone_addr() {  # phone_addr NAME
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["addr"])' "$RUN/phones.json" "$1"
+}
+
+rig_down() {
+    local p
+    if [ -f "$RUN/pids" ]; then
+        # QEMU first (they hold the h4proxy sockets), then h4proxy and btvirt; only our own pids.
+        tac "$RUN/pids" | while read -r p; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+        sleep 0.5
+        tac "$RUN/pids" | while read -r p; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+        rm -f "$RUN/pids"
+    fi
+}

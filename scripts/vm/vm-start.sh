@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Starts one rig guest in the background under QEMU TCG and returns at once.
+# Usage: vm-start.sh NAME RUNDIR BASEDIR OVERLAY_IMG CTRL_SOCK...
+#   console log -> RUNDIR/NAME/console.log, automation shell -> RUNDIR/NAME/sh.sock (gsh.py),
+#   QMP -> RUNDIR/NAME/qmp.sock, pid -> RUNDIR/NAME/qemu.pid.
+#   Each CTRL_SOCK (an h4proxy.py listener) becomes one virtconsole port = /dev/hvcN in the guest,
+#   in order, where btattach@hvcN.service turns it into a Bluetooth controller.
+# TCG because /dev/kvm on our build hosts (kvm_pvm) cannot boot stock kernels; O4SEND_VM_ACCEL=kvm
+# switches to KVM where it works. Env: MEM (MiB, default 768), SMP (default 1).
+set -euo pipefail
+NAME=$1 RUN=$2 BASE=$3 OVL=$4
+shift 4
+D=$RUN/$NAME
+mkdir -p "$D"
+rm -f "$D"/*.sock "$D/console.log" "$D/qemu.pid"
+if [ "${O4SEND_VM_ACCEL:-tcg}" = kvm ]; then ACC=(-accel kvm -cpu host); else ACC=(-accel tcg,thread=multi -cpu max); fi
+BT=(-device virtio-serial-pci,id=vser)
+i=0
+for s in "$@"; do
+    BT+=(-chardev "socket,id=bt$i,path=$s" -device "virtconsole,chardev=bt$i,id=btport$i,name=o4s.bt$i")
+    i=$((i + 1))
+done
+qemu-system-x86_64 "${ACC[@]}" -M q35 -m "${MEM:-768}" -smp "${SMP:-1}" -nodefaults -no-user-config -display none \
+    -kernel "$BASE/vmlinuz" -initrd "$BASE/initrd.img" \
+    -append "console=ttyS0 root=/dev/vda rw quiet loglevel=4 systemd.show_status=auto o4s.vm=$NAME o4s.bt=$#" \
+    -drive "file=$BASE/root.img,if=virtio,format=raw,snapshot=on" \
+    -drive "file=$OVL,if=virtio,format=raw,readonly=on" \
+    -chardev "file,id=con,path=$D/console.log" -serial chardev:con \
+    -chardev "socket,id=sh,path=$D/sh.sock,server=on,wait=off" -serial chardev:sh \
+    -qmp "unix:$D/qmp.sock,server=on,wait=off" \
+    -device virtio-rng-pci \
+    -nic none "${BT[@]}" \
+    -daemonize -pidfile "$D/qemu.pid"
