@@ -177,6 +177,11 @@ impl Core {
                 }
             }
         }
+        // bluetoothd re-creates a handled phone on every inquiry result: drop it again.
+        if self.policy.take_forget(s.addr, now) {
+            self.forget(s.addr);
+            return;
+        }
         self.enqueue(s.addr);
     }
 
@@ -233,7 +238,7 @@ impl Core {
         let addr = done.job.addr;
         self.policy
             .finished(addr, &done.job.item.sha256, done.outcome, now);
-        if self.policy.settled(addr, now) {
+        if self.policy.take_forget(addr, now) {
             self.forget(addr);
         } else {
             self.enqueue(addr);

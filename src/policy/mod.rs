@@ -16,6 +16,9 @@
 pub mod schedule;
 mod state;
 
+/// A handled device seen again is forgotten again, but not more often than this.
+const REFORGET_MS: u64 = 5_000;
+
 use crate::config::PolicyConfig;
 use crate::content::{Campaign, Item};
 use crate::device::{BdAddr, ClassOfDevice};
@@ -149,6 +152,7 @@ impl Policy {
         d.items = Some(self.campaign.items.iter().map(state).collect());
         d.carried.clear();
         d.no_opp |= history.no_opp;
+        d.handled |= history.no_opp || history.items.iter().any(|h| h.attempts > 0);
     }
 
     /// Whether the device needs its history learnt before [`Policy::next_job`].
@@ -266,12 +270,32 @@ impl Policy {
         )
     }
 
+    /// Whether the radio stack should forget the device now: it was handled, nothing more is
+    /// planned for it, and it was not forgotten in the last few seconds. Marks it forgotten.
+    pub fn take_forget(&mut self, addr: BdAddr, now: Now) -> bool {
+        if !self.settled(addr, now) {
+            return false;
+        }
+        let Some(d) = self.devices.get_mut(&addr) else {
+            return false;
+        };
+        let recently = d
+            .forgotten_ms
+            .is_some_and(|t| now.mono_ms < t + REFORGET_MS);
+        if !d.handled || recently {
+            return false;
+        }
+        d.forgotten_ms = Some(now.mono_ms);
+        true
+    }
+
     /// Records how an attempt ended.
     pub fn finished(&mut self, addr: BdAddr, item_hash: &str, outcome: Outcome, now: Now) {
         let Some(d) = self.devices.get_mut(&addr) else {
             return;
         };
         d.in_flight = None;
+        d.handled = true;
         d.last_seen_ms = d.last_seen_ms.max(now.mono_ms);
         if outcome == Outcome::NoOpp {
             d.no_opp = true;

@@ -16,6 +16,10 @@ pub(super) struct DeviceState {
     /// The item hash being pushed now.
     pub in_flight: Option<String>,
     pub no_opp: bool,
+    /// Ever attempted (here or, per the log, before): the radio stack should not keep it.
+    pub handled: bool,
+    /// When the radio stack was last told to forget it (monotonic ms).
+    pub forgotten_ms: Option<u64>,
     /// Per campaign item, in campaign order; `None` until learnt from the store.
     pub items: Option<Vec<ItemState>>,
     /// States of a previous campaign's items by content hash, kept across a reload: fresher
@@ -31,6 +35,8 @@ impl DeviceState {
             last_seen_ms: 0,
             in_flight: None,
             no_opp: false,
+            handled: false,
+            forgotten_ms: None,
             items: None,
             carried: Vec::new(),
         }

@@ -351,3 +351,32 @@ fn settled_devices_can_be_forgotten_but_not_those_awaiting_a_retry() {
     p.finished(addr(1), &job.item.sha256, Outcome::Accepted, at(50));
     assert!(p.settled(addr(1), at(51)));
 }
+
+#[test]
+fn handled_devices_are_forgotten_again_when_seen_but_not_too_often() {
+    let mut p = policy(PolicyConfig::default());
+    // Never handled (wrong class): bluetoothd's own temporary device, not ours to forget.
+    offer(&mut p, addr(2), HEADSET, -50, at(0)).unwrap_err();
+    assert!(!p.take_forget(addr(2), at(1)));
+    let job = offer(&mut p, addr(1), PHONE, -50, at(0)).unwrap();
+    assert!(!p.take_forget(addr(1), at(1)), "in flight");
+    p.finished(addr(1), &job.item.sha256, Outcome::Declined, at(10));
+    assert!(p.take_forget(addr(1), at(10)));
+    assert!(!p.take_forget(addr(1), at(12)), "forgotten moments ago");
+    assert!(p.take_forget(addr(1), at(16)));
+    // Handled in an earlier run: known from the log.
+    let history = DeviceHistory {
+        items: vec![],
+        no_opp: true,
+    };
+    assert!(p.seen(
+        &Seen {
+            addr: addr(3),
+            class: PHONE,
+            rssi: None
+        },
+        at(20)
+    ));
+    p.learn(addr(3), &history, at(20));
+    assert!(p.take_forget(addr(3), at(20)));
+}

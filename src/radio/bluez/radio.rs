@@ -162,7 +162,9 @@ const DISCONNECT_WAIT: Duration = Duration::from_secs(5);
 /// whose ACL link is still being torn down races the kernel's L2CAP cleanup (Linux 6.1 hits a
 /// `list_del` BUG in `hci_chan_del` that kills bluetoothd), so removal always waits for this.
 async fn disconnect_quietly(adapter: &Adapter, address: Address) {
-    let Ok(device) = adapter.device(address) else { return };
+    let Ok(device) = adapter.device(address) else {
+        return;
+    };
     if !device.is_connected().await.unwrap_or(false) {
         return;
     }
@@ -239,12 +241,18 @@ impl Radio for BluezRadio {
 
     fn forget(&self, addr: BdAddr) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let Ok(adapter) = self.bluez.adapter(&self.id).await else { return };
+            let Ok(adapter) = self.bluez.adapter(&self.id).await else {
+                return;
+            };
             let address = Address(addr.0);
             disconnect_quietly(&adapter, address).await;
             match adapter.remove_device(address).await {
                 Ok(()) => tracing::debug!(%addr, radio = %self.id, "forgotten"),
-                Err(e) if matches!(e.kind, bluer::ErrorKind::DoesNotExist | bluer::ErrorKind::NotFound) => {}
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        bluer::ErrorKind::DoesNotExist | bluer::ErrorKind::NotFound
+                    ) => {}
                 Err(e) => tracing::warn!(%addr, radio = %self.id, "cannot forget: {e}"),
             }
         })
