@@ -14,6 +14,7 @@ pub mod engine;
 pub mod obex;
 pub mod outcome;
 pub mod policy;
+pub mod pseudonym;
 pub mod radio;
 pub mod store;
 pub mod supervise;
