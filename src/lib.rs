@@ -18,3 +18,4 @@ pub mod pseudonym;
 pub mod radio;
 pub mod store;
 pub mod supervise;
+pub mod sync;

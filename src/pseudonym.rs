@@ -22,10 +22,14 @@ pub enum PhoneKey {
 impl PhoneKey {
     /// The pseudonym of `addr` (or the address, for [`PhoneKey::Raw`]).
     pub fn phone(&self, addr: BdAddr) -> String {
-        let text = addr.to_string();
+        self.phone_text(&addr.to_string())
+    }
+
+    /// The pseudonym of an address as the log stores it (`AA:BB:CC:DD:EE:FF`).
+    pub fn phone_text(&self, addr: &str) -> String {
         match self {
-            PhoneKey::Raw => text,
-            PhoneKey::Hmac(secret) => hmac_hex(secret, text.as_bytes()),
+            PhoneKey::Raw => addr.to_string(),
+            PhoneKey::Hmac(secret) => hmac_hex(secret, addr.as_bytes()),
         }
     }
 }
