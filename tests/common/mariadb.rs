@@ -50,13 +50,7 @@ impl MariaDb {
             );
         };
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(install)
-            .args(["--no-defaults", "--user=root", "--skip-test-db"])
-            .arg(format!("--datadir={}", dir.path().join("data").display()))
-            .arg("--auth-root-authentication-method=normal")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "mariadb-install-db failed: {out:?}");
+        install_db(&install, dir.path());
         let mut db = MariaDb {
             dir,
             port: free_port(),
@@ -176,6 +170,31 @@ impl MariaDb {
             .parse()
             .unwrap_or_else(|_| panic!("{sql}: not a number"))
     }
+}
+
+/// `mariadb-install-db`, tried three times: its bootstrap server sometimes fails under load.
+fn install_db(install: &Path, dir: &Path) {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let data = dir.join("data");
+        let _ = std::fs::remove_dir_all(&data);
+        let out = Command::new(install)
+            .args(["--no-defaults", "--user=root", "--skip-test-db"])
+            .arg(format!("--datadir={}", data.display()))
+            .arg("--auth-root-authentication-method=normal")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("mariadb-install-db failed three times: {last}");
 }
 
 fn is_root() -> bool {
