@@ -6,6 +6,7 @@
 //! a misspelt `min_rsi` silently ignored is a filter that never filters.
 
 mod default_toml;
+mod sync;
 mod validate;
 
 use crate::device::{BdAddr, MajorClass};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use default_toml::DEFAULT_TOML;
+pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
 
 /// Where the appliance looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/o4send/o4send.toml";
@@ -29,6 +31,7 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub engine: EngineConfig,
     pub store: StoreConfig,
+    pub sync: SyncConfig,
 }
 
 /// Identity of this box and where its data lives.
@@ -392,11 +395,19 @@ impl Config {
             .add_source(file)
             .add_source(source)
             .build();
-        let cfg: Config = built.and_then(|c| c.try_deserialize()).map_err(|e| {
+        let mut cfg: Config = built.and_then(|c| c.try_deserialize()).map_err(|e| {
             ConfigError(format!("{}: {}", path.display(), one_line(&e.to_string())))
         })?;
         cfg.validate()
             .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        if let Some(keys) = sync::world_readable_secrets(path) {
+            cfg.sync.refused = Some(format!(
+                "{}: holds {} but every user can read it; sync refused (chmod 600 the file, \
+                 or pass secrets as O4SEND_SYNC__SECRET / O4SEND_SYNC__PASSWORD)",
+                path.display(),
+                keys.join(", ")
+            ));
+        }
         Ok(cfg)
     }
 

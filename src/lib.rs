@@ -14,6 +14,8 @@ pub mod engine;
 pub mod obex;
 pub mod outcome;
 pub mod policy;
+pub mod pseudonym;
 pub mod radio;
 pub mod store;
 pub mod supervise;
+pub mod sync;

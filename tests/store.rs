@@ -53,6 +53,7 @@ fn attempt(a: BdAddr, hash: &str, outcome: Outcome, ended_ms: i64) -> AttemptRec
     AttemptRecord {
         addr: a,
         item_hash: hash.to_string(),
+        item_md5: "0".repeat(32),
         item_name: format!("flyer-{}.pdf", &hash[..4]),
         campaign: "spring".to_string(),
         radio: Arc::from("hci1"),

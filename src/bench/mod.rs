@@ -9,6 +9,7 @@
 mod bound;
 mod memory;
 mod sequential;
+pub mod sync;
 
 use crate::cli::{open_store, CliError};
 use crate::clock::Clock;

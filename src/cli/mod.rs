@@ -6,6 +6,7 @@ mod push;
 mod run;
 mod scan;
 mod status;
+mod sync_cmd;
 
 use crate::config::{Config, ConfigError, DEFAULT_PATH};
 use crate::device::BdAddr;
@@ -94,6 +95,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the log to the fleet database (MySQL/MariaDB) and fetch the fleet's answers.
+    Sync {
+        /// One round, then exit (0 when everything was uploaded).
+        #[arg(long)]
+        once: bool,
+        /// The SQLite log [default: the config's].
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
     /// Check a config file or print the commented default.
     Config {
         #[command(subcommand)]
@@ -109,6 +119,12 @@ pub enum Command {
         /// Sightings in the memory run.
         #[arg(long, default_value_t = 100_000)]
         sightings: u64,
+        /// Instead: time syncing a backlog of this many rows to the MySQL URL of --sync.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        /// Benchmark the fleet sync against this MySQL/MariaDB URL (its tables are used).
+        #[arg(long, value_name = "URL")]
+        sync: Option<String>,
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
@@ -190,6 +206,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             json,
         } => scan::scan(config.as_deref(), seconds, adapter, json),
         Command::Status { db, json } => status::status(config.as_deref(), db, json),
+        Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
         Command::Config {
             action: ConfigAction::Check { file },
         } => config_cmd::check(&file.unwrap_or_else(|| config_path(&config))),
@@ -197,10 +214,17 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             action: ConfigAction::Default,
         } => config_cmd::print_default(),
         Command::Bench {
+            rows,
+            sync: Some(url),
+            ..
+        } => crate::bench::sync::cli(&url, rows),
+        Command::Bench {
             phones,
             seed,
             sightings,
             rss_child,
+            sync: None,
+            ..
         } => crate::bench::cli(phones, seed, sightings, rss_child),
     }
 }
@@ -266,6 +290,7 @@ pub fn open_store(
     clock: &crate::clock::Clock,
 ) -> Result<crate::store::Store, CliError> {
     let mut opts = crate::store::StoreOptions::new(clock.boot_id());
+    opts.phone_key = crate::sync::phone_key(&cfg.sync);
     opts.retention.max_age_days = cfg.store.max_age_days;
     opts.retention.max_size_mb = cfg.store.max_size_mb;
     if clock.is_virtual() {

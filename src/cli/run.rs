@@ -31,6 +31,7 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
         tokio::spawn(signals(path.to_path_buf(), control_tx));
         tokio::spawn(report_status(progress_rx));
+        start_sync(&cfg, &store);
         let parts = Parts {
             cfg,
             adapters,
@@ -47,6 +48,24 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         tracing::info!("stopped after {} attempt(s)", progress.attempts);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Starts the fleet sync when configured; a refused config is logged and the box goes on alone.
+fn start_sync(cfg: &Config, store: &crate::store::Store) {
+    if !cfg.sync.enabled() {
+        return;
+    }
+    if let Some(why) = &cfg.sync.refused {
+        tracing::error!("{why}; pushing goes on with local decisions");
+        return;
+    }
+    crate::sync::spawn(
+        crate::sync::Settings {
+            cfg: cfg.sync.clone(),
+            appliance: cfg.appliance.name.clone(),
+        },
+        store.clone(),
+    );
 }
 
 /// The campaign, or an empty one (and a logged reason) when the content cannot be used.

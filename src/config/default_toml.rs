@@ -90,4 +90,23 @@ max_item_bytes = 8388608
 # The log keeps this many days and at most this many MiB; answers are never pruned.
 max_age_days = 90
 max_size_mb = 256
+
+[sync]
+# Offline-first copy of the log to a central MySQL/MariaDB, and "already asked" shared by the
+# fleet. No sync without mysql_url. TLS: add ?require_ssl=true to the URL.
+# mysql_url = "mysql://o4send@db.example.org:3306/o4send?require_ssl=true"
+# Secrets: better in the environment (O4SEND_SYNC__PASSWORD, O4SEND_SYNC__SECRET); a config
+# file holding one must not be readable by everyone (chmod 600), or sync is refused.
+# password = "..."                # replaces any password in the URL
+# secret = "..."                  # at least 16 characters, the same on every appliance
+# Appliances with the same fleet name never ask a phone another one already asked.
+fleet = "default"
+# Phones leave the appliance as HMAC-SHA256(secret, address); true sends raw addresses and
+# device names instead.
+raw_macs = false
+# Rows per upload transaction.
+batch = 1000
+# Pause between sync rounds, and the longest pause while the server is unreachable.
+interval_secs = 30
+backoff_max_secs = 300
 "#;

@@ -9,7 +9,8 @@ pub(super) fn check(cfg: &Config) -> Result<(), String> {
     radio(cfg)?;
     obex(cfg)?;
     policy(cfg)?;
-    limits(cfg)
+    limits(cfg)?;
+    sync(cfg)
 }
 
 fn bad(key: &str, value: impl std::fmt::Debug, why: &str) -> Result<(), String> {
@@ -161,4 +162,42 @@ fn limits(cfg: &Config) -> Result<(), String> {
         return bad("store.max_size_mb", s.max_size_mb, "must be at least 4");
     }
     Ok(())
+}
+
+fn sync(cfg: &Config) -> Result<(), String> {
+    let s = &cfg.sync;
+    if s.fleet.is_empty() || s.fleet.len() > 64 || s.fleet.chars().any(char::is_control) {
+        return bad(
+            "sync.fleet",
+            &s.fleet,
+            "must be 1 to 64 printable characters",
+        );
+    }
+    if !(1..=5000).contains(&s.batch) {
+        return bad("sync.batch", s.batch, "must be 1 to 5000 rows");
+    }
+    if s.interval_secs == 0 {
+        return bad("sync.interval_secs", 0, "must be at least 1");
+    }
+    if s.backoff_max_secs == 0 {
+        return bad("sync.backoff_max_secs", 0, "must be at least 1");
+    }
+    let Some(url) = &s.mysql_url else {
+        return Ok(());
+    };
+    if !url.expose().starts_with("mysql://") {
+        let shown = super::redact_url(url.expose());
+        return bad("sync.mysql_url", shown, "must start with mysql://");
+    }
+    match &s.secret {
+        None if !s.raw_macs => bad(
+            "sync.secret",
+            "none",
+            "is needed to pseudonymise phones (or set sync.raw_macs = true)",
+        ),
+        Some(secret) if secret.expose().len() < 16 => {
+            bad("sync.secret", "***", "must be at least 16 characters")
+        }
+        _ => Ok(()),
+    }
 }

@@ -82,6 +82,7 @@ fn load_item(dir: &Path, spec: &ItemFile, max_item_bytes: u64) -> Result<Item, S
         name: spec.file.clone(),
         mime,
         sha256: hash,
+        md5: super::md5_hex(&body),
         body,
         classes: spec.classes.clone(),
     })

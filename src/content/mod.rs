@@ -27,6 +27,8 @@ pub struct Item {
     pub mime: String,
     /// SHA-256 of the body, lowercase hex: the item's identity.
     pub sha256: String,
+    /// MD5 of the body, lowercase hex: what the seed's reports called `transfer_filemd5sum`.
+    pub md5: String,
     pub body: Vec<u8>,
     /// Device classes this item is for; empty means every class the policy allows.
     pub classes: Vec<MajorClass>,
@@ -38,6 +40,7 @@ impl Item {
             name: name.into(),
             mime: mime.into(),
             sha256: sha256_hex(&body),
+            md5: md5_hex(&body),
             body,
             classes,
         }
@@ -171,6 +174,15 @@ fn io_error(path: &Path, e: std::io::Error) -> ContentError {
         "cannot read content {}: {e}",
         PathBuf::from(path).display()
     ))
+}
+
+/// Lowercase hex MD5 (for the fleet database's reports only, never for identity).
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Md5;
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Lowercase hex SHA-256.

@@ -35,6 +35,7 @@ pub(super) async fn attempt(mut slot: Slot, job: Job) {
     let record = AttemptRecord {
         addr: job.addr,
         item_hash: job.item.sha256.clone(),
+        item_md5: job.item.md5.clone(),
         item_name: job.item.name.clone(),
         campaign: job.campaign.to_string(),
         radio: slot.radio.id(),

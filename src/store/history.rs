@@ -3,10 +3,13 @@
 //! The answer to "did this phone already answer for this content?" comes from `answers`, which
 //! retention never prunes; attempt counts and failures come from `attempts`, which it does.
 //! Failures count only transient attempts after the last answer, so a retry budget starts
-//! fresh once a phone has spoken.
+//! fresh once a phone has spoken. Answers other appliances of the fleet got (`fleet_answers`,
+//! filled by the sync, keyed by the phone's pseudonym) count as answers too, unless this
+//! appliance has its own.
 
 use crate::device::BdAddr;
 use crate::outcome::Outcome;
+use crate::pseudonym::PhoneKey;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
@@ -45,9 +48,52 @@ impl ItemHistory {
     }
 }
 
-pub(crate) fn device_history(conn: &Connection, addr: BdAddr) -> rusqlite::Result<DeviceHistory> {
-    let tx = conn.unchecked_transaction()?; // one snapshot for both queries
-    let Some(device) = device_id(&tx, addr)? else {
+pub(crate) fn device_history(
+    conn: &Connection,
+    addr: BdAddr,
+    phone_key: Option<&PhoneKey>,
+) -> rusqlite::Result<DeviceHistory> {
+    let tx = conn.unchecked_transaction()?; // one snapshot for every query
+    let mut history = local_history(&tx, addr)?;
+    if let Some(key) = phone_key {
+        add_fleet_answers(&tx, &key.phone(addr), &mut history)?;
+    }
+    Ok(history)
+}
+
+/// Fills in answers the fleet got where this appliance has none of its own.
+fn add_fleet_answers(
+    conn: &Connection,
+    phone: &str,
+    history: &mut DeviceHistory,
+) -> rusqlite::Result<()> {
+    let mut stmt =
+        conn.prepare_cached("SELECT item_hash, outcome, at FROM fleet_answers WHERE phone = ?1")?;
+    let mut rows = stmt.query(params![phone])?;
+    while let Some(row) = rows.next()? {
+        let hash: String = row.get(0)?;
+        let outcome = outcome_at(row, 1)?;
+        let at: i64 = row.get(2)?;
+        history.no_opp |= outcome == Outcome::NoOpp;
+        let index = match history.items.binary_search_by(|i| i.item_hash.cmp(&hash)) {
+            Ok(i) => i,
+            Err(i) => {
+                history.items.insert(i, ItemHistory::new(hash));
+                i
+            }
+        };
+        let item = &mut history.items[index];
+        if item.answer.is_none() {
+            item.answer = Some(outcome);
+            item.last_ended_ms = Some(item.last_ended_ms.map_or(at, |t| t.max(at)));
+        }
+    }
+    Ok(())
+}
+
+fn local_history(conn: &Connection, addr: BdAddr) -> rusqlite::Result<DeviceHistory> {
+    let tx = conn;
+    let Some(device) = device_id(tx, addr)? else {
         return Ok(DeviceHistory::default());
     };
     let mut items = BTreeMap::new();

@@ -6,7 +6,7 @@
 //! are kept one row each, and an attempt the phone answered also lands in `answers`, the
 //! small table retention never touches, so a phone is never asked twice for the same content.
 
-use super::records::{AttemptRecord, EventRecord, Record, SightingRecord};
+use super::records::{AttemptRecord, EventRecord, FleetAnswer, Record, SightingRecord, SyncMark};
 use crate::clock::Stamp;
 use crate::device::BdAddr;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -25,6 +25,8 @@ pub(crate) fn apply(conn: &Connection, ctx: &Context, record: &Record) -> rusqli
         Record::Sighting(r) => sighting(conn, ctx, r),
         Record::Attempt(r) => attempt(conn, ctx, r),
         Record::Event(r) => event(conn, ctx, r),
+        Record::Marks(marks) => marks.iter().try_for_each(|m| mark(conn, m)),
+        Record::FleetAnswers(answers) => answers.iter().try_for_each(|a| fleet_answer(conn, a)),
     }
 }
 
@@ -112,10 +114,12 @@ fn extend_visit(conn: &Connection, id: i64, r: &SightingRecord) -> rusqlite::Res
              rssi_min = min(COALESCE(rssi_min, ?3), COALESCE(?3, rssi_min)),
              rssi_max = max(COALESCE(rssi_max, ?3), COALESCE(?3, rssi_max)),
              rssi_last = COALESCE(?3, rssi_last),
-             clock_synced = clock_synced AND ?4
+             clock_synced = clock_synced AND ?4,
+             change_seq = ?5
          WHERE id = ?1",
     )?;
-    stmt.execute(params![id, r.at.at_ms, r.rssi, r.at.clock_synced])?;
+    let seq = next_change(conn)?;
+    stmt.execute(params![id, r.at.at_ms, r.rssi, r.at.clock_synced, seq])?;
     Ok(())
 }
 
@@ -127,18 +131,30 @@ fn start_visit(
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO sightings(device_id, radio, first_seen, last_seen, count,
-                               rssi_min, rssi_max, rssi_last, boot_id, clock_synced)
-         VALUES (?1, ?2, ?3, ?3, 1, ?4, ?4, ?4, ?5, ?6)",
+                               rssi_min, rssi_max, rssi_last, boot_id, clock_synced, change_seq)
+         VALUES (?1, ?2, ?3, ?3, 1, ?4, ?4, ?4, ?5, ?6, ?7)",
     )?;
+    let seq = next_change(conn)?;
     stmt.execute(params![
         device,
         &*r.radio,
         r.at.at_ms,
         r.rssi,
         &*ctx.boot_id,
-        r.at.clock_synced
+        r.at.clock_synced,
+        seq
     ])?;
     Ok(())
+}
+
+/// The next value of the sightings' change counter (the sync re-uploads rows past its mark).
+fn next_change(conn: &Connection) -> rusqlite::Result<i64> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO sync_state(name, value) VALUES ('sighting_change', 1)
+         ON CONFLICT(name) DO UPDATE SET value = value + 1
+         RETURNING value",
+    )?;
+    stmt.query_row([], |row| row.get(0))
 }
 
 fn attempt(conn: &Connection, ctx: &Context, r: &AttemptRecord) -> rusqlite::Result<()> {
@@ -146,8 +162,9 @@ fn attempt(conn: &Connection, ctx: &Context, r: &AttemptRecord) -> rusqlite::Res
     let synced = r.started.clock_synced && r.ended.clock_synced;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO attempts(device_id, item_hash, item_name, campaign, radio, started_at,
-                              ended_at, outcome, raw_code, reason, bytes, boot_id, clock_synced)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                              ended_at, outcome, raw_code, reason, bytes, boot_id, clock_synced,
+                              item_md5)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     stmt.execute(params![
         device,
@@ -162,7 +179,8 @@ fn attempt(conn: &Connection, ctx: &Context, r: &AttemptRecord) -> rusqlite::Res
         r.reason,
         i64::try_from(r.bytes).unwrap_or(i64::MAX),
         &*ctx.boot_id,
-        synced
+        synced,
+        r.item_md5
     ])?;
     if r.outcome.is_transient() {
         return Ok(());
@@ -231,6 +249,37 @@ fn event(conn: &Connection, ctx: &Context, r: &EventRecord) -> rusqlite::Result<
         r.level.as_str(),
         r.kind,
         r.message
+    ])?;
+    Ok(())
+}
+
+/// A watermark only moves forward: a late or repeated write cannot undo progress.
+fn mark(conn: &Connection, m: &SyncMark) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO sync_state(name, value) VALUES (?1, ?2)
+         ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
+    )?;
+    stmt.execute(params![m.name, m.value])?;
+    Ok(())
+}
+
+/// The latest answer of the fleet for (phone, item) wins.
+fn fleet_answer(conn: &Connection, a: &FleetAnswer) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO fleet_answers(phone, item_hash, outcome, at, appliance)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(phone, item_hash) DO UPDATE SET
+             outcome = excluded.outcome,
+             at = excluded.at,
+             appliance = excluded.appliance
+         WHERE excluded.at >= fleet_answers.at",
+    )?;
+    stmt.execute(params![
+        a.phone,
+        a.item_hash,
+        a.outcome.as_str(),
+        a.at_ms,
+        a.appliance
     ])?;
     Ok(())
 }

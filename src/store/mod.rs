@@ -10,6 +10,7 @@
 mod error;
 mod history;
 mod ingest;
+mod outbox;
 mod reader;
 mod records;
 mod report;
@@ -19,8 +20,9 @@ mod writer;
 
 pub use error::{StoreError, StoreErrorKind};
 pub use history::{DeviceHistory, ItemHistory};
+pub use outbox::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
 pub use reader::{DeviceInfo, Reader};
-pub use records::{AttemptRecord, EventRecord, Level, SightingRecord};
+pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark};
 pub use report::{ItemStatus, RadioStatus, StatusReport, Window};
 pub use retention::{Retention, RetentionStats};
 pub use schema::SCHEMA_VERSION;
@@ -46,6 +48,8 @@ pub struct StoreOptions {
     pub queue: usize,
     /// Most records in one transaction (while commits succeed).
     pub batch_max: usize,
+    /// How the fleet names phones: readers made by [`Store::reader`] count the fleet's answers.
+    pub phone_key: Option<crate::pseudonym::PhoneKey>,
     /// For simulations on tokio's paused clock: wait out a full queue by yielding, which keeps
     /// the runtime busy, instead of parking, which would let the idle runtime move virtual time
     /// on while the writer thread does real I/O.
@@ -60,6 +64,7 @@ impl StoreOptions {
             retention: Retention::default(),
             queue: 4096,
             batch_max: 1024,
+            phone_key: None,
             hold_virtual_clock: false,
         }
     }
@@ -75,6 +80,7 @@ pub struct Store {
 struct Inner {
     tx: mpsc::Sender<Op>,
     hold_virtual_clock: bool,
+    phone_key: Option<crate::pseudonym::PhoneKey>,
     path: PathBuf,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -109,6 +115,7 @@ impl Store {
             inner: Arc::new(Inner {
                 tx,
                 hold_virtual_clock: opts.hold_virtual_clock,
+                phone_key: opts.phone_key,
                 path: path.to_path_buf(),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -128,6 +135,20 @@ impl Store {
     /// Queues an event; waits while the queue is full.
     pub async fn event(&self, r: EventRecord) {
         self.record(Record::Event(r)).await;
+    }
+
+    /// Writes sync watermarks (each only moves forward) and waits for their commit.
+    pub async fn sync_marks(&self, marks: Vec<SyncMark>) -> Result<(), StoreError> {
+        self.record(Record::Marks(marks)).await;
+        self.flush().await
+    }
+
+    /// Writes answers downloaded from the fleet and waits for their commit.
+    pub async fn fleet_answers(&self, answers: Vec<FleetAnswer>) -> Result<(), StoreError> {
+        if !answers.is_empty() {
+            self.record(Record::FleetAnswers(answers)).await;
+        }
+        self.flush().await
     }
 
     async fn record(&self, r: Record) {
@@ -209,9 +230,10 @@ impl Store {
         }
     }
 
-    /// A new read-only connection to the same file.
+    /// A new read-only connection to the same file (counting the fleet's answers when the
+    /// store was opened with a phone key).
     pub fn reader(&self) -> Result<Reader, StoreError> {
-        Reader::open(self.path())
+        Ok(Reader::open(self.path())?.with_phone_key(self.inner.phone_key.clone()))
     }
 
     pub fn path(&self) -> &Path {

@@ -6,9 +6,11 @@
 
 use super::error::StoreError;
 use super::history::{self, DeviceHistory};
+use super::outbox::{self, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
 use super::report::{self, StatusReport};
 use super::schema;
 use crate::device::BdAddr;
+use crate::pseudonym::PhoneKey;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,8 @@ use std::path::{Path, PathBuf};
 pub struct Reader {
     conn: Connection,
     path: PathBuf,
+    /// How the fleet names phones, to find their answers at other appliances.
+    phone_key: Option<PhoneKey>,
 }
 
 /// What the store knows about one device.
@@ -35,12 +39,53 @@ impl Reader {
         Ok(Reader {
             conn: schema::open_reader(path)?,
             path: path.to_path_buf(),
+            phone_key: None,
         })
+    }
+
+    /// Also counts the fleet's answers (downloaded by the sync) in [`Reader::device_history`].
+    pub fn with_phone_key(mut self, key: Option<PhoneKey>) -> Reader {
+        self.phone_key = key;
+        self
+    }
+
+    /// The sync's watermarks and last success.
+    pub fn sync_state(&self) -> Result<SyncState, StoreError> {
+        outbox::state(&self.conn).map_err(|e| self.failed(&e))
+    }
+
+    /// Rows not yet uploaded, and when the last sync succeeded.
+    pub fn sync_backlog(&self) -> Result<SyncBacklog, StoreError> {
+        outbox::backlog(&self.conn).map_err(|e| self.failed(&e))
+    }
+
+    /// Attempts with an id above `after`, oldest first, at most `limit`.
+    pub fn outbox_attempts(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxAttempt>, StoreError> {
+        outbox::attempts(&self.conn, after, limit).map_err(|e| self.failed(&e))
+    }
+
+    /// Visits changed past `after` (their `change_seq`), in change order, at most `limit`.
+    pub fn outbox_sightings(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxSighting>, StoreError> {
+        outbox::sightings(&self.conn, after, limit).map_err(|e| self.failed(&e))
+    }
+
+    /// Events with an id above `after`, oldest first, at most `limit`.
+    pub fn outbox_events(&self, after: i64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        outbox::events(&self.conn, after, limit).map_err(|e| self.failed(&e))
     }
 
     /// What this phone was offered and how it answered, per content hash.
     pub fn device_history(&self, addr: BdAddr) -> Result<DeviceHistory, StoreError> {
-        history::device_history(&self.conn, addr).map_err(|e| self.failed(&e))
+        history::device_history(&self.conn, addr, self.phone_key.as_ref())
+            .map_err(|e| self.failed(&e))
     }
 
     /// Totals for people and for the status command; `now_ms` anchors the last-hour window.

@@ -28,6 +28,8 @@ pub struct AttemptRecord {
     pub addr: BdAddr,
     /// SHA-256 of the content, lower-case hex.
     pub item_hash: String,
+    /// MD5 of the content, lower-case hex (reports in the fleet database use it).
+    pub item_md5: String,
     pub item_name: String,
     pub campaign: String,
     pub radio: Arc<str>,
@@ -83,12 +85,34 @@ pub struct EventRecord {
     pub message: String,
 }
 
+/// An answer another appliance of the fleet got, downloaded by the sync.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FleetAnswer {
+    /// The phone as the fleet names it (see [`crate::pseudonym::PhoneKey`]).
+    pub phone: String,
+    pub item_hash: String,
+    pub outcome: Outcome,
+    /// End of that attempt, unix ms.
+    pub at_ms: i64,
+    pub appliance: String,
+}
+
+/// A value of the sync's bookkeeping: a watermark or the time of the last success. Marks only
+/// ever grow: writing a smaller value than the stored one leaves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncMark {
+    pub name: &'static str,
+    pub value: i64,
+}
+
 /// Any record, as the writer queues it.
 #[derive(Clone, Debug)]
 pub(crate) enum Record {
     Sighting(SightingRecord),
     Attempt(AttemptRecord),
     Event(EventRecord),
+    Marks(Vec<SyncMark>),
+    FleetAnswers(Vec<FleetAnswer>),
 }
 
 impl Record {
@@ -97,6 +121,8 @@ impl Record {
             Record::Sighting(_) => "sighting",
             Record::Attempt(_) => "attempt",
             Record::Event(_) => "event",
+            Record::Marks(_) => "sync mark",
+            Record::FleetAnswers(_) => "fleet answer",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! missing key means zero.
 
 use super::history::outcome_at;
+use super::outbox::SyncBacklog;
 use super::schema::user_version;
 use crate::device::printable;
 use crate::outcome::Outcome;
@@ -38,6 +39,9 @@ pub struct StatusReport {
     /// The earliest and latest timestamps on record.
     pub first_at_ms: Option<i64>,
     pub last_at_ms: Option<i64>,
+    /// Rows the fleet sync has not uploaded yet and its last success.
+    #[serde(default)]
+    pub sync: SyncBacklog,
 }
 
 /// The hour before the `now_ms` given to [`super::Reader::status`].
@@ -110,6 +114,7 @@ pub(crate) fn status(
         per_radio: per_radio(&tx)?,
         first_at_ms,
         last_at_ms,
+        sync: super::outbox::backlog_in(&tx)?,
     })
 }
 
@@ -300,7 +305,7 @@ impl fmt::Display for StatusReport {
             let line = counts_line(&radio.attempts_by_outcome);
             writeln!(f, "  {}: {line}", printable(&radio.radio))?;
         }
-        Ok(())
+        write_sync(f, &self.sync)
     }
 }
 
@@ -318,6 +323,23 @@ fn counts_line(counts: &OutcomeCounts) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// The fleet sync's backlog and last success.
+fn write_sync(f: &mut fmt::Formatter<'_>, s: &SyncBacklog) -> fmt::Result {
+    let last = s.last_success_ms.map_or_else(|| "never".to_string(), when);
+    writeln!(
+        f,
+        "\nsync backlog      {} rows ({} attempts, {} visits, {} events); last successful sync: {last}",
+        s.total(),
+        s.attempts,
+        s.sightings,
+        s.events
+    )?;
+    if s.fleet_answers > 0 {
+        writeln!(f, "fleet answers     {}", s.fleet_answers)?;
+    }
+    Ok(())
 }
 
 /// A timestamp for people, in UTC.

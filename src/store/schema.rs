@@ -92,8 +92,36 @@ CREATE TABLE events(
 CREATE INDEX events_at ON events(at);
 ";
 
+/// Version 2: what the fleet sync needs. Visits change in place, so each insert or update of a
+/// sighting takes the next value of a counter (`change_seq`) and the sync re-uploads whatever
+/// changed past its watermark. `sync_state` holds the counter, the upload watermarks and the
+/// time of the last successful sync; `fleet_answers` the answers other appliances of the fleet
+/// got, keyed by the phone's pseudonym; attempts keep the item's MD5 for the seed's reports.
+const V2: &str = "
+ALTER TABLE attempts ADD COLUMN item_md5 TEXT NOT NULL DEFAULT '';
+ALTER TABLE sightings ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE sightings SET change_seq = id;
+CREATE INDEX sightings_change ON sightings(change_seq);
+
+CREATE TABLE sync_state(
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO sync_state(name, value)
+    SELECT 'sighting_change', COALESCE(max(id), 0) FROM sightings;
+
+CREATE TABLE fleet_answers(
+    phone TEXT NOT NULL,
+    item_hash TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    appliance TEXT NOT NULL,
+    PRIMARY KEY(phone, item_hash)
+) WITHOUT ROWID;
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -1,0 +1,49 @@
+//! Offline-first copy of the log to a central MySQL/MariaDB, and the fleet's answers back.
+//!
+//! The appliance is complete without a network: sync only reads the log through its own
+//! [`Reader`] connection and writes its bookkeeping (watermarks, downloaded answers) through the
+//! store's writer, so scanning and pushing never wait for it. Each round uploads attempts,
+//! visits and events in batches, each batch one MySQL transaction, idempotent on (appliance,
+//! local id); a batch is marked uploaded only after MySQL committed it. Then it downloads the
+//! answers other appliances of the same fleet got since its watermark. While the server cannot
+//! be reached the daemon's task backs off exponentially with jitter. Sync knows nothing of
+//! Bluetooth: phones leave as pseudonyms ([`crate::pseudonym`]).
+
+mod backoff;
+mod connect;
+mod download;
+mod error;
+mod round;
+mod schema;
+mod task;
+mod upload;
+
+pub use backoff::Backoff;
+pub use error::{SyncError, SyncErrorKind};
+pub use round::{once, Progress, RoundStats};
+pub use schema::MYSQL_SCHEMA_VERSION;
+pub use task::spawn;
+
+use crate::config::SyncConfig;
+use crate::pseudonym::PhoneKey;
+
+/// How phones are named in the fleet database under this config; `None` when sync is off.
+pub fn phone_key(cfg: &SyncConfig) -> Option<PhoneKey> {
+    if !cfg.enabled() || cfg.refused.is_some() {
+        return None;
+    }
+    if cfg.raw_macs {
+        return Some(PhoneKey::Raw);
+    }
+    cfg.secret
+        .as_ref()
+        .map(|s| PhoneKey::Hmac(s.expose().as_bytes().to_vec()))
+}
+
+/// What a sync round needs to know besides the store.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub cfg: SyncConfig,
+    /// This appliance's name (`appliance.name`): with the local row id, the key of every row.
+    pub appliance: String,
+}

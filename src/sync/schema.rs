@@ -1,0 +1,172 @@
+//! The fleet database's shape, created and upgraded by the appliances themselves.
+//!
+//! `o4send_schema` holds one row with the version; [`MIGRATIONS`] are the steps, each made of
+//! idempotent DDL (MySQL commits DDL at once, so a step cut short is simply run again) followed
+//! by the version bump, under a named lock so two appliances do not migrate at once. A server
+//! whose schema is newer than this o4send knows is refused before anything is written: rows
+//! written by an old appliance into a newer shape could be wrong in ways nobody notices.
+//! docs/mysql.md describes the tables and shows report queries.
+
+use super::error::SyncError;
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+
+/// Version 1: attempts, visits and events of every appliance, the fleets (whose rows serialise
+/// attempt uploads so `seq` grows in commit order within a fleet), and the seed's view.
+const V1: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS fleets (
+        fleet VARCHAR(64) NOT NULL PRIMARY KEY
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS attempts (
+        seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        fleet VARCHAR(64) NOT NULL,
+        appliance VARCHAR(64) NOT NULL,
+        local_id BIGINT NOT NULL,
+        phone VARCHAR(64) NOT NULL,
+        item_hash CHAR(64) NOT NULL,
+        item_md5 VARCHAR(32) NOT NULL,
+        item_name VARCHAR(255) NOT NULL,
+        campaign VARCHAR(255) NOT NULL,
+        radio VARCHAR(64) NOT NULL,
+        started_ms BIGINT NOT NULL,
+        ended_ms BIGINT NOT NULL,
+        outcome VARCHAR(32) NOT NULL,
+        raw_code SMALLINT NULL,
+        reason TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        boot_id VARCHAR(64) NOT NULL,
+        clock_synced BOOLEAN NOT NULL,
+        uploaded_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        UNIQUE KEY attempts_row (appliance, local_id),
+        KEY attempts_fleet (fleet, seq),
+        KEY attempts_phone (phone, item_hash),
+        KEY attempts_ended (ended_ms)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS sightings (
+        fleet VARCHAR(64) NOT NULL,
+        appliance VARCHAR(64) NOT NULL,
+        local_id BIGINT NOT NULL,
+        phone VARCHAR(64) NOT NULL,
+        name VARCHAR(255) NULL,
+        class INT NULL,
+        radio VARCHAR(64) NOT NULL,
+        first_seen_ms BIGINT NOT NULL,
+        last_seen_ms BIGINT NOT NULL,
+        count BIGINT NOT NULL,
+        rssi_min SMALLINT NULL,
+        rssi_max SMALLINT NULL,
+        rssi_last SMALLINT NULL,
+        boot_id VARCHAR(64) NOT NULL,
+        clock_synced BOOLEAN NOT NULL,
+        change_seq BIGINT NOT NULL,
+        uploaded_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+            ON UPDATE CURRENT_TIMESTAMP(3),
+        PRIMARY KEY (appliance, local_id),
+        KEY sightings_phone (phone),
+        KEY sightings_last_seen (last_seen_ms)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS events (
+        fleet VARCHAR(64) NOT NULL,
+        appliance VARCHAR(64) NOT NULL,
+        local_id BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        boot_id VARCHAR(64) NOT NULL,
+        clock_synced BOOLEAN NOT NULL,
+        level VARCHAR(8) NOT NULL,
+        kind VARCHAR(64) NOT NULL,
+        message TEXT NOT NULL,
+        uploaded_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        PRIMARY KEY (appliance, local_id),
+        KEY events_at (at_ms)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "CREATE OR REPLACE VIEW phones_seen AS
+        SELECT FROM_UNIXTIME(ended_ms / 1000) AS `timestamp`,
+               phone AS bt_phone_mac,
+               item_md5 AS transfer_filemd5sum,
+               outcome AS transfer_status,
+               appliance,
+               fleet
+        FROM attempts",
+];
+
+/// The steps; step `i` takes the server from version `i` to `i + 1`. Append only.
+const MIGRATIONS: &[&[&str]] = &[V1];
+
+/// The fleet database schema version this code writes and reads.
+pub const MYSQL_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long to wait for another appliance's migration.
+const LOCK_SECS: u32 = 60;
+
+/// Creates or upgrades the schema; refuses a server newer than this code.
+pub(super) async fn prepare(conn: &mut Conn) -> Result<(), SyncError> {
+    let failed = |e: mysql_async::Error| SyncError::mysql("preparing the fleet database", &e);
+    conn.query_drop(
+        "CREATE TABLE IF NOT EXISTS o4send_schema (
+            id TINYINT NOT NULL PRIMARY KEY,
+            version INT NOT NULL,
+            updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+        ) ENGINE=InnoDB",
+    )
+    .await
+    .map_err(failed)?;
+    conn.query_drop("INSERT IGNORE INTO o4send_schema(id, version) VALUES (1, 0)")
+        .await
+        .map_err(failed)?;
+    let found = version(conn).await?;
+    check_not_newer(found)?;
+    if found == MYSQL_SCHEMA_VERSION {
+        return Ok(());
+    }
+    let got: Option<i64> = conn
+        .exec_first("SELECT GET_LOCK('o4send_schema', ?)", (LOCK_SECS,))
+        .await
+        .map_err(failed)?;
+    if got != Some(1) {
+        return Err(SyncError::new(
+            super::SyncErrorKind::Transient,
+            "another appliance is migrating the fleet database; trying later",
+        ));
+    }
+    let result = migrate(conn).await;
+    let _ = conn.query_drop("DO RELEASE_LOCK('o4send_schema')").await;
+    result
+}
+
+async fn migrate(conn: &mut Conn) -> Result<(), SyncError> {
+    let failed = |e: mysql_async::Error| SyncError::mysql("migrating the fleet database", &e);
+    loop {
+        let found = version(conn).await?;
+        check_not_newer(found)?;
+        let Some(step) = MIGRATIONS.get(found as usize) else {
+            return Ok(());
+        };
+        for ddl in *step {
+            conn.query_drop(*ddl).await.map_err(failed)?;
+        }
+        conn.exec_drop(
+            "UPDATE o4send_schema SET version = ? WHERE id = 1 AND version = ?",
+            (found + 1, found),
+        )
+        .await
+        .map_err(failed)?;
+    }
+}
+
+async fn version(conn: &mut Conn) -> Result<u32, SyncError> {
+    let v: Option<u32> = conn
+        .query_first("SELECT version FROM o4send_schema WHERE id = 1")
+        .await
+        .map_err(|e| SyncError::mysql("reading the fleet database version", &e))?;
+    Ok(v.unwrap_or(0))
+}
+
+fn check_not_newer(found: u32) -> Result<(), SyncError> {
+    if found <= MYSQL_SCHEMA_VERSION {
+        return Ok(());
+    }
+    Err(SyncError::fatal(format!(
+        "fleet database schema version {found} is newer than this o4send understands \
+         ({MYSQL_SCHEMA_VERSION}); upgrade o4send — nothing was written"
+    )))
+}

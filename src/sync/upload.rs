@@ -1,0 +1,278 @@
+//! Upload: the log's rows past their watermark, a batch per MySQL transaction, then the mark.
+//!
+//! Each batch is one multi-row `INSERT` (parameterised): attempts and events never change, so
+//! `INSERT IGNORE` on (appliance, local id) makes a repeated batch harmless; visits change in
+//! place, so they are upserted, and a stale copy never overwrites a fresher one (`change_seq`
+//! decides). The watermark is written through the store's writer only after the commit.
+
+use super::error::SyncError;
+use super::Settings;
+use crate::pseudonym::PhoneKey;
+use crate::store::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, Reader, Store, SyncMark};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, TxOpts, Value};
+use std::time::Duration;
+
+/// A batch that takes longer than this (a cut network) is given up and retried.
+const BATCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What one upload step needs.
+pub(super) struct Uploader<'a> {
+    pub settings: &'a Settings,
+    pub key: &'a PhoneKey,
+    pub reader: &'a mut Reader,
+    pub store: &'a Store,
+    pub conn: &'a mut Conn,
+}
+
+const ATTEMPT_COLUMNS: &str = "fleet, appliance, local_id, phone, item_hash, item_md5, item_name, \
+     campaign, radio, started_ms, ended_ms, outcome, raw_code, reason, bytes, boot_id, clock_synced";
+const SIGHTING_COLUMNS: &str = "fleet, appliance, local_id, phone, name, class, radio, \
+     first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_last, boot_id, clock_synced, \
+     change_seq";
+const EVENT_COLUMNS: &str =
+    "fleet, appliance, local_id, at_ms, boot_id, clock_synced, level, kind, message";
+/// Visit columns a fresher copy replaces (`change_seq` last: MySQL assigns left to right).
+const SIGHTING_UPDATES: &[&str] = &[
+    "phone",
+    "name",
+    "class",
+    "radio",
+    "first_seen_ms",
+    "last_seen_ms",
+    "count",
+    "rssi_min",
+    "rssi_max",
+    "rssi_last",
+    "boot_id",
+    "clock_synced",
+];
+
+impl Uploader<'_> {
+    /// Uploads every attempt past the mark; calls `done` with the rows sent so far.
+    pub async fn attempts(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
+        let batch = self.settings.cfg.batch;
+        loop {
+            let after = self
+                .reader
+                .sync_state()
+                .map_err(|e| SyncError::store(&e))?
+                .attempts;
+            let rows = self
+                .reader
+                .outbox_attempts(after, batch)
+                .map_err(|e| SyncError::store(&e))?;
+            let Some(last) = rows.last().map(|r| r.id) else {
+                return Ok(());
+            };
+            let values: Vec<Vec<Value>> = rows.iter().map(|r| self.attempt(r)).collect();
+            let sql = insert(
+                "INSERT IGNORE INTO attempts",
+                ATTEMPT_COLUMNS,
+                values.len(),
+                "",
+            );
+            let fleet = self.settings.cfg.fleet.clone();
+            self.commit(&sql, values, Some(fleet)).await?;
+            self.mark(marks::ATTEMPTS, last).await?;
+            done(rows.len() as u64);
+        }
+    }
+
+    /// Uploads every visit changed past the mark.
+    pub async fn sightings(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
+        let batch = self.settings.cfg.batch;
+        let tail = upsert_tail();
+        loop {
+            let after = self
+                .reader
+                .sync_state()
+                .map_err(|e| SyncError::store(&e))?
+                .sightings;
+            let rows = self
+                .reader
+                .outbox_sightings(after, batch)
+                .map_err(|e| SyncError::store(&e))?;
+            let Some(last) = rows.last().map(|r| r.change_seq) else {
+                return Ok(());
+            };
+            let values: Vec<Vec<Value>> = rows.iter().map(|r| self.sighting(r)).collect();
+            let sql = insert(
+                "INSERT INTO sightings",
+                SIGHTING_COLUMNS,
+                values.len(),
+                &tail,
+            );
+            self.commit(&sql, values, None).await?;
+            self.mark(marks::SIGHTINGS, last).await?;
+            done(rows.len() as u64);
+        }
+    }
+
+    /// Uploads every event past the mark.
+    pub async fn events(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
+        let batch = self.settings.cfg.batch;
+        loop {
+            let after = self
+                .reader
+                .sync_state()
+                .map_err(|e| SyncError::store(&e))?
+                .events;
+            let rows = self
+                .reader
+                .outbox_events(after, batch)
+                .map_err(|e| SyncError::store(&e))?;
+            let Some(last) = rows.last().map(|r| r.id) else {
+                return Ok(());
+            };
+            let values: Vec<Vec<Value>> = rows.iter().map(|r| self.event(r)).collect();
+            let sql = insert("INSERT IGNORE INTO events", EVENT_COLUMNS, values.len(), "");
+            self.commit(&sql, values, None).await?;
+            self.mark(marks::EVENTS, last).await?;
+            done(rows.len() as u64);
+        }
+    }
+
+    /// One transaction; with `fleet_lock`, uploads of the same fleet take turns, so the
+    /// attempts' `seq` grows in commit order and downloads past a watermark miss nothing.
+    async fn commit(
+        &mut self,
+        sql: &str,
+        rows: Vec<Vec<Value>>,
+        fleet_lock: Option<String>,
+    ) -> Result<(), SyncError> {
+        let params: Vec<Value> = rows.into_iter().flatten().collect();
+        let work = async {
+            let mut tx = self.conn.start_transaction(TxOpts::default()).await?;
+            if let Some(fleet) = fleet_lock {
+                tx.exec_drop("INSERT IGNORE INTO fleets(fleet) VALUES (?)", (&fleet,))
+                    .await?;
+                tx.exec_drop(
+                    "SELECT fleet FROM fleets WHERE fleet = ? FOR UPDATE",
+                    (&fleet,),
+                )
+                .await?;
+            }
+            tx.exec_drop(sql, params).await?;
+            tx.commit().await
+        };
+        match tokio::time::timeout(BATCH_TIMEOUT, work).await {
+            Ok(result) => result.map_err(|e| SyncError::mysql("uploading a batch", &e)),
+            Err(_) => Err(SyncError::new(
+                super::SyncErrorKind::Transient,
+                format!(
+                    "uploading a batch: no answer within {}s",
+                    BATCH_TIMEOUT.as_secs()
+                ),
+            )),
+        }
+    }
+
+    async fn mark(&mut self, name: &'static str, value: i64) -> Result<(), SyncError> {
+        self.store
+            .sync_marks(vec![SyncMark { name, value }])
+            .await
+            .map_err(|e| SyncError::store(&e))
+    }
+
+    fn attempt(&self, r: &OutboxAttempt) -> Vec<Value> {
+        let s = self.settings;
+        vec![
+            fit(&s.cfg.fleet, 64).into(),
+            fit(&s.appliance, 64).into(),
+            r.id.into(),
+            self.key.phone_text(&r.addr).into(),
+            fit(&r.item_hash, 64).into(),
+            fit(&r.item_md5, 32).into(),
+            fit(&r.item_name, 255).into(),
+            fit(&r.campaign, 255).into(),
+            fit(&r.radio, 64).into(),
+            r.started_ms.into(),
+            r.ended_ms.into(),
+            fit(&r.outcome, 32).into(),
+            r.raw_code.into(),
+            r.reason.clone().into(),
+            r.bytes.into(),
+            fit(&r.boot_id, 64).into(),
+            r.clock_synced.into(),
+        ]
+    }
+
+    /// Device names are personal too: they leave only with raw addresses.
+    fn sighting(&self, r: &OutboxSighting) -> Vec<Value> {
+        let s = self.settings;
+        let name = match self.key {
+            PhoneKey::Raw => r.name.as_deref().map(|n| fit(n, 255)),
+            PhoneKey::Hmac(_) => None,
+        };
+        vec![
+            fit(&s.cfg.fleet, 64).into(),
+            fit(&s.appliance, 64).into(),
+            r.id.into(),
+            self.key.phone_text(&r.addr).into(),
+            name.into(),
+            r.class.into(),
+            fit(&r.radio, 64).into(),
+            r.first_seen_ms.into(),
+            r.last_seen_ms.into(),
+            r.count.into(),
+            r.rssi_min.into(),
+            r.rssi_max.into(),
+            r.rssi_last.into(),
+            fit(&r.boot_id, 64).into(),
+            r.clock_synced.into(),
+            r.change_seq.into(),
+        ]
+    }
+
+    fn event(&self, r: &OutboxEvent) -> Vec<Value> {
+        let s = self.settings;
+        vec![
+            fit(&s.cfg.fleet, 64).into(),
+            fit(&s.appliance, 64).into(),
+            r.id.into(),
+            r.at_ms.into(),
+            fit(&r.boot_id, 64).into(),
+            r.clock_synced.into(),
+            fit(&r.level, 8).into(),
+            fit(&r.kind, 64).into(),
+            r.message.clone().into(),
+        ]
+    }
+}
+
+/// `head (columns) VALUES (?, …), … tail` for `rows` rows.
+fn insert(head: &str, columns: &str, rows: usize, tail: &str) -> String {
+    let n = columns.split(',').count();
+    let one = format!("({})", vec!["?"; n].join(", "));
+    let all = vec![one.as_str(); rows].join(", ");
+    format!("{head} ({columns}) VALUES {all}{tail}")
+}
+
+/// A fresher copy of a visit replaces the stored one; an older one changes nothing.
+fn upsert_tail() -> String {
+    let fresher = "VALUES(change_seq) > change_seq";
+    let mut sets: Vec<String> = SIGHTING_UPDATES
+        .iter()
+        .map(|c| format!("{c} = IF({fresher}, VALUES({c}), {c})"))
+        .collect();
+    sets.push("change_seq = GREATEST(change_seq, VALUES(change_seq))".into());
+    format!(" ON DUPLICATE KEY UPDATE {}", sets.join(", "))
+}
+
+/// At most `max` characters (the column's width): a long value must not block the outbox.
+fn fit(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_has_one_placeholder_per_value() {
+        let sql = insert("INSERT INTO t", "a, b", 3, "");
+        assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)");
+        assert_eq!(upsert_tail().matches("VALUES(change_seq)").count(), 13);
+    }
+}
