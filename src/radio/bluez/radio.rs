@@ -21,6 +21,10 @@ pub struct BluezRadio {
     bluez: Arc<Bluez>,
     /// Pages under way on this radio.
     paging: watch::Sender<usize>,
+    /// One connection set-up (page, SDP, RFCOMM) at a time: a controller pages one device at a
+    /// time anyway, and concurrent set-ups through bluetoothd race the kernel's L2CAP teardown
+    /// (Linux 6.1: `list_del` BUG in `hci_chan_del`, bluetoothd killed). Transfers stay parallel.
+    connecting: tokio::sync::Mutex<()>,
     alias: Mutex<Option<String>>,
 }
 
@@ -30,6 +34,7 @@ impl BluezRadio {
             id: id.into(),
             bluez,
             paging: watch::channel(0).0,
+            connecting: tokio::sync::Mutex::new(()),
             alias: Mutex::new(None),
         }
     }
@@ -234,6 +239,7 @@ impl Radio for BluezRadio {
         addr: BdAddr,
     ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
         Box::pin(async move {
+            let _one_at_a_time = self.connecting.lock().await;
             let _paging = Paging::start(&self.paging);
             self.connect(addr).await
         })
