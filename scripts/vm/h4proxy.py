@@ -28,6 +28,12 @@ address, so every page to it ends in Page Timeout: a phone that answered the inq
 the time it was paged. Why not a real controller switched off after being seen: btvirt answers
 inquiries only from controllers with *page* scan on (btdev.c checks scan_enable & 0x02), so
 "inquiry scan only" is impossible, and powering one off after o4send saw it races o4send's page.
+Pages to the ghost never reach btvirt: btvirt fails a page to an unknown address at once, which no
+real controller does, and Linux 6.1 answers that ordering with a kernel BUG in hci_chan_del (an
+L2CAP socket released after its link was already torn down) that kills bluetoothd. So the proxy
+answers the guest's Create Connection itself like a real controller: Command Status at once, then
+Connection Complete with Page Timeout (0x04) after 5.12 s; a Create Connection Cancel is answered
+with Command Complete and Connection Complete "Unknown Connection Identifier" (0x02).
 
 Usage: h4proxy.py BTVIRT_SOCKET LISTEN_SOCKET [LISTEN_SOCKET ...]
 """
@@ -68,6 +74,8 @@ pairs = set()
 class Pair:
     def __init__(self, guest, path=None):
         self.ghost = ghost_event(GHOST[1], GHOST[2]) if len(GHOST) == 3 and GHOST[0] == path else None
+        self.ghost_ba = bytes(int(x, 16) for x in reversed(GHOST[1].split(':'))) if self.ghost else None
+        self.page_due = None   # when the pending page to the ghost times out
         self.guest, self.buf = guest, b''
         self.rbuf, self.held, self.hold_since = b'', [], None
         self.bt = socket.socket(socket.AF_UNIX); self.bt.connect(target)
@@ -87,7 +95,23 @@ class Pair:
         while True:
             n = h4_len(self.buf)
             if n is None: break
-            self.bt.sendall(self.buf[:n]); self.buf = self.buf[n:]
+            pkt, self.buf = self.buf[:n], self.buf[n:]
+            if not self.ghost_page(pkt): self.bt.sendall(pkt)
+    def ghost_page(self, pkt):
+        """Answers Create Connection (0x0405) and its Cancel (0x0408) for the ghost; True if handled."""
+        if not self.ghost or pkt[0] != 0x01 or pkt[4:10] != self.ghost_ba: return False
+        if pkt[1:3] == b'\x05\x04':
+            self.guest.sendall(bytes([0x04, 0x0f, 4, 0x00, 1, 0x05, 0x04]))   # Command Status: pending
+            self.page_due = time.monotonic() + 5.12
+            return True
+        if pkt[1:3] == b'\x08\x04':
+            self.guest.sendall(bytes([0x04, 0x0e, 10, 1, 0x08, 0x04, 0x00]) + self.ghost_ba)   # CC Cancel ok
+            if self.page_due is not None: self.conn_complete(0x02)
+            return True
+        return False
+    def conn_complete(self, status):
+        self.page_due = None
+        self.guest.sendall(bytes([0x04, 0x03, 11, status, 0, 0]) + self.ghost_ba + bytes([0x01, 0x00]))
     def flush(self):
         if self.held: self.guest.sendall(b''.join(self.held))
         self.held, self.hold_since = [], None
@@ -113,6 +137,8 @@ class Pair:
     def tick(self):
         if self.hold_since is not None and time.monotonic() - self.hold_since > 1.0:
             self.flush()
+        if self.page_due is not None and time.monotonic() >= self.page_due:
+            self.conn_complete(0x04)   # Page Timeout
 
 def make_listener(path):
     if os.path.exists(path): os.unlink(path)
