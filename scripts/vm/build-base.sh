@@ -35,9 +35,19 @@ trap 'rm -rf "$W"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 
 # ---- kernel, busybox, host btvirt: Debian packages unpacked with dpkg -x -----------------------
-KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-[ -n "$KPKG" ] || { echo "build-base: cannot resolve linux-image-amd64 (apt-get update?)" >&2; exit 1; }
+# The guest kernel comes from bookworm-backports (6.12). Debian 12's own 6.1 (6.1.192) kills
+# bluetoothd with a kernel BUG (list_del corruption in hci_chan_del, from l2cap_sock_release)
+# whenever a page times out, i.e. for every phone that walked away before it was paged.
+BP=$CACHE/apt-backports
+mkdir -p "$BP/lists/partial" "$BP/cache/archives/partial"
+echo 'deb http://deb.debian.org/debian bookworm-backports main' > "$BP/sources.list"
+BPO=(-o "Dir::Etc::SourceList=$BP/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+     -o "Dir::State::Lists=$BP/lists" -o "Dir::Cache=$BP/cache")
+apt-get "${BPO[@]}" update -qq
+KPKG=$(apt-cache "${BPO[@]}" depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+[ -n "$KPKG" ] || { echo "build-base: cannot resolve linux-image-amd64 in bookworm-backports" >&2; exit 1; }
 KV=${KPKG#linux-image-}
+(cd "$CACHE/dl" && ls "${KPKG}"_*.deb >/dev/null 2>&1 || apt-get "${BPO[@]}" download -q "$KPKG" 2>&1 | grep -v unsandboxed >&2 || true)
 (cd "$CACHE/dl" && for p in "$KPKG" busybox-static bluez-test-tools; do
     ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" 2>&1 | grep -v unsandboxed >&2 || true
     ls "${p}"_*.deb >/dev/null 2>&1 || { echo "build-base: download of $p failed" >&2; exit 1; }
@@ -73,8 +83,13 @@ stamp "rootfs configured ($(wc -l < "$W/modlist") modules, $(du -sm "$R" | cut -
 I=$W/initrd
 mkdir -p "$I/bin"
 cp "$W/bb/bin/busybox" "$I/bin/" && install -m755 "$HERE/base/initramfs-init" "$I/init"
-while read -r m; do install -D -m644 "$W/kernel$m" "$I$m"; done < "$W/initrd-mods"
-cp "$W/initrd-mods" "$I/modules.list"
+# busybox insmod takes plain .ko files: unpack the compressed modules of newer Debian kernels.
+while read -r m; do
+    case $m in
+        *.ko.xz) mkdir -p "$I$(dirname "$m")" && xz -dc "$W/kernel$m" > "$I${m%.xz}" && echo "${m%.xz}" ;;
+        *) install -D -m644 "$W/kernel$m" "$I$m" && echo "$m" ;;
+    esac
+done < "$W/initrd-mods" > "$I/modules.list"
 (cd "$I" && find . | cpio -o -H newc --quiet | gzip -1 > "$W/out/initrd.img")
 mkfs.ext4 -q -F -L o4s-root -d "$R" "$W/out/root.img" 1G
 touch "$W/out/.complete"

@@ -38,7 +38,7 @@ pub fn makespan(sim: &SimConfig) -> Result<f64, CliError> {
                     continue;
                 }
                 tokio::time::sleep(world.link.connect).await; // sdptool's own page and SDP query
-                let result = match radio.connect_opp(addr).await {
+                let result = match radio.connect_opp(addr, opts.connect_timeout).await {
                     Ok(stream) => obex::push(stream, &object, &opts, &mut cancel).await,
                     Err(r) => r,
                 };

@@ -91,9 +91,8 @@ async fn over_bluetooth(
     opts: &obex::PushOptions,
     cancel: &mut tokio::sync::watch::Receiver<bool>,
 ) -> AttemptResult {
-    match tokio::time::timeout(opts.connect_timeout, radio.connect_opp(addr)).await {
-        Err(_) => AttemptResult::new(Outcome::Unreachable, None, "connection timed out", 0),
-        Ok(Err(result)) => result,
-        Ok(Ok(stream)) => obex::push(stream, object, opts, cancel).await,
+    match radio.connect_opp(addr, opts.connect_timeout).await {
+        Err(result) => result,
+        Ok(stream) => obex::push(stream, object, opts, cancel).await,
     }
 }

@@ -64,13 +64,12 @@ async fn connect_and_push(
     opts: &PushOptions,
     cancel: &mut watch::Receiver<bool>,
 ) -> AttemptResult {
-    let connect = tokio::time::timeout(opts.connect_timeout, radio.connect_opp(job.addr));
+    let connect = radio.connect_opp(job.addr, opts.connect_timeout);
     let stream = tokio::select! {
         biased;
         r = connect => match r {
-            Err(_) => return AttemptResult::new(Outcome::Unreachable, None, "connection timed out", 0),
-            Ok(Err(result)) => return result,
-            Ok(Ok(stream)) => stream,
+            Err(result) => return result,
+            Ok(stream) => stream,
         },
         _ = cancelled(cancel) => return AttemptResult::new(Outcome::Failed, None, "aborted: shutting down", 0),
     };

@@ -17,6 +17,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
@@ -61,13 +62,25 @@ pub trait Radio: Send + Sync {
     fn set_alias<'a>(&'a self, alias: &'a str) -> BoxFuture<'a, Result<(), RadioError>>;
     /// Runs discovery, sending every result, until `tx` closes or the radio fails.
     fn discover(&self, tx: mpsc::Sender<Sighting>) -> BoxFuture<'_, Result<(), RadioError>>;
-    /// Finds the device's Object Push service and connects to it.
+    /// Finds the device's Object Push service and connects to it. `limit` bounds this attempt's
+    /// own set-up (page, SDP, RFCOMM); time spent waiting for the radio to be free does not count,
+    /// and a set-up that runs out of time is cancelled in the stack and ends `unreachable`.
     fn connect_opp(
         &self,
         addr: BdAddr,
+        limit: Duration,
     ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>>;
     /// Drops what the stack keeps about the device (bluetoothd's device object).
     fn forget(&self, addr: BdAddr) -> BoxFuture<'_, ()>;
+}
+
+/// The result of a connection set-up that ran out of time.
+pub fn timed_out(limit: Duration) -> AttemptResult {
+    let why = format!(
+        "connection set-up took longer than {}s (page timeout?)",
+        limit.as_secs()
+    );
+    AttemptResult::new(crate::outcome::Outcome::Unreachable, None, why, 0)
 }
 
 /// A radio with its configured job.

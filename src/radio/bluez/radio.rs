@@ -189,6 +189,21 @@ async fn page_requested(paging: &mut watch::Receiver<usize>) {
     let _ = paging.wait_for(|n| *n > 0).await;
 }
 
+impl BluezRadio {
+    /// Stops bluetoothd's own connection attempt after we gave up on it; otherwise it goes on
+    /// paging and the next attempt is refused as busy.
+    async fn cancel_connect(&self, addr: BdAddr) {
+        let Ok(adapter) = self.bluez.adapter(&self.id).await else {
+            return;
+        };
+        if let Ok(device) = adapter.device(Address(addr.0)) {
+            if let Err(e) = device.disconnect().await {
+                tracing::debug!(%addr, "cancelling the connection: {e}");
+            }
+        }
+    }
+}
+
 /// Counts a page for as long as it lives, so discovery stays off meanwhile.
 struct Paging<'a>(&'a watch::Sender<usize>);
 
@@ -237,11 +252,18 @@ impl Radio for BluezRadio {
     fn connect_opp(
         &self,
         addr: BdAddr,
+        limit: Duration,
     ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
         Box::pin(async move {
             let _one_at_a_time = self.connecting.lock().await;
             let _paging = Paging::start(&self.paging);
-            self.connect(addr).await
+            match tokio::time::timeout(limit, self.connect(addr)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    self.cancel_connect(addr).await;
+                    Err(crate::radio::timed_out(limit))
+                }
+            }
         })
     }
 

@@ -154,11 +154,14 @@ impl Radio for SimRadio {
     fn connect_opp(
         &self,
         addr: BdAddr,
+        limit: Duration,
     ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
         Box::pin(async move {
             self.paging.fetch_add(1, Ordering::Relaxed);
             let _paging = Paging(self.paging.clone());
-            self.page(addr).await
+            tokio::time::timeout(limit, self.page(addr))
+                .await
+                .unwrap_or_else(|_| Err(crate::radio::timed_out(limit)))
         })
     }
 
