@@ -123,7 +123,8 @@ fn count(db: &Path, table: &str) -> i64 {
         .unwrap()
 }
 
-/// Starts `o4send run`, waits for a line of its log containing `want`, sends SIGTERM.
+/// Starts `o4send run`, waits for a line of its log containing `want` and for the daemon to be
+/// ready (signal handlers installed), sends SIGTERM.
 fn run_until(config: &str, want: &str) -> (std::process::ExitStatus, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_o4send"))
         .args(["run", "--config", config])
@@ -138,7 +139,8 @@ fn run_until(config: &str, want: &str) -> (std::process::ExitStatus, String) {
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
-        if line.contains(want) || Instant::now() > deadline {
+        let both = seen.contains(want) && seen.contains("ready: config");
+        if both || Instant::now() > deadline {
             break;
         }
     }

@@ -148,7 +148,7 @@ fn sighup_reloads_content_and_a_broken_reload_is_refused() {
         }
     });
     let mut log = String::new();
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for(&lines, "ready: config", &mut log);
 
     // A broken config is refused and the daemon keeps running.
     let good = std::fs::read_to_string(&config).unwrap();

@@ -29,7 +29,10 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::Failed(e.to_string()))?;
         let (control_tx, control_rx) = mpsc::channel(4);
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
-        tokio::spawn(signals(path.to_path_buf(), control_tx));
+        // Installed before anything is announced: an early SIGHUP must reload, not kill.
+        let handlers = install_signals()
+            .map_err(|e| CliError::Failed(format!("cannot install signal handlers: {e}")))?;
+        tokio::spawn(signals(handlers, path.to_path_buf(), control_tx));
         tokio::spawn(report_status(progress_rx));
         start_sync(&cfg, &store);
         let parts = Parts {
@@ -39,6 +42,7 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
             store: store.clone(),
             clock,
         };
+        tracing::info!("ready: config {}", path.display());
         supervise::ready("started");
         let result = engine::run(parts, control_rx, progress_tx).await;
         supervise::stopping();
@@ -79,15 +83,27 @@ fn campaign_or_nothing(cfg: &Config) -> Campaign {
     }
 }
 
-async fn signals(path: PathBuf, control: mpsc::Sender<Control>) {
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
+/// SIGTERM, SIGINT and SIGHUP, caught from now on.
+struct Handlers {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+fn install_signals() -> std::io::Result<Handlers> {
+    Ok(Handlers {
+        term: signal(SignalKind::terminate())?,
+        int: signal(SignalKind::interrupt())?,
+        hup: signal(SignalKind::hangup())?,
+    })
+}
+
+async fn signals(handlers: Handlers, path: PathBuf, control: mpsc::Sender<Control>) {
+    let Handlers {
+        mut term,
+        mut int,
+        mut hup,
+    } = handlers;
     loop {
         tokio::select! {
             _ = term.recv() => break,
