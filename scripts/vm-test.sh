@@ -194,6 +194,7 @@ after=$(attempt_table); asks_after=$(g phone -t 20 'wc -l < /run/rig/asks.log')
 check_forgotten b "$ACCEPT" "$DECLINE" "$IGNORE" "$NOOPP" "$GONE"
 TIMES+=("b=$(( $(date +%s) - t ))s")
 log "scenario b: ok ($(( $(date +%s) - t ))s)"
+PID0=$(main_pid)   # the o4send that b restarted must live through c and d
 
 # ---- 5. scenario c: bluetoothd restarted under o4send -----------------------------------------------
 # Shared by c and d: a new phone appears and a new item is published (reload), then the radio stack
@@ -227,7 +228,7 @@ t=$(date +%s)
 disturbed d phone-late-d "$LATE_D" expo-programme.pdf 6 'systemctl stop btattach@hvc0; sleep 3; [ ! -e /sys/class/bluetooth/hci0 ] || { echo hci0 still there; exit 1; }; systemctl start btattach@hvc0; for i in $(seq 50); do [ -e /sys/class/bluetooth/hci0 ] && exit 0; sleep 0.2; done; echo no hci0 after re-attach; exit 1'
 TIMES+=("d=$(( $(date +%s) - t ))s")
 log "scenario d: ok ($(( $(date +%s) - t ))s)"
-[ "$(main_pid)" = "$PID0" ] || fail d "o4send MainPID changed since scenario b's restart"
+[ "$(main_pid)" = "$PID0" ] || fail d "o4send MainPID changed during scenarios c and d ($PID0 -> $(main_pid))"
 
 # ---- 7. benchmark: 1 MiB, our OBEX client vs BlueZ's obexd ----------------------------------------
 log "benchmark: 1 MiB to phone-accept, o4send push vs obexd"
