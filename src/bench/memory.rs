@@ -99,6 +99,10 @@ fn print_figures(progress: &Progress, samples: &[(u64, u64)]) {
     // The kernel updates VmHWM lazily; a sample may stand above it.
     let sampled = samples.iter().map(|s| s.1).max().unwrap_or(0);
     println!("rss_peak_kib={}", proc_status_kib("VmHWM:").max(sampled));
+    // What the peak is made of now: the daemon's own memory (anonymous) and the pages of the
+    // binary and libraries mapped from the page cache (file-backed, clean, reclaimable).
+    println!("rss_anon_kib_at_end={}", proc_status_kib("RssAnon:"));
+    println!("rss_file_kib_at_end={}", proc_status_kib("RssFile:"));
     // Growth after warm-up (from the second sample on): flat means nothing is kept per sighting.
     if let (Some(second), Some(last)) = (samples.get(1), samples.last()) {
         let growth = last.1 as i64 - second.1 as i64;

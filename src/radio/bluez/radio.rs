@@ -190,6 +190,29 @@ async fn page_requested(paging: &mut watch::Receiver<usize>) {
 }
 
 impl BluezRadio {
+    /// Waits, with discovery running, until bluetoothd knows the device. bluetoothd drops a
+    /// device it discovered but never connected (a "temporary" one) after 30 s unheard, and
+    /// discovery is paused while this radio pages, so a phone that waited its turn may have to
+    /// answer one more inquiry before it can be paged.
+    async fn wait_known(&self, addr: BdAddr, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Ok(adapter) = self.bluez.adapter(&self.id).await {
+                let known = adapter
+                    .device_addresses()
+                    .await
+                    .is_ok_and(|a| a.contains(&Address(addr.0)));
+                if known {
+                    return true;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// Stops bluetoothd's own connection attempt after we gave up on it; otherwise it goes on
     /// paging and the next attempt is refused as busy.
     async fn cancel_connect(&self, addr: BdAddr) {
@@ -256,8 +279,14 @@ impl Radio for BluezRadio {
     ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
         Box::pin(async move {
             let _one_at_a_time = self.connecting.lock().await;
+            let started = tokio::time::Instant::now();
+            if !self.wait_known(addr, limit).await {
+                let why = "not heard from lately: bluetoothd no longer knows the device";
+                return Err(AttemptResult::new(Outcome::Unreachable, None, why, 0));
+            }
             let _paging = Paging::start(&self.paging);
-            match tokio::time::timeout(limit, self.connect(addr)).await {
+            let left = limit.saturating_sub(started.elapsed());
+            match tokio::time::timeout(left, self.connect(addr)).await {
                 Ok(result) => result,
                 Err(_) => {
                     self.cancel_connect(addr).await;
