@@ -8,13 +8,32 @@
 use super::error::SyncError;
 use super::Settings;
 use crate::pseudonym::PhoneKey;
-use crate::store::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, Reader, Store, SyncMark};
+use crate::store::{
+    marks, OutboxAttempt, OutboxEvent, OutboxSighting, Reader, Store, StoreError, SyncMark,
+    SyncState,
+};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value};
 use std::time::Duration;
 
 /// A batch that takes longer than this (a cut network) is given up and retried.
 const BATCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What differs between the uploads of attempts, visits and events.
+struct Table<R> {
+    /// The watermark's name, and where it stands in the sync state.
+    mark: &'static str,
+    after: fn(&SyncState) -> i64,
+    fetch: fn(&Reader, i64, usize) -> Result<Vec<R>, StoreError>,
+    /// The row's position for the watermark.
+    key: fn(&R) -> i64,
+    values: fn(&Uploader<'_>, &R) -> Vec<Value>,
+    head: &'static str,
+    columns: &'static str,
+    tail: String,
+    /// Attempts take the fleet's turn (see [`Uploader::commit`]).
+    fleet_lock: bool,
+}
 
 /// What one upload step needs.
 pub(super) struct Uploader<'a> {
@@ -51,84 +70,72 @@ const SIGHTING_UPDATES: &[&str] = &[
 impl Uploader<'_> {
     /// Uploads every attempt past the mark; calls `done` with the rows sent so far.
     pub async fn attempts(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
-        let batch = self.settings.cfg.batch;
-        loop {
-            let after = self
-                .reader
-                .sync_state()
-                .map_err(|e| SyncError::store(&e))?
-                .attempts;
-            let rows = self
-                .reader
-                .outbox_attempts(after, batch)
-                .map_err(|e| SyncError::store(&e))?;
-            let Some(last) = rows.last().map(|r| r.id) else {
-                return Ok(());
-            };
-            let values: Vec<Vec<Value>> = rows.iter().map(|r| self.attempt(r)).collect();
-            let sql = insert(
-                "INSERT IGNORE INTO attempts",
-                ATTEMPT_COLUMNS,
-                values.len(),
-                "",
-            );
-            let fleet = self.settings.cfg.fleet.clone();
-            self.commit(&sql, values, Some(fleet)).await?;
-            self.mark(marks::ATTEMPTS, last).await?;
-            done(rows.len() as u64);
-        }
+        let table = Table {
+            mark: marks::ATTEMPTS,
+            after: |s| s.attempts,
+            fetch: Reader::outbox_attempts,
+            key: |r| r.id,
+            values: |u, r| u.attempt(r),
+            head: "INSERT IGNORE INTO attempts",
+            columns: ATTEMPT_COLUMNS,
+            tail: String::new(),
+            fleet_lock: true,
+        };
+        self.upload(table, done).await
     }
 
     /// Uploads every visit changed past the mark.
     pub async fn sightings(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
-        let batch = self.settings.cfg.batch;
-        let tail = upsert_tail();
-        loop {
-            let after = self
-                .reader
-                .sync_state()
-                .map_err(|e| SyncError::store(&e))?
-                .sightings;
-            let rows = self
-                .reader
-                .outbox_sightings(after, batch)
-                .map_err(|e| SyncError::store(&e))?;
-            let Some(last) = rows.last().map(|r| r.change_seq) else {
-                return Ok(());
-            };
-            let values: Vec<Vec<Value>> = rows.iter().map(|r| self.sighting(r)).collect();
-            let sql = insert(
-                "INSERT INTO sightings",
-                SIGHTING_COLUMNS,
-                values.len(),
-                &tail,
-            );
-            self.commit(&sql, values, None).await?;
-            self.mark(marks::SIGHTINGS, last).await?;
-            done(rows.len() as u64);
-        }
+        let table = Table {
+            mark: marks::SIGHTINGS,
+            after: |s| s.sightings,
+            fetch: Reader::outbox_sightings,
+            key: |r| r.change_seq,
+            values: |u, r| u.sighting(r),
+            head: "INSERT INTO sightings",
+            columns: SIGHTING_COLUMNS,
+            tail: upsert_tail(),
+            fleet_lock: false,
+        };
+        self.upload(table, done).await
     }
 
     /// Uploads every event past the mark.
     pub async fn events(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
+        let table = Table {
+            mark: marks::EVENTS,
+            after: |s| s.events,
+            fetch: Reader::outbox_events,
+            key: |r| r.id,
+            values: |u, r| u.event(r),
+            head: "INSERT IGNORE INTO events",
+            columns: EVENT_COLUMNS,
+            tail: String::new(),
+            fleet_lock: false,
+        };
+        self.upload(table, done).await
+    }
+
+    /// The one upload loop: read a batch past the mark, send it in one transaction, move the
+    /// mark, until nothing is left.
+    async fn upload<R>(
+        &mut self,
+        t: Table<R>,
+        done: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<(), SyncError> {
         let batch = self.settings.cfg.batch;
         loop {
-            let after = self
-                .reader
-                .sync_state()
-                .map_err(|e| SyncError::store(&e))?
-                .events;
-            let rows = self
-                .reader
-                .outbox_events(after, batch)
+            let state = self.reader.sync_state().map_err(|e| SyncError::store(&e))?;
+            let rows = (t.fetch)(self.reader, (t.after)(&state), batch)
                 .map_err(|e| SyncError::store(&e))?;
-            let Some(last) = rows.last().map(|r| r.id) else {
+            let Some(last) = rows.last().map(t.key) else {
                 return Ok(());
             };
-            let values: Vec<Vec<Value>> = rows.iter().map(|r| self.event(r)).collect();
-            let sql = insert("INSERT IGNORE INTO events", EVENT_COLUMNS, values.len(), "");
-            self.commit(&sql, values, None).await?;
-            self.mark(marks::EVENTS, last).await?;
+            let values: Vec<Vec<Value>> = rows.iter().map(|r| (t.values)(self, r)).collect();
+            let sql = insert(t.head, t.columns, values.len(), &t.tail);
+            let lock = t.fleet_lock.then(|| self.settings.cfg.fleet.clone());
+            self.commit(&sql, values, lock).await?;
+            self.mark(t.mark, last).await?;
             done(rows.len() as u64);
         }
     }
