@@ -170,12 +170,7 @@ impl Core {
             },
             now,
         ) {
-            match self.reader.device_history(s.addr) {
-                Ok(history) => self.policy.learn(s.addr, &history, now),
-                Err(e) => {
-                    tracing::error!(addr = %s.addr, "cannot read history, not pushing to it: {e}")
-                }
-            }
+            self.learn(s.addr, now);
         }
         // bluetoothd re-creates a handled phone on every inquiry result: drop it again.
         if self.policy.take_forget(s.addr, now) {
@@ -297,12 +292,18 @@ impl Core {
 
     fn relearn(&mut self, addr: BdAddr) {
         if self.policy.needs_history(addr) {
-            if let Ok(history) = self.reader.device_history(addr) {
-                let now = self.now();
-                self.policy.learn(addr, &history, now);
-            }
+            let now = self.now();
+            self.learn(addr, now);
         }
         self.enqueue(addr);
+    }
+
+    /// Hands the policy what the log knows of a device; without it the device gets nothing.
+    fn learn(&mut self, addr: BdAddr, now: Now) {
+        match self.reader.device_history(addr) {
+            Ok(history) => self.policy.learn(addr, &history, now),
+            Err(e) => tracing::error!(%addr, "cannot read history, not pushing to it: {e}"),
+        }
     }
 
     /// In-flight pushes get the grace period, then are aborted; every one is recorded.
