@@ -6,6 +6,7 @@
 # phones' inboxes. Pieces live in scripts/vm/ (README there). Ends with exactly one line
 # "vm-test: PASS ..." or "vm-test: FAIL <scenario>: <why>".
 # Env: O4SEND_SKIP_VM=1 skips; O4SEND_VM_CACHE (default /var/cache/o4send-vm) caches the base image;
+#      O4SEND_VM_BTMON=1 records the appliance's HCI traffic with btmon (appliance/btmon.txt);
 #      O4SEND_VM_KEEP=1 keeps the run directory even on success.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +52,7 @@ fail() {  # fail SCENARIO WHY : collect guest logs, then end the run
 collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 60 'journalctl -b --no-pager -o short-monotonic' > "$RUN/appliance/journal.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
+    [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
     [ -S "$RUN/noopp/sh.sock" ] && g noopp -t 30 'journalctl -b --no-pager -o short-monotonic' > "$RUN/noopp/journal.txt" 2>&1
     [ -S "$RUN/phone/sh.sock" ] && g phone -t 60 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/phone/journal.txt" 2>&1
     true
@@ -90,6 +92,8 @@ ACCEPT=$(phone_addr phone-accept) DECLINE=$(phone_addr phone-decline) IGNORE=$(p
 GONE=$GHOST_ADDR LATE_C=$(phone_addr phone-late-c) LATE_D=$(phone_addr phone-late-d)
 NOOPP=$NOOPP_ADDR
 log "appliance hci0=$APPL_ADDR; phones: accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE (h4proxy ghost) noopp=$NOOPP (own VM) late-c=$LATE_C late-d=$LATE_D"
+# Development aid: O4SEND_VM_BTMON=1 records the appliance's HCI traffic (decoded into the run dir).
+if [ "${O4SEND_VM_BTMON:-0}" = 1 ]; then g appliance -t 30 'systemd-run --unit=rig-btmon sh -c "exec btmon -w /run/btmon.snoop >/dev/null"' >/dev/null; fi
 echo "accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE noopp=$NOOPP late_c=$LATE_C late_d=$LATE_D appl=$APPL_ADDR" > "$RUN/addresses"
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -152,10 +156,10 @@ PID0=$(main_pid)
 if g phone -t 30 "sdptool search --bdaddr $NOOPP OPUSH" | grep -q 'Service Name'; then fail a "rig: the no-OPP phone ($NOOPP) has an OPP SDP record"; fi
 EXPECT_A="$ACCEPT:expo-flyer.pdf:accepted $DECLINE:expo-flyer.pdf:declined $IGNORE:expo-flyer.pdf:ignored $NOOPP:expo-flyer.pdf:no_opp $GONE:expo-flyer.pdf:unreachable"
 a_done() { expect_outcomes "$EXPECT_A" && gone_settled; }
-if ! wait_until 240 a_done; then
+if ! wait_until 300 a_done; then
     attempt_table > "$RUN/a-attempts.txt"
     g appliance -t 20 'systemctl is-active o4send; journalctl -u o4send -b --no-pager | tail -5' >> "$RUN/a-attempts.txt" 2>&1
-    fail a "outcomes after 240 s:$MISSING (gone: $(n_attempts "$GONE") attempts; table: $(tr '\n' ';' < "$RUN/a-attempts.txt"))"
+    fail a "outcomes after 300 s:$MISSING (gone: $(n_attempts "$GONE") attempts; table: $(tr '\n' ';' < "$RUN/a-attempts.txt"))"
 fi
 sha_ok phone-accept expo-flyer.pdf || fail a "phone-accept's copy of expo-flyer.pdf differs from the original"
 for p in phone-accept phone-decline phone-ignore; do
@@ -199,14 +203,14 @@ PID0=$(main_pid)   # the o4send that b restarted must live through c and d
 # ---- 5. scenario c: bluetoothd restarted under o4send -----------------------------------------------
 # Shared by c and d: a new phone appears and a new item is published (reload), then the radio stack
 # is disturbed while that work is in flight; o4send (same MainPID) must finish it.
-disturbed() {  # SCENARIO LATE_PHONE LATE_ADDR ITEM SEED DISTURB_CMD
+disturbed() {  # SCENARIO LATE_PHONE LATE_ADDR ITEM SEED DISTURB_FUNCTION
     local sc=$1 late=$2 laddr=$3 item=$4 seed=$5 disturb=$6 pid items
     pid=$(main_pid)
     g phone -t 30 "/opt/rig/rigbt.py phone-on $late" >/dev/null || fail "$sc" "could not switch on $late"
     add_item "$item" 30000 "$seed"
     g appliance -t 30 'systemctl reload o4send' >/dev/null || fail "$sc" "systemctl reload o4send failed"
     sleep 4
-    g appliance -t 90 "$disturb" > "$RUN/$sc-disturb.txt" 2>&1 || fail "$sc" "disturbance failed: $(tr '\n' ' ' < "$RUN/$sc-disturb.txt")"
+    "$disturb" > "$RUN/$sc-disturb.txt" 2>&1 || fail "$sc" "disturbance failed: $(tr '\n' ' ' < "$RUN/$sc-disturb.txt")"
     items=$(ls "$RUN/content")
     local exp="$ACCEPT:$item:accepted"
     for i in $items; do exp+=" $laddr:$i:accepted"; done
@@ -218,14 +222,33 @@ disturbed() {  # SCENARIO LATE_PHONE LATE_ADDR ITEM SEED DISTURB_CMD
 }
 log "scenario c: bluetoothd restarted while a new phone and a new item are handled"
 t=$(date +%s)
-disturbed c phone-late-c "$LATE_C" expo-map.pdf 5 'systemctl restart bluetooth && sleep 1 && systemctl is-active bluetooth'
+restart_bluetoothd() { g appliance -t 90 'systemctl restart bluetooth && sleep 1 && systemctl is-active bluetooth'; }
+disturbed c phone-late-c "$LATE_C" expo-map.pdf 5 restart_bluetoothd
 TIMES+=("c=$(( $(date +%s) - t ))s")
 log "scenario c: ok ($(( $(date +%s) - t ))s)"
 
 # ---- 6. scenario d: controller unplugged and plugged back ----------------------------------------
+# Unplug as the kernel sees it: QMP removes the virtio console port (hci0 vanishes, the link to the
+# phones drops because h4proxy's pair and btvirt's controller go too), then plugs a fresh port back
+# in on the same h4proxy listener; btvirt reuses the freed controller index, so the address is the
+# same, like a USB dongle plugged back in. (Stopping and restarting btattach on the old port instead
+# replays stale, half-framed controller output into the new line discipline: HCI Reset times out.)
+replug_controller() {
+    local q=$RUN/appliance/qmp.sock sock=$RUN/h4-appliance-0.sock
+    python3 "$VMDIR/qmp.py" "$q" '{"execute":"device_del","arguments":{"id":"btport0"}}' || return 1
+    g appliance -t 30 'for i in $(seq 100); do [ -e /sys/class/bluetooth/hci0 ] || break; sleep 0.2; done
+        [ ! -e /sys/class/bluetooth/hci0 ] || { echo hci0 still there after unplug; exit 1; }
+        systemctl stop btattach@hvc0' || return 1
+    sleep 3   # unplugged for a while: o4send sees the adapter gone
+    python3 "$VMDIR/qmp.py" "$q" '{"execute":"chardev-remove","arguments":{"id":"bt0"}}' \
+        "{\"execute\":\"chardev-add\",\"arguments\":{\"id\":\"bt0\",\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"$sock\"}},\"server\":false}}}}" \
+        '{"execute":"device_add","arguments":{"driver":"virtconsole","chardev":"bt0","id":"btport0","name":"o4s.bt0","bus":"vser.0"}}' || return 1
+    g appliance -t 40 'systemctl start btattach@hvc0; for i in $(seq 100); do [ -e /sys/class/bluetooth/hci0 ] && exit 0; sleep 0.2; done
+        echo no hci0 after re-plug; exit 1'
+}
 log "scenario d: controller detached and re-attached while work is in flight"
 t=$(date +%s)
-disturbed d phone-late-d "$LATE_D" expo-programme.pdf 6 'systemctl stop btattach@hvc0; sleep 3; [ ! -e /sys/class/bluetooth/hci0 ] || { echo hci0 still there; exit 1; }; systemctl start btattach@hvc0; for i in $(seq 50); do [ -e /sys/class/bluetooth/hci0 ] && exit 0; sleep 0.2; done; echo no hci0 after re-attach; exit 1'
+disturbed d phone-late-d "$LATE_D" expo-programme.pdf 6 replug_controller
 TIMES+=("d=$(( $(date +%s) - t ))s")
 log "scenario d: ok ($(( $(date +%s) - t ))s)"
 [ "$(main_pid)" = "$PID0" ] || fail d "o4send MainPID changed during scenarios c and d ($PID0 -> $(main_pid))"
@@ -233,14 +256,27 @@ log "scenario d: ok ($(( $(date +%s) - t ))s)"
 # ---- 7. benchmark: 1 MiB, our OBEX client vs BlueZ's obexd ----------------------------------------
 log "benchmark: 1 MiB to phone-accept, o4send push vs obexd"
 g appliance -t 60 'systemctl stop o4send; head -c 1048576 /dev/urandom > /tmp/bench-ours.bin; cp /tmp/bench-ours.bin /tmp/bench-obexd.bin; sha256sum < /tmp/bench-ours.bin' > "$RUN/bench-sha" || fail bench "setup"
-wait_disc() { g appliance -t 30 "for i in \$(seq 75); do busctl get-property org.bluez /org/bluez/hci0/dev_${ACCEPT//:/_} org.bluez.Device1 Connected 2>/dev/null | grep -q true || exit 0; sleep 0.2; done; exit 1" >/dev/null || true; }
-g appliance -t 200 "o4send push --to $ACCEPT /tmp/bench-ours.bin" > "$RUN/bench-ours.txt" 2>&1 || fail bench "o4send push: $(tail -2 "$RUN/bench-ours.txt" | tr '\n' ' ')"
-OURS=$(sed -n 's/.*time: *\([0-9.]*\) *s.*/\1/p' "$RUN/bench-ours.txt" | tail -1)
-# Pitfall: an obexd session that starts while the previous ACL is still being torn down is dropped
+# Pitfall: a session that starts while the previous ACL is still being torn down is dropped
 # mid-transfer; wait until Device1.Connected is false first.
-wait_disc
-g appliance -t 200 "/opt/rig/obexd-client.sh && DBUS_SESSION_BUS_ADDRESS=unix:path=/run/rig/obex-bus /opt/rig/rigbt.py obexd-push --source $APPL_ADDR --dest $ACCEPT --file /tmp/bench-obexd.bin" > "$RUN/bench-obexd.txt" 2>&1 ||
-    fail bench "obexd push: $(tail -2 "$RUN/bench-obexd.txt" | tr '\n' ' ')"
+wait_disc() { g appliance -t 30 "for i in \$(seq 75); do busctl get-property org.bluez /org/bluez/hci0/dev_${ACCEPT//:/_} org.bluez.Device1 Connected 2>/dev/null | grep -q true || exit 0; sleep 0.2; done; exit 1" >/dev/null || true; }
+# bench_push NAME CMD : up to 3 tries each, because the emulated link now and then drops in the
+# middle of a 1 MiB transfer (the phone VM's side ends the ACL; seen with both clients); the tries
+# used are part of the PASS line, and failed tries are kept as bench-NAME-tryK.txt.
+BENCH_TRIES=
+bench_push() {
+    local name=$1 cmd=$2 k
+    for k in 1 2 3; do
+        wait_disc
+        if g appliance -t 200 "$cmd" > "$RUN/bench-$name.txt" 2>&1; then BENCH_TRIES+="$name:${k} "; return 0; fi
+        cp "$RUN/bench-$name.txt" "$RUN/bench-$name-try$k.txt"
+        sleep 2
+    done
+    return 1
+}
+bench_push ours "o4send push --to $ACCEPT /tmp/bench-ours.bin" || fail bench "o4send push, 3 tries: $(tail -2 "$RUN/bench-ours.txt" | tr '\n' ' ')"
+OURS=$(sed -n "s/^push time: *\([0-9.]*\) *s.*/\1/p" "$RUN/bench-ours.txt" | tail -1)
+bench_push obexd "/opt/rig/obexd-client.sh && DBUS_SESSION_BUS_ADDRESS=unix:path=/run/rig/obex-bus /opt/rig/rigbt.py obexd-push --source $APPL_ADDR --dest $ACCEPT --file /tmp/bench-obexd.bin" ||
+    fail bench "obexd push, 3 tries: $(tail -2 "$RUN/bench-obexd.txt" | tr '\n' ' ')"
 OBEXD=$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' "$RUN/bench-obexd.txt" | tail -1)
 want=$(tr -d '\r' < "$RUN/bench-sha" | tail -1 | cut -d' ' -f1)
 for f in bench-ours.bin bench-obexd.bin; do
@@ -248,7 +284,7 @@ for f in bench-ours.bin bench-obexd.bin; do
 done
 [ -n "$OURS" ] && [ -n "$OBEXD" ] || fail bench "no timing (ours='$OURS' obexd='$OBEXD')"
 RATIO=$(awk -v a="$OURS" -v b="$OBEXD" 'BEGIN{printf "%.2f", a/b}')
-echo "vm-bench: ours_secs=$OURS obexd_secs=$OBEXD ratio=$RATIO"
+echo "vm-bench: 1 MiB to phone-accept: ours_secs=$OURS obexd_secs=$OBEXD ratio=$RATIO tries=[${BENCH_TRIES% }]"
 
 collect_logs
-RESULT="vm-test: PASS a,b,c,d + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO) in $(el)s [${TIMES[*]}]"
+RESULT="vm-test: PASS a,b,c,d + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"

@@ -23,7 +23,7 @@ controller (btvirt gives controllers addresses in connection order). Connections
 
 The out-of-range phone ("ghost"): with H4PROXY_GHOST="LISTEN_SOCKET|ADDR|NAME", every time the guest
 on LISTEN_SOCKET starts an inquiry, the proxy adds an Extended Inquiry Result for ADDR (class phone,
-name NAME, Object Push UUID in its EIR) right after btvirt's Command Status. No controller has that
+name NAME, Object Push UUID in its EIR) half a second after btvirt's Command Status. No controller has that
 address, so every page to it ends in Page Timeout: a phone that answered the inquiry and was gone by
 the time it was paged. Why not a real controller switched off after being seen: btvirt answers
 inquiries only from controllers with *page* scan on (btdev.c checks scan_enable & 0x02), so
@@ -76,6 +76,7 @@ class Pair:
         self.ghost = ghost_event(GHOST[1], GHOST[2]) if len(GHOST) == 3 and GHOST[0] == path else None
         self.ghost_ba = bytes(int(x, 16) for x in reversed(GHOST[1].split(':'))) if self.ghost else None
         self.page_due = None   # when the pending page to the ghost times out
+        self.ghost_due = None  # when the ghost answers the inquiry under way
         self.guest, self.buf = guest, b''
         self.rbuf, self.held, self.hold_since = b'', [], None
         self.bt = socket.socket(socket.AF_UNIX); self.bt.connect(target)
@@ -128,13 +129,18 @@ class Pair:
                 self.held.append(pkt); continue
             self.guest.sendall(pkt)
             if self.ghost and pkt[:2] == b'\x04\x0f' and pkt[3] == 0 and pkt[5:7] == b'\x01\x04':  # CS Inquiry ok
-                self.guest.sendall(self.ghost)
+                # Answer a moment later, as a real phone does: a result that overtakes the kernel's
+                # own "discovery started" bookkeeping is dropped without a Device Found.
+                self.ghost_due = time.monotonic() + 0.5
             if not HOLD: continue
             if pkt[0] == 0x04 and pkt[1] == 0x08 and pkt[3] == 0 and pkt[6] != 0:   # Encryption Change, on
                 self.hold_since = time.monotonic()
             elif pkt[0] == 0x04 and pkt[1] == 0x0e and pkt[4:6] == b'\x08\x14':      # CC Read Enc Key Size
                 self.flush()
     def tick(self):
+        if self.ghost_due is not None and time.monotonic() >= self.ghost_due:
+            self.ghost_due = None
+            self.guest.sendall(self.ghost)
         if self.hold_since is not None and time.monotonic() - self.hold_since > 1.0:
             self.flush()
         if self.page_due is not None and time.monotonic() >= self.page_due:

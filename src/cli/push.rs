@@ -91,8 +91,25 @@ async fn over_bluetooth(
     opts: &obex::PushOptions,
     cancel: &mut tokio::sync::watch::Receiver<bool>,
 ) -> AttemptResult {
-    match radio.connect_opp(addr, opts.connect_timeout).await {
+    let find_limit = FIND_LIMIT.max(opts.connect_timeout);
+    if !radio.find(addr, find_limit).await {
+        let why = format!(
+            "not found by discovery within {}s (switched off, out of range, or not discoverable)",
+            find_limit.as_secs()
+        );
+        return AttemptResult::new(Outcome::Unreachable, None, why, 0);
+    }
+    let started = Instant::now();
+    let result = match radio.connect_opp(addr, opts.connect_timeout).await {
         Err(result) => result,
         Ok(stream) => obex::push(stream, object, opts, cancel).await,
-    }
+    };
+    println!(
+        "push time: {:.2} s (page, SDP, RFCOMM, OBEX and transfer; after discovery found the phone)",
+        started.elapsed().as_secs_f64()
+    );
+    result
 }
+
+/// How long a one-off push looks for the phone by inquiry before giving up.
+const FIND_LIMIT: Duration = Duration::from_secs(30);

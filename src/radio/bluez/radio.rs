@@ -137,7 +137,18 @@ impl BluezRadio {
             .device(address)
             .map_err(|e| failed(bluez_error("device", e)))?;
         let (socket, _expecting) = self.bluez.waiting.expect(address);
-        if let Err(e) = device.connect_profile(&OPP_UUID).await {
+        let setup = device.connect_profile(&OPP_UUID);
+        let mut setup = std::pin::pin!(setup);
+        let answer = tokio::select! {
+            answer = &mut setup => answer,
+            abandoned = setup_abandoned(&adapter, address) => {
+                match tokio::time::timeout(ANSWER_GRACE, &mut setup).await {
+                    Ok(answer) => answer,
+                    Err(_) => return Err(abandoned),
+                }
+            }
+        };
+        if let Err(e) = answer {
             if !self.bluez.same_owner(&owner) {
                 return Err(AttemptResult::new(
                     Outcome::Failed,
@@ -157,6 +168,40 @@ impl BluezRadio {
                 0,
             )),
         }
+    }
+}
+
+/// How often a pending connection set-up is checked for having been given up by bluetoothd.
+const SETUP_POLL: Duration = Duration::from_millis(250);
+/// How long ConnectProfile may still answer after the set-up looked abandoned.
+const ANSWER_GRACE: Duration = Duration::from_secs(2);
+
+/// Resolves when bluetoothd has given up a connection set-up without answering ConnectProfile,
+/// which BlueZ 5.66 does in two ways (seen in the VM rig with btmon): a page that fails (Page
+/// Timeout) makes it remove the temporary device, and the pending call is never answered; and an
+/// RFCOMM link that closes mid set-up (`ext_io_disconnected`) leaves the call pending too. Without
+/// this, every phone that walked away holds the radio's set-up for the whole connect timeout.
+async fn setup_abandoned(adapter: &Adapter, address: Address) -> AttemptResult {
+    let mut was_connected = false;
+    loop {
+        tokio::time::sleep(SETUP_POLL).await;
+        let known = adapter
+            .device_addresses()
+            .await
+            .is_ok_and(|a| a.contains(&address));
+        if !known {
+            let why = "page failed: bluetoothd dropped the device during connection set-up";
+            return AttemptResult::new(Outcome::Unreachable, None, why, 0);
+        }
+        let connected = match adapter.device(address) {
+            Ok(device) => device.is_connected().await.unwrap_or(false),
+            Err(_) => false,
+        };
+        if was_connected && !connected {
+            let why = "the link closed during connection set-up and bluetoothd never answered";
+            return AttemptResult::new(Outcome::Failed, None, why, 0);
+        }
+        was_connected |= connected;
     }
 }
 
@@ -210,6 +255,25 @@ impl BluezRadio {
                 return false;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Runs discovery until bluetoothd knows the device (true) or `limit` passes (false): what a
+    /// one-off push needs, where no daemon's scan loop keeps bluetoothd's device list fresh.
+    pub async fn find(&self, addr: BdAddr, limit: Duration) -> bool {
+        let search = async {
+            loop {
+                let (tx, mut rx) = mpsc::channel(16);
+                let drain = async { while rx.recv().await.is_some() {} };
+                if let (Err(e), ()) = tokio::join!(self.discover(tx), drain) {
+                    tracing::warn!(radio = %self.id, "discovery: {e}; retrying");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        };
+        tokio::select! {
+            known = self.wait_known(addr, limit) => known,
+            () = search => false,
         }
     }
 
