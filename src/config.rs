@@ -8,6 +8,7 @@
 mod default_toml;
 mod sync;
 mod validate;
+mod watchdog;
 
 use crate::device::{BdAddr, MajorClass};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use default_toml::DEFAULT_TOML;
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
+pub use watchdog::WatchdogConfig;
 
 /// Where the appliance looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/o4send/o4send.toml";
@@ -32,6 +34,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub store: StoreConfig,
     pub sync: SyncConfig,
+    pub watchdog: WatchdogConfig,
 }
 
 /// Identity of this box and where its data lives.

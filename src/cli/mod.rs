@@ -6,6 +6,7 @@ mod push;
 mod run;
 mod scan;
 mod status;
+mod status_line;
 mod sync_cmd;
 
 use crate::config::{Config, ConfigError, DEFAULT_PATH};
@@ -283,13 +284,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))
 }
 
-/// Opens the log at `path` with the config's retention.
+/// Opens the log at `path` with the config's retention; `writer_alive` watches its writer.
 pub fn open_store(
     cfg: &Config,
     path: &Path,
     clock: &crate::clock::Clock,
+    writer_alive: crate::supervise::Heartbeat,
 ) -> Result<crate::store::Store, CliError> {
     let mut opts = crate::store::StoreOptions::new(clock.boot_id());
+    opts.writer_alive = writer_alive;
     opts.phone_key = crate::sync::phone_key(&cfg.sync);
     opts.retention.max_age_days = cfg.store.max_age_days;
     opts.retention.max_size_mb = cfg.store.max_size_mb;

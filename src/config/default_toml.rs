@@ -91,6 +91,12 @@ max_item_bytes = 8388608
 max_age_days = 90
 max_size_mb = 256
 
+[watchdog]
+# With systemd's watchdog on (WatchdogSec=), the daemon stops pinging it, and so gets restarted,
+# when a loop shows no progress for this long. A push worker's limit follows from [obex].
+scan_stall_secs = 60
+writer_stall_secs = 120
+
 [sync]
 # Offline-first copy of the log to a central MySQL/MariaDB, and "already asked" shared by the
 # fleet. No sync without mysql_url. TLS: add ?require_ssl=true to the URL.
