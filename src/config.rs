@@ -405,7 +405,7 @@ impl Config {
             .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         if let Some(keys) = sync::world_readable_secrets(path) {
             cfg.sync.refused = Some(format!(
-                "{}: holds {} but every user can read it; sync refused (chmod 600 the file, \
+                "{}: holds {} but every user can read it; sync refused (chmod o-r the file: the image ships it root:o4send 0640, \
                  or pass secrets as O4SEND_SYNC__SECRET / O4SEND_SYNC__PASSWORD)",
                 path.display(),
                 keys.join(", ")

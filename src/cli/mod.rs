@@ -260,7 +260,7 @@ pub fn pick_adapter(
         .ok_or_else(|| CliError::Config("radio.adapters: no adapter for this job".into()))
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the level set by `-v`.
+/// Logs go to stderr (the journal, under systemd); `RUST_LOG` overrides the level set by `-v`.
 pub fn init_logging(cli: &Cli) {
     let default = match (cli.verbose, &cli.command) {
         (0, Command::Run) => "info",
@@ -270,8 +270,12 @@ pub fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only for a person at a terminal: the journal (and a test reading stderr) gets
+    // plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }
