@@ -93,6 +93,18 @@ fn push_command_delivers_and_reports_the_code() {
     );
 }
 
+/// Publishes campaign "second" (one item, second.txt), sends SIGHUP and waits for the reload.
+fn reload_second_campaign(daemon: &mut Daemon, content: &Path) {
+    std::fs::write(
+        content.join("campaign.toml"),
+        "name = \"second\"\n[[items]]\nfile = \"second.txt\"\n",
+    )
+    .unwrap();
+    std::fs::write(content.join("second.txt"), "second campaign").unwrap();
+    daemon.signal("-HUP");
+    daemon.wait_for("reloading: campaign \"second\"");
+}
+
 #[test]
 fn sighup_reloads_content_and_a_broken_reload_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,14 +126,7 @@ fn sighup_reloads_content_and_a_broken_reload_is_refused() {
 
     // New content and a good config: reloaded.
     std::fs::write(&config, &good).unwrap();
-    std::fs::write(
-        content.join("campaign.toml"),
-        "name = \"second\"\n[[items]]\nfile = \"second.txt\"\n",
-    )
-    .unwrap();
-    std::fs::write(content.join("second.txt"), "second campaign").unwrap();
-    daemon.signal("-HUP");
-    daemon.wait_for("reloading: campaign \"second\"");
+    reload_second_campaign(&mut daemon, &content);
 
     daemon.signal("-TERM");
     daemon.wait_for("stopped after");
@@ -198,14 +203,7 @@ fn sighup_mid_push_drops_nothing_and_sigterm_records_every_attempt() {
     }
 
     // Reload with every slot busy: the pushes in flight go on with the item they started with.
-    std::fs::write(
-        content.join("campaign.toml"),
-        "name = \"second\"\n[[items]]\nfile = \"second.txt\"\n",
-    )
-    .unwrap();
-    std::fs::write(content.join("second.txt"), "second campaign").unwrap();
-    daemon.signal("-HUP");
-    daemon.wait_for("reloading: campaign \"second\"");
+    reload_second_campaign(&mut daemon, &content);
     let before = started(&daemon.log, "first.txt");
     assert!(before >= 3, "{}", daemon.log);
     let first_done = || {

@@ -70,6 +70,7 @@ fn the_unit_asks_for_what_the_watchdog_and_restarts_need() {
         ("NotifyAccess", "main"),
         ("WatchdogSec", "30"),
         ("Restart", "always"),
+        ("RestartPreventExitStatus", "78"),
         ("StartLimitAction", "reboot"),
         ("User", "o4send"),
         ("StateDirectory", "o4send"),
