@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every o4send test, installing what the tests need on a fresh Debian machine:
-#   - openobex-apps (OpenOBEX's own OBEX server, for the interop test) and mariadb-server (the
-#     sync tests start a throwaway MariaDB on loopback), with apt-get when root;
+#   - openobex-apps (OpenOBEX's own OBEX server, for the interop test), mariadb-server (the
+#     sync tests start a throwaway MariaDB on loopback) and systemd (systemd-analyze rates the
+#     shipped unit's sandbox, tests/service.rs), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
 #   - crates, with cargo (Cargo.lock is committed; --locked everywhere).
 # Ends with one line "test.sh: N passed, M failed" and a non-zero exit if anything failed.
@@ -30,6 +31,7 @@ install_debian_packages() {
     local missing=()
     command -v obex_test >/dev/null || missing+=(openobex-apps)
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
@@ -41,6 +43,18 @@ install_debian_packages() {
 
 install_msrv_toolchain() {
     rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
+}
+
+release_clippy() {
+    # The image's binary is built without the test-only fault injection (the tests turn it on
+    # through a dev-dependency): lint that build too.
+    cargo clippy --locked --lib --bins -- -D warnings
+}
+
+unit_exposure() {
+    # The shipped unit's sandbox by systemd's own measure; the test also prints the figure.
+    systemd-analyze security --offline=true --threshold=30 --no-pager \
+        --root=board/common/rootfs-overlay o4send.service | tail -1
 }
 
 msrv_build() {
@@ -58,7 +72,9 @@ step "install Debian packages" install_debian_packages
 step "install Rust $MSRV" install_msrv_toolchain
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
+step "cargo clippy (release features) -D warnings" release_clippy
 step "cargo test" cargo test --locked
+step "systemd-analyze security o4send.service <= 3.0" unit_exposure
 step "build with Rust $MSRV" msrv_build
 step "bench smoke run" bench_smoke
 

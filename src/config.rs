@@ -8,6 +8,7 @@
 mod default_toml;
 mod sync;
 mod validate;
+mod watchdog;
 
 use crate::device::{BdAddr, MajorClass};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use default_toml::DEFAULT_TOML;
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
+pub use watchdog::WatchdogConfig;
 
 /// Where the appliance looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/o4send/o4send.toml";
@@ -32,6 +34,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub store: StoreConfig,
     pub sync: SyncConfig,
+    pub watchdog: WatchdogConfig,
 }
 
 /// Identity of this box and where its data lives.
@@ -402,7 +405,7 @@ impl Config {
             .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         if let Some(keys) = sync::world_readable_secrets(path) {
             cfg.sync.refused = Some(format!(
-                "{}: holds {} but every user can read it; sync refused (chmod 600 the file, \
+                "{}: holds {} but every user can read it; sync refused (chmod o-r the file: the image ships it root:o4send 0640, \
                  or pass secrets as O4SEND_SYNC__SECRET / O4SEND_SYNC__PASSWORD)",
                 path.display(),
                 keys.join(", ")

@@ -11,6 +11,8 @@ pub mod content;
 pub mod demo;
 pub mod device;
 pub mod engine;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod obex;
 pub mod outcome;
 pub mod policy;

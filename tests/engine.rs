@@ -38,7 +38,7 @@ fn run(cfg: Config, db: &Path, orders: Vec<(u64, Control)>) -> Progress {
         .unwrap();
     rt.block_on(async {
         let clock = Clock::virtual_from_now();
-        let store = open_store(&cfg, db, &clock).unwrap();
+        let store = open_store(&cfg, db, &clock, Default::default()).unwrap();
         let (adapters, _world) = o4send::radio::open(&cfg).await.unwrap();
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
@@ -53,6 +53,7 @@ fn run(cfg: Config, db: &Path, orders: Vec<(u64, Control)>) -> Progress {
             campaign: Arc::new(demo_campaign()),
             store: store.clone(),
             clock,
+            health: Default::default(),
         };
         let progress = engine::run(parts, rx, watch::channel(Progress::default()).0)
             .await

@@ -91,7 +91,12 @@ pub fn run_engine(
         .map_err(|e| CliError::Failed(e.to_string()))?;
     rt.block_on(async move {
         let clock = Clock::virtual_from_now();
-        let store = open_store(&cfg, &dir.join("bench.db"), &clock)?;
+        let store = open_store(
+            &cfg,
+            &dir.join("bench.db"),
+            &clock,
+            crate::supervise::Heartbeat::unwatched(),
+        )?;
         let (adapters, world) = crate::radio::open(&cfg)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
@@ -110,6 +115,7 @@ pub fn run_engine(
             campaign: Arc::new(campaign()),
             store: store.clone(),
             clock,
+            health: Default::default(),
         };
         let progress = engine::run(parts, control_rx, progress_tx)
             .await

@@ -9,7 +9,8 @@ use crate::config::SimConfig;
 use crate::obex::{self, Object};
 use crate::outcome::Outcome;
 use crate::radio::sim::{LinkModel, World};
-use crate::radio::Radio;
+use crate::radio::{Radio, Sightings};
+use crate::supervise::Heartbeat;
 use std::collections::HashSet;
 
 /// Seconds until every phone accepted.
@@ -54,7 +55,11 @@ pub fn makespan(sim: &SimConfig) -> Result<f64, CliError> {
 /// One full inquiry; the devices in the order they answered.
 async fn inquiry(radio: &crate::radio::sim::SimRadio, world: &World) -> Vec<crate::device::BdAddr> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(100_000);
-    let _ = tokio::time::timeout(world.link.inquiry, radio.discover(tx)).await;
+    let _ = tokio::time::timeout(
+        world.link.inquiry,
+        radio.discover(Sightings::new(tx, Heartbeat::unwatched())),
+    )
+    .await;
     let mut found = Vec::new();
     while let Ok(s) = rx.try_recv() {
         if !found.contains(&s.addr) {

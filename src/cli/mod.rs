@@ -6,6 +6,7 @@ mod push;
 mod run;
 mod scan;
 mod status;
+mod status_line;
 mod sync_cmd;
 
 use crate::config::{Config, ConfigError, DEFAULT_PATH};
@@ -259,7 +260,7 @@ pub fn pick_adapter(
         .ok_or_else(|| CliError::Config("radio.adapters: no adapter for this job".into()))
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the level set by `-v`.
+/// Logs go to stderr (the journal, under systemd); `RUST_LOG` overrides the level set by `-v`.
 pub fn init_logging(cli: &Cli) {
     let default = match (cli.verbose, &cli.command) {
         (0, Command::Run) => "info",
@@ -269,8 +270,12 @@ pub fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only for a person at a terminal: the journal (and a test reading stderr) gets
+    // plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -283,13 +288,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))
 }
 
-/// Opens the log at `path` with the config's retention.
+/// Opens the log at `path` with the config's retention; `writer_alive` watches its writer.
 pub fn open_store(
     cfg: &Config,
     path: &Path,
     clock: &crate::clock::Clock,
+    writer_alive: crate::supervise::Heartbeat,
 ) -> Result<crate::store::Store, CliError> {
     let mut opts = crate::store::StoreOptions::new(clock.boot_id());
+    opts.writer_alive = writer_alive;
     opts.phone_key = crate::sync::phone_key(&cfg.sync);
     opts.retention.max_age_days = cfg.store.max_age_days;
     opts.retention.max_size_mb = cfg.store.max_size_mb;

@@ -1,39 +1,59 @@
 //! `o4send run`: the daemon. Loads and checks the config (exit 78 when it is wrong), opens the
-//! log, loads the campaign (a broken campaign is logged and nothing is pushed until a reload
-//! fixes it: the box keeps scanning and logging rather than crash-looping), attaches the radios,
-//! then runs the engine until SIGTERM/SIGINT. SIGHUP reloads config and content; a reload that
+//! log (asking systemd for more start-up time while a migration runs), loads the campaign (a
+//! broken campaign is logged and nothing is pushed until a reload fixes it: the box keeps
+//! scanning and logging rather than crash-looping), attaches the radios, starts the watchdog
+//! pings (tied to the health of the scan loops, push workers and store writer), announces READY
+//! and runs the engine until SIGTERM/SIGINT. SIGHUP reloads config and content; a reload that
 //! fails is refused and the running config stays.
 
-use super::{open_store, runtime, CliError};
+use super::{open_store, runtime, status_line, CliError};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::content::Campaign;
 use crate::engine::{self, Control, Parts, Progress};
 use crate::radio;
-use crate::supervise;
+use crate::supervise::{self, Health};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
 pub fn run(path: &Path) -> Result<ExitCode, CliError> {
     let cfg = Config::load(path, false)?;
     let clock = Clock::system();
-    let store = open_store(&cfg, &cfg.appliance.db_path(), &clock)?;
+    let health = Health::default();
+    let writer_alive = health.register("store writer", cfg.watchdog.writer_stall());
+    let db = cfg.appliance.db_path();
+    let store = supervise::while_starting("opening the log", || {
+        open_store(&cfg, &db, &clock, writer_alive)
+    })?;
     let campaign = Arc::new(campaign_or_nothing(&cfg));
     runtime()?.block_on(async move {
         let (adapters, _world) = radio::open(&cfg)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
+        #[cfg(feature = "fault-injection")]
+        let adapters = {
+            crate::fault::watch_trigger();
+            crate::fault::wrap(adapters)
+        };
         let (control_tx, control_rx) = mpsc::channel(4);
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
         // Installed before anything is announced: an early SIGHUP must reload, not kill.
         let handlers = install_signals()
             .map_err(|e| CliError::Failed(format!("cannot install signal handlers: {e}")))?;
         tokio::spawn(signals(handlers, path.to_path_buf(), control_tx));
-        tokio::spawn(report_status(progress_rx));
+        tokio::spawn(status_line::refresh(status_line::Sources {
+            reader: store
+                .reader()
+                .map_err(|e| tracing::warn!("status line without the log: {e}"))
+                .ok(),
+            clock: clock.clone(),
+            progress: progress_rx,
+            health: health.clone(),
+            sync_on: cfg.sync.enabled() && cfg.sync.refused.is_none(),
+        }));
         start_sync(&cfg, &store);
         let parts = Parts {
             cfg,
@@ -41,7 +61,9 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
             campaign,
             store: store.clone(),
             clock,
+            health: health.clone(),
         };
+        supervise::spawn_watchdog(health);
         tracing::info!("ready: config {}", path.display());
         supervise::ready("started");
         let result = engine::run(parts, control_rx, progress_tx).await;
@@ -140,20 +162,5 @@ fn reload(path: &Path) -> Option<Control> {
             tracing::error!("reload refused, keeping the running content: {e}");
             None
         }
-    }
-}
-
-async fn report_status(mut progress: watch::Receiver<Progress>) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let p = progress.borrow_and_update().clone();
-        let line = format!(
-            "{} sightings, {} attempts ({} accepted), {} in flight",
-            p.sightings,
-            p.attempts,
-            p.count(crate::outcome::Outcome::Accepted),
-            p.in_flight
-        );
-        supervise::status(&line);
     }
 }

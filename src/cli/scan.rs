@@ -4,7 +4,8 @@
 use super::{optional_config, pick_adapter, runtime, CliError};
 use crate::device::{printable, BdAddr};
 use crate::radio::bluez::{Bluez, BluezRadio};
-use crate::radio::{Radio, Sighting};
+use crate::radio::{Radio, Sighting, Sightings};
+use crate::supervise::Heartbeat;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +39,7 @@ pub fn scan(
         let mut found: BTreeMap<BdAddr, Sighting> = BTreeMap::new();
         let deadline = tokio::time::sleep(listen);
         tokio::pin!(deadline);
-        let discovery = radio.discover(tx);
+        let discovery = radio.discover(Sightings::new(tx, Heartbeat::unwatched()));
         tokio::pin!(discovery);
         loop {
             tokio::select! {

@@ -15,7 +15,12 @@ pub fn sync(config: Option<&Path>, db: Option<PathBuf>, once: bool) -> Result<Ex
     let settings = settings(&cfg)?;
     let path = db.unwrap_or_else(|| cfg.appliance.db_path());
     let clock = Clock::system();
-    let store = open_store(&cfg, &path, &clock)?;
+    let store = open_store(
+        &cfg,
+        &path,
+        &clock,
+        crate::supervise::Heartbeat::unwatched(),
+    )?;
     runtime()?.block_on(async move {
         let result = if once {
             round(&settings, &store).await

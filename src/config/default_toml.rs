@@ -91,12 +91,19 @@ max_item_bytes = 8388608
 max_age_days = 90
 max_size_mb = 256
 
+[watchdog]
+# With systemd's watchdog on (WatchdogSec=), the daemon stops pinging it, and so gets restarted,
+# when a loop shows no progress for this long. A push worker's limit follows from [obex].
+scan_stall_secs = 60
+writer_stall_secs = 120
+
 [sync]
 # Offline-first copy of the log to a central MySQL/MariaDB, and "already asked" shared by the
 # fleet. No sync without mysql_url. TLS: add ?require_ssl=true to the URL.
 # mysql_url = "mysql://o4send@db.example.org:3306/o4send?require_ssl=true"
 # Secrets: better in the environment (O4SEND_SYNC__PASSWORD, O4SEND_SYNC__SECRET); a config
-# file holding one must not be readable by everyone (chmod 600), or sync is refused.
+# file holding one must not be readable by everyone (chmod o-r; the image ships it as
+# root:o4send 0640), or sync is refused.
 # password = "..."                # replaces any password in the URL
 # secret = "..."                  # at least 16 characters, the same on every appliance
 # Appliances with the same fleet name never ask a phone another one already asked.

@@ -10,6 +10,7 @@ pub(super) fn check(cfg: &Config) -> Result<(), String> {
     obex(cfg)?;
     policy(cfg)?;
     limits(cfg)?;
+    watchdog(cfg)?;
     sync(cfg)
 }
 
@@ -160,6 +161,19 @@ fn limits(cfg: &Config) -> Result<(), String> {
     }
     if s.max_size_mb < 4 {
         return bad("store.max_size_mb", s.max_size_mb, "must be at least 4");
+    }
+    Ok(())
+}
+
+fn watchdog(cfg: &Config) -> Result<(), String> {
+    let w = &cfg.watchdog;
+    for (key, v) in [
+        ("watchdog.scan_stall_secs", w.scan_stall_secs),
+        ("watchdog.writer_stall_secs", w.writer_stall_secs),
+    ] {
+        if !(1..=3600).contains(&v) {
+            return bad(key, v, "must be 1 to 3600 seconds");
+        }
     }
     Ok(())
 }

@@ -89,7 +89,12 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, CliError> {
         let hall = crate::radio::sim::generate(&opts.cfg.radio.sim);
         let closing = hall.iter().map(|p| p.leaves()).max().unwrap_or_default();
         let clock = Clock::virtual_ending_now(closing);
-        let store = open_store(&opts.cfg, &opts.db, &clock)?;
+        let store = open_store(
+            &opts.cfg,
+            &opts.db,
+            &clock,
+            crate::supervise::Heartbeat::unwatched(),
+        )?;
         let (adapters, world) = crate::radio::open(&opts.cfg)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
@@ -111,6 +116,7 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, CliError> {
             campaign: Arc::new(demo_campaign()),
             store: store.clone(),
             clock,
+            health: Default::default(),
         };
         let progress = engine::run(parts, control_rx, progress_tx).await;
         store

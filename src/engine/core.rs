@@ -10,8 +10,9 @@ use crate::content::Campaign;
 use crate::device::BdAddr;
 use crate::obex::PushOptions;
 use crate::policy::{Now, Policy, Seen};
-use crate::radio::{Adapter, Sighting};
+use crate::radio::{Adapter, Sighting, Sightings};
 use crate::store::{EventRecord, Level, Reader, SightingRecord, Store};
+use crate::supervise::Health;
 use jiff::tz::TimeZone;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub(super) struct Core {
     reader: Reader,
     store: Store,
     clock: Clock,
+    health: Health,
     adapters: Vec<Adapter>,
     busy: Vec<usize>,
     queue: VecDeque<BdAddr>,
@@ -77,6 +79,7 @@ impl Core {
             reader,
             store: parts.store,
             clock: parts.clock,
+            health: parts.health,
             busy: vec![0; parts.adapters.len()],
             adapters: parts.adapters,
             queue: VecDeque::new(),
@@ -128,10 +131,14 @@ impl Core {
 
     fn start_scanners(&self, tx: mpsc::Sender<Sighting>) -> Vec<JoinHandle<()>> {
         let scanning = self.adapters.iter().filter(|a| a.role.scans());
+        let limit = self.cfg.watchdog.scan_stall();
         let task = |a: &Adapter| {
+            let alive = self
+                .health
+                .register(format!("scan loop on {}", a.radio.id()), limit);
             scan::scan(
                 a.radio.clone(),
-                tx.clone(),
+                Sightings::new(tx.clone(), alive),
                 self.store.clone(),
                 self.clock.clone(),
             )
@@ -211,8 +218,13 @@ impl Core {
         self.busy[adapter] += 1;
         self.progress.in_flight += 1;
         self.progress.peak_in_flight = self.progress.peak_in_flight.max(self.progress.in_flight);
+        let radio = &self.adapters[adapter];
+        let alive = self.health.register(
+            format!("push worker {} -> {}", radio.radio.id(), job.addr),
+            push::stall_limit(&self.opts, radio.slots),
+        );
         let slot = Slot {
-            radio: self.adapters[adapter].radio.clone(),
+            radio: radio.radio.clone(),
             adapter,
             opts: self.opts.clone(),
             clock: self.clock.clone(),
@@ -220,7 +232,7 @@ impl Core {
             cancel: self.cancel.subscribe(),
             done: self.done_tx.clone(),
         };
-        tokio::spawn(push::attempt(slot, job));
+        tokio::spawn(push::attempt(slot, job, alive));
     }
 
     fn finished(&mut self, done: Done) {

@@ -17,6 +17,7 @@ use crate::content::Campaign;
 use crate::outcome::Outcome;
 use crate::radio::Adapter;
 use crate::store::Store;
+use crate::supervise::Health;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
@@ -27,6 +28,8 @@ pub struct Parts {
     pub campaign: Arc<Campaign>,
     pub store: Store,
     pub clock: Clock,
+    /// Where scan loops and push workers show they make progress (for systemd's watchdog).
+    pub health: Health,
 }
 
 /// Orders from outside: signals, the demo's end, a USB import.

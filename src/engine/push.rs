@@ -1,6 +1,9 @@
 //! One push attempt, start to end: connect to the phone's Object Push service, run the OBEX
 //! client, record the outcome in the store, report it to the core. Cancellation (shutdown past
 //! the grace period) aborts the OBEX exchange; the attempt is still recorded.
+//!
+//! While it talks to the phone the worker holds a heartbeat: every byte moved is progress, and a
+//! worker silent for longer than any of its OBEX steps may take ([`stall_limit`]) is hung.
 
 use crate::clock::Clock;
 use crate::obex::{self, Object, PushOptions};
@@ -8,7 +11,9 @@ use crate::outcome::{AttemptResult, Outcome};
 use crate::policy::Job;
 use crate::radio::Radio;
 use crate::store::{AttemptRecord, Store};
+use crate::supervise::{Beating, Heartbeat};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// What the core hears back.
@@ -29,9 +34,25 @@ pub(super) struct Slot {
     pub done: mpsc::Sender<Done>,
 }
 
-pub(super) async fn attempt(mut slot: Slot, job: Job) {
+/// Added to each step's own limit: what the radio stack adds (handing over the socket,
+/// cancelling a page) and timer slack.
+const STACK_SLACK: Duration = Duration::from_secs(10);
+
+/// The longest a push may go without progress before it counts as hung. Connection set-ups run
+/// one at a time per radio, so a push may wait for every other slot's set-up before its own;
+/// after that each OBEX step is bounded by the decision or the packet timeout.
+pub(super) fn stall_limit(opts: &PushOptions, slots: usize) -> Duration {
+    let slots = u32::try_from(slots.max(1)).unwrap_or(u32::MAX);
+    let connecting = (opts.connect_timeout + STACK_SLACK).saturating_mul(slots);
+    let step = opts.decision_timeout.max(opts.packet_timeout) + STACK_SLACK;
+    connecting.max(step)
+}
+
+/// Runs one attempt; `alive` is dropped (no longer watched) once the phone is done with.
+pub(super) async fn attempt(mut slot: Slot, job: Job, alive: Heartbeat) {
     let started = slot.clock.stamp();
-    let result = connect_and_push(&slot.radio, &job, &slot.opts, &mut slot.cancel).await;
+    tracing::debug!(addr = %job.addr, item = %job.item.name, radio = %slot.radio.id(), "push started");
+    let result = connect_and_push(&slot.radio, &job, &slot.opts, &mut slot.cancel, alive).await;
     let record = AttemptRecord {
         addr: job.addr,
         item_hash: job.item.sha256.clone(),
@@ -63,13 +84,14 @@ async fn connect_and_push(
     job: &Job,
     opts: &PushOptions,
     cancel: &mut watch::Receiver<bool>,
+    alive: Heartbeat,
 ) -> AttemptResult {
     let connect = radio.connect_opp(job.addr, opts.connect_timeout);
     let stream = tokio::select! {
         biased;
         r = connect => match r {
             Err(result) => return result,
-            Ok(stream) => stream,
+            Ok(stream) => Beating::new(stream, alive),
         },
         _ = cancelled(cancel) => return AttemptResult::new(Outcome::Failed, None, "aborted: shutting down", 0),
     };

@@ -8,7 +8,10 @@
 //! OPP record → no_opp, page timeout → unreachable) with the raw error in the reason.
 
 pub mod bluez;
+mod sightings;
 pub mod sim;
+
+pub use sightings::{Closed, Sightings};
 
 use crate::config::{Config, Role};
 use crate::device::{BdAddr, ClassOfDevice, DeviceName};
@@ -19,7 +22,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 
 /// A boxed future, so the trait can be used as `dyn Radio`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -60,8 +62,9 @@ pub trait Radio: Send + Sync {
     fn id(&self) -> Arc<str>;
     /// Sets the name phones show as the sender.
     fn set_alias<'a>(&'a self, alias: &'a str) -> BoxFuture<'a, Result<(), RadioError>>;
-    /// Runs discovery, sending every result, until `tx` closes or the radio fails.
-    fn discover(&self, tx: mpsc::Sender<Sighting>) -> BoxFuture<'_, Result<(), RadioError>>;
+    /// Runs discovery, sending every result, until `out` closes or the radio fails; beats `out`
+    /// whenever discovery shows it is working, at least every few seconds while it runs.
+    fn discover(&self, out: Sightings) -> BoxFuture<'_, Result<(), RadioError>>;
     /// Finds the device's Object Push service and connects to it. `limit` bounds this attempt's
     /// own set-up (page, SDP, RFCOMM); time spent waiting for the radio to be free does not count,
     /// and a set-up that runs out of time is cancelled in the stack and ends `unreachable`.

@@ -23,7 +23,7 @@ pub use history::{DeviceHistory, ItemHistory};
 pub use outbox::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
 pub use reader::{DeviceInfo, Reader};
 pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark};
-pub use report::{ItemStatus, RadioStatus, StatusReport, Window};
+pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, Window};
 pub use retention::{Retention, RetentionStats};
 pub use schema::SCHEMA_VERSION;
 
@@ -54,6 +54,9 @@ pub struct StoreOptions {
     /// the runtime busy, instead of parking, which would let the idle runtime move virtual time
     /// on while the writer thread does real I/O.
     pub hold_virtual_clock: bool,
+    /// The writer thread's proof of life for the watchdog: beaten as each transaction starts,
+    /// idle while there is nothing to write.
+    pub writer_alive: crate::supervise::Heartbeat,
 }
 
 impl StoreOptions {
@@ -66,6 +69,7 @@ impl StoreOptions {
             batch_max: 1024,
             phone_key: None,
             hold_virtual_clock: false,
+            writer_alive: crate::supervise::Heartbeat::unwatched(),
         }
     }
 }
@@ -100,6 +104,7 @@ impl Store {
             ctx,
             opts.retention.clone(),
             opts.batch_max,
+            opts.writer_alive.clone(),
         );
         let (tx, rx) = mpsc::channel(opts.queue.max(1));
         let thread = std::thread::Builder::new()

@@ -7,7 +7,7 @@
 use super::error::StoreError;
 use super::history::{self, DeviceHistory};
 use super::outbox::{self, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
-use super::report::{self, StatusReport};
+use super::report::{self, Glance, StatusReport};
 use super::schema;
 use crate::device::BdAddr;
 use crate::pseudonym::PhoneKey;
@@ -91,6 +91,12 @@ impl Reader {
     /// Totals for people and for the status command; `now_ms` anchors the last-hour window.
     pub fn status(&self, now_ms: i64) -> Result<StatusReport, StoreError> {
         report::status(&self.conn, &self.path, now_ms).map_err(|e| self.failed(&e))
+    }
+
+    /// Phones seen and served in the hour before `now_ms`, and the sync backlog: the daemon's
+    /// status line.
+    pub fn glance(&self, now_ms: i64) -> Result<Glance, StoreError> {
+        report::glance(&self.conn, now_ms).map_err(|e| self.failed(&e))
     }
 
     /// The device row for `addr`, if it was ever seen or offered something.

@@ -134,20 +134,51 @@ fn by_outcome(conn: &Connection, window: Option<(i64, i64)>) -> rusqlite::Result
 
 fn last_hour(conn: &Connection, now_ms: i64) -> rusqlite::Result<Window> {
     let window = (now_ms.saturating_sub(HOUR_MS), now_ms);
-    let devices: i64 = conn.query_row(
+    let attempts_by_outcome = by_outcome(conn, Some(window))?;
+    Ok(Window {
+        devices_seen: devices_in(conn, window)?,
+        attempts: attempts_by_outcome.values().sum(),
+        attempts_by_outcome,
+        devices: recent_devices(conn, window)?,
+    })
+}
+
+/// Devices sighted or offered something in `[since, until]`.
+fn devices_in(conn: &Connection, window: (i64, i64)) -> rusqlite::Result<u64> {
+    conn.query_row(
         "SELECT count(*) FROM (
              SELECT device_id FROM sightings WHERE last_seen BETWEEN ?1 AND ?2
              UNION
              SELECT device_id FROM attempts WHERE ended_at BETWEEN ?1 AND ?2)",
         params![window.0, window.1],
+        |row| row.get::<_, i64>(0).map(|n| n.max(0) as u64),
+    )
+}
+
+/// The last hour in three numbers, cheap enough to ask every few seconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Glance {
+    /// Devices sighted or offered something in the last hour.
+    pub seen: u64,
+    /// Devices that accepted an item in the last hour.
+    pub served: u64,
+    /// Rows the fleet sync has not uploaded yet.
+    pub sync_backlog: u64,
+}
+
+pub(crate) fn glance(conn: &Connection, now_ms: i64) -> rusqlite::Result<Glance> {
+    let tx = conn.unchecked_transaction()?; // one snapshot
+    let window = (now_ms.saturating_sub(HOUR_MS), now_ms);
+    let served: i64 = tx.query_row(
+        "SELECT count(DISTINCT device_id) FROM attempts
+         WHERE ended_at BETWEEN ?1 AND ?2 AND outcome = ?3",
+        params![window.0, window.1, Outcome::Accepted.as_str()],
         |row| row.get(0),
     )?;
-    let attempts_by_outcome = by_outcome(conn, Some(window))?;
-    Ok(Window {
-        devices_seen: devices as u64,
-        attempts: attempts_by_outcome.values().sum(),
-        attempts_by_outcome,
-        devices: recent_devices(conn, window)?,
+    Ok(Glance {
+        seen: devices_in(&tx, window)?,
+        served: served.max(0) as u64,
+        sync_backlog: super::outbox::backlog_in(&tx)?.total(),
     })
 }
 

@@ -14,6 +14,7 @@ use super::error::{is_disk_full, StoreError};
 use super::ingest::{self, Context};
 use super::records::Record;
 use super::retention::{self, Retention, RetentionStats};
+use crate::supervise::Heartbeat;
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -70,6 +71,7 @@ pub(crate) struct Writer {
     batch_max: usize,
     last_retention: Instant,
     closing: bool,
+    alive: Heartbeat,
 }
 
 impl Writer {
@@ -79,6 +81,7 @@ impl Writer {
         ctx: Context,
         retention: Retention,
         batch_max: usize,
+        alive: Heartbeat,
     ) -> Writer {
         Writer {
             conn,
@@ -88,10 +91,13 @@ impl Writer {
             batch_max: batch_max.max(1),
             last_retention: Instant::now(),
             closing: false,
+            alive,
         }
     }
 
-    /// The thread's body: returns when closed or when every handle is gone.
+    /// The thread's body: returns when closed or when every handle is gone. Waiting for work
+    /// is idle; from then on each round (a commit, a failed try and its back-off) must end
+    /// within the writer's stall limit.
     pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Op>) {
         let mut batch = Batch::default();
         loop {
@@ -99,11 +105,15 @@ impl Writer {
                 if self.closing {
                     return;
                 }
+                self.alive.idle();
                 match rx.blocking_recv() {
                     Some(op) => self.take(&mut rx, &mut batch, op),
                     None => self.closing = true,
                 }
             }
+            self.alive.beat();
+            #[cfg(feature = "fault-injection")]
+            crate::fault::writer_point();
             self.drain(&mut rx, &mut batch);
             match self.write(&mut batch.records) {
                 Ok(()) => self.settle(&mut batch),

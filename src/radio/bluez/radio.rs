@@ -6,12 +6,12 @@ use super::profile::OPP_UUID;
 use super::{bluez_error, classify, Bluez};
 use crate::device::{device_name, BdAddr, ClassOfDevice};
 use crate::outcome::{AttemptResult, Outcome};
-use crate::radio::{BoxFuture, ObexStream, Radio, RadioError, Sighting};
+use crate::radio::{BoxFuture, ObexStream, Radio, RadioError, Sighting, Sightings};
 use bluer::{Adapter, AdapterEvent, Address, DiscoveryFilter, DiscoveryTransport};
 use futures::StreamExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// How long bluetoothd may take to hand over the socket after ConnectProfile succeeded.
 const SOCKET_HANDOVER: Duration = Duration::from_secs(10);
@@ -66,7 +66,7 @@ impl BluezRadio {
     async fn discovery_session(
         &self,
         adapter: &Adapter,
-        tx: &mpsc::Sender<Sighting>,
+        out: &Sightings,
     ) -> Result<bool, RadioError> {
         let filter = DiscoveryFilter {
             transport: DiscoveryTransport::BrEdr,
@@ -87,12 +87,13 @@ impl BluezRadio {
         // A clone inherits the original's last seen version: mark now as seen, so that only a
         // change from here on (a bluetoothd restart) ends the session.
         owner.borrow_and_update();
+        let mut check = tokio::time::interval(ALIVE_CHECK);
         loop {
             tokio::select! {
                 event = events.next() => match event {
                     Some(AdapterEvent::DeviceAdded(addr)) => {
                         if let Some(s) = self.sighting(adapter, addr).await {
-                            if tx.send(s).await.is_err() {
+                            if out.send(s).await.is_err() {
                                 return Ok(false);
                             }
                         }
@@ -102,6 +103,7 @@ impl BluezRadio {
                 },
                 () = page_requested(&mut paging) => return Ok(true),
                 _ = owner.changed() => return Err(RadioError("bluetoothd restarted".into())),
+                _ = check.tick() => check_discovering(adapter, out).await,
             }
         }
     }
@@ -229,6 +231,19 @@ async fn disconnect_quietly(adapter: &Adapter, address: Address) {
     }
 }
 
+/// How often a discovery session asks bluetoothd whether it is still discovering.
+const ALIVE_CHECK: Duration = Duration::from_secs(10);
+
+/// An answer from bluetoothd that discovery is on is the scan loop's proof of life, also when
+/// no device is around; no answer (bluetoothd stuck) leaves the heartbeat to go stale.
+async fn check_discovering(adapter: &Adapter, out: &Sightings) {
+    match adapter.is_discovering().await {
+        Ok(true) => out.alive(),
+        Ok(false) => tracing::debug!("{}: discovery is off", adapter.name()),
+        Err(e) => tracing::debug!("{}: discovering? {e}", adapter.name()),
+    }
+}
+
 /// Resolves when a page starts on this radio.
 async fn page_requested(paging: &mut watch::Receiver<usize>) {
     let _ = paging.wait_for(|n| *n > 0).await;
@@ -323,13 +338,16 @@ impl Radio for BluezRadio {
         })
     }
 
-    fn discover(&self, tx: mpsc::Sender<Sighting>) -> BoxFuture<'_, Result<(), RadioError>> {
+    fn discover(&self, out: Sightings) -> BoxFuture<'_, Result<(), RadioError>> {
         Box::pin(async move {
             let adapter = self.prepare().await?;
+            out.alive();
             let mut paging = self.paging.subscribe();
             loop {
+                out.paused();
                 let _ = paging.wait_for(|n| *n == 0).await;
-                if !self.discovery_session(&adapter, &tx).await? {
+                out.alive();
+                if !self.discovery_session(&adapter, &out).await? {
                     return Ok(());
                 }
             }

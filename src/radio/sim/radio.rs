@@ -9,11 +9,10 @@ use super::rng::mix;
 use super::world::World;
 use crate::device::{device_name, BdAddr};
 use crate::outcome::{AttemptResult, Outcome};
-use crate::radio::{BoxFuture, ObexStream, Radio, RadioError, Sighting};
+use crate::radio::{BoxFuture, Closed, ObexStream, Radio, RadioError, Sighting, Sightings};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Pipe buffer between the engine and a phone.
 const PIPE: usize = 64 * 1024;
@@ -33,7 +32,7 @@ impl SimRadio {
         }
     }
 
-    async fn inquiry_round(&self, round: u64, tx: &mpsc::Sender<Sighting>) -> Result<(), ()> {
+    async fn inquiry_round(&self, round: u64, out: &Sightings) -> Result<(), Closed> {
         let link = &self.world.link;
         let t0 = self.world.elapsed();
         let mut answers: Vec<(Duration, usize)> = self
@@ -50,7 +49,7 @@ impl SimRadio {
         answers.sort();
         for (at, index) in answers {
             self.sleep_until(at).await;
-            self.wait_while_paging().await;
+            self.wait_while_paging(out).await;
             let phone = &self.world.phones()[index];
             if !phone.present_at(self.world.elapsed()) {
                 continue;
@@ -64,9 +63,10 @@ impl SimRadio {
                 radio: self.id.clone(),
                 opp_advertised: Some(phone.behaviour != Behaviour::NoOpp),
             };
-            tx.send(s).await.map_err(|_| ())?;
+            out.send(s).await?;
         }
         self.sleep_until(t0 + link.inquiry).await;
+        out.alive();
         Ok(())
     }
 
@@ -74,10 +74,15 @@ impl SimRadio {
         tokio::time::sleep_until(self.world.start() + t).await;
     }
 
-    async fn wait_while_paging(&self) {
+    async fn wait_while_paging(&self, out: &Sightings) {
+        if self.paging.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        out.paused();
         while self.paging.load(Ordering::Relaxed) > 0 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        out.alive();
     }
 
     async fn page(&self, addr: BdAddr) -> Result<Box<dyn ObexStream>, AttemptResult> {
@@ -140,10 +145,10 @@ impl Radio for SimRadio {
         Box::pin(async { Ok(()) })
     }
 
-    fn discover(&self, tx: mpsc::Sender<Sighting>) -> BoxFuture<'_, Result<(), RadioError>> {
+    fn discover(&self, out: Sightings) -> BoxFuture<'_, Result<(), RadioError>> {
         Box::pin(async move {
             for round in 0.. {
-                if self.inquiry_round(round, &tx).await.is_err() {
+                if self.inquiry_round(round, &out).await.is_err() {
                     break;
                 }
             }

@@ -1,0 +1,119 @@
+//! The service files the image ships (board/common/rootfs-overlay): the unit is sandboxed to an
+//! exposure of 3.0 or less by systemd's own measure (`systemd-analyze security`, offline, from
+//! the systemd package), says what the watchdog and restart policy need, and gives a stopping
+//! daemon the time the default config needs; the hardware watchdog stays under the Pi's 15 s.
+
+use o4send::config::Config;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const MAX_EXPOSURE: f64 = 3.0;
+
+fn overlay() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("board/common/rootfs-overlay")
+}
+
+fn unit() -> String {
+    std::fs::read_to_string(overlay().join("etc/systemd/system/o4send.service")).unwrap()
+}
+
+/// Every value of `key=` in a unit file, in order.
+fn values<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
+    let prefix = format!("{key}=");
+    text.lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(str::trim)
+        .collect()
+}
+
+fn secs(value: &str) -> Duration {
+    let n = value.trim_end_matches('s');
+    Duration::from_secs(n.parse().unwrap_or_else(|_| panic!("{value}: not seconds")))
+}
+
+#[test]
+fn systemd_analyze_security_rates_the_unit_at_most_3_0() {
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(format!("--root={}", overlay().display()))
+        .arg("o4send.service")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run systemd-analyze ({e}): install systemd (apt-get install systemd)")
+        });
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no exposure level in:\n{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let figure: f64 = line
+        .split(':')
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable: {line}"));
+    eprintln!("systemd-analyze security o4send.service: {}", line.trim());
+    assert!(figure <= MAX_EXPOSURE, "{line}\n{text}");
+}
+
+#[test]
+fn the_unit_asks_for_what_the_watchdog_and_restarts_need() {
+    let unit = unit();
+    for (key, want) in [
+        ("Type", "notify"),
+        ("NotifyAccess", "main"),
+        ("WatchdogSec", "30"),
+        ("Restart", "always"),
+        ("RestartPreventExitStatus", "78"),
+        ("StartLimitAction", "reboot"),
+        ("User", "o4send"),
+        ("StateDirectory", "o4send"),
+        ("ProtectSystem", "strict"),
+        ("PrivateTmp", "yes"),
+        ("NoNewPrivileges", "yes"),
+        ("CapabilityBoundingSet", ""),
+        (
+            "RestrictAddressFamilies",
+            "AF_UNIX AF_BLUETOOTH AF_INET AF_INET6",
+        ),
+    ] {
+        assert_eq!(values(&unit, key), vec![want], "{key}=");
+    }
+    let sysusers =
+        std::fs::read_to_string(overlay().join("usr/lib/sysusers.d/o4send.conf")).unwrap();
+    assert!(sysusers.lines().any(|l| l.starts_with("u o4send ")));
+    let policy =
+        std::fs::read_to_string(overlay().join("etc/dbus-1/system.d/o4send.conf")).unwrap();
+    assert!(policy.contains(r#"<policy user="o4send">"#));
+    assert!(policy.contains(r#"<allow send_destination="org.bluez"/>"#));
+}
+
+#[test]
+fn stopping_fits_in_timeout_stop_sec_with_the_default_config() {
+    let unit = unit();
+    let stop = secs(values(&unit, "TimeoutStopSec")[0]);
+    let cfg = Config::default();
+    // The engine's own bound: the grace period, then ABORT and its answer (see engine/core.rs).
+    let worst = Duration::from_secs(cfg.engine.shutdown_grace_secs)
+        + Duration::from_secs(cfg.obex.packet_timeout_secs) * 2
+        + Duration::from_secs(5);
+    assert!(
+        worst < stop,
+        "worst stop {worst:?}, TimeoutStopSec {stop:?}"
+    );
+}
+
+#[test]
+fn the_hardware_watchdog_stays_under_the_pi_maximum() {
+    let dropin =
+        std::fs::read_to_string(overlay().join("etc/systemd/system.conf.d/o4send-watchdog.conf"))
+            .unwrap();
+    assert_eq!(values(&dropin, "RuntimeWatchdogSec"), vec!["14s"]);
+    assert!(secs("14s") < Duration::from_secs(15));
+}
