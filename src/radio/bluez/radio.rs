@@ -6,12 +6,13 @@ use super::profile::OPP_UUID;
 use super::{bluez_error, classify, Bluez};
 use crate::device::{device_name, BdAddr, ClassOfDevice};
 use crate::outcome::{AttemptResult, Outcome};
+use crate::supervise::Heartbeat;
 use crate::radio::{BoxFuture, ObexStream, Radio, RadioError, Sighting, Sightings};
 use bluer::{Adapter, AdapterEvent, Address, DiscoveryFilter, DiscoveryTransport};
 use futures::StreamExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// How long bluetoothd may take to hand over the socket after ConnectProfile succeeded.
 const SOCKET_HANDOVER: Duration = Duration::from_secs(10);
@@ -279,8 +280,9 @@ impl BluezRadio {
         let search = async {
             loop {
                 let (tx, mut rx) = mpsc::channel(16);
+                let out = Sightings::new(tx, Heartbeat::unwatched());
                 let drain = async { while rx.recv().await.is_some() {} };
-                if let (Err(e), ()) = tokio::join!(self.discover(tx), drain) {
+                if let (Err(e), ()) = tokio::join!(self.discover(out), drain) {
                     tracing::warn!(radio = %self.id, "discovery: {e}; retrying");
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
