@@ -5,6 +5,7 @@
 //! key and the bad value, rather than run half-configured for a week. Unknown keys are errors too:
 //! a misspelt `min_rsi` silently ignored is a filter that never filters.
 
+mod bundle;
 mod default_toml;
 mod sync;
 mod validate;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use bundle::BundleConfig;
 pub use default_toml::DEFAULT_TOML;
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
 
@@ -32,6 +34,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub store: StoreConfig,
     pub sync: SyncConfig,
+    pub bundle: BundleConfig,
 }
 
 /// Identity of this box and where its data lives.
@@ -390,6 +393,7 @@ impl Config {
             .with_list_parse_key("policy.allow")
             .with_list_parse_key("policy.deny")
             .with_list_parse_key("policy.classes")
+            .with_list_parse_key("bundle.trusted_keys")
             .source(Some(env));
         let built = config::Config::builder()
             .add_source(file)

@@ -13,6 +13,7 @@ pub mod device;
 pub mod engine;
 pub mod obex;
 pub mod outcome;
+pub mod pidfile;
 pub mod policy;
 pub mod pseudonym;
 pub mod radio;
