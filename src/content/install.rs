@@ -81,9 +81,20 @@ pub fn import(layout: &Layout, stick: &Stick, max_item_bytes: u64) -> Result<Ins
         layout,
         stick.manifest.total_bytes() + stick.manifest.bytes.len() as u64,
     )?;
-    let staged = stage(layout, stick)?;
-    super::load(&staged, max_item_bytes)
-        .map_err(|e| format!("the copied campaign does not load: {e}"))?;
+    std::fs::create_dir_all(&layout.campaigns).map_err(|e| at(&layout.campaigns, e))?;
+    let staged = layout
+        .campaigns
+        .join(format!(".staging-{}", std::process::id()));
+    std::fs::create_dir(&staged).map_err(|e| at(&staged, e))?;
+    let checked = stage(&staged, stick).and_then(|()| {
+        super::load(&staged, max_item_bytes)
+            .map(drop)
+            .map_err(|e| format!("the copied campaign does not load: {e}"))
+    });
+    if let Err(e) = checked {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(e);
+    }
     let name = format!("{}-{}", &stick.manifest.sha256[..16], stamp());
     let target = layout.campaigns.join(&name);
     std::fs::rename(&staged, &target).map_err(|e| at(&target, e))?;
@@ -152,14 +163,9 @@ fn check_space(layout: &Layout, needed: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Copies every item (verified while copied), the description and the signature into a fresh
+/// Copies every item (verified while copied), the description and the signature into the
 /// staging folder, each synced.
-fn stage(layout: &Layout, stick: &Stick) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(&layout.campaigns).map_err(|e| at(&layout.campaigns, e))?;
-    let staging = layout
-        .campaigns
-        .join(format!(".staging-{}", std::process::id()));
-    std::fs::create_dir(&staging).map_err(|e| at(&staging, e))?;
+fn stage(staging: &Path, stick: &Stick) -> Result<(), String> {
     for entry in &stick.manifest.items {
         let path = staging.join(&entry.name);
         let mut out = File::create_new(&path).map_err(|e| at(&path, e))?;
@@ -170,8 +176,7 @@ fn stage(layout: &Layout, stick: &Stick) -> Result<PathBuf, String> {
     write_synced(&description, &stick.manifest.bytes)?;
     let signature = staging.join(format!("{}.minisig", super::CAMPAIGN_FILE));
     write_synced(&signature, stick.signature.as_bytes())?;
-    disk::sync_dir(&staging).map_err(|e| at(&staging, e))?;
-    Ok(staging)
+    disk::sync_dir(staging).map_err(|e| at(staging, e))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {

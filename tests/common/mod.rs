@@ -1,3 +1,4 @@
 //! Helpers shared by integration tests.
 
 pub mod mariadb;
+pub mod stick;
