@@ -62,7 +62,7 @@ fn assert_refused_with(rig: &Rig, root: &Path, want: &str, run: impl Fn(&Rig, &P
 fn an_untouched_stick_is_imported() {
     let (rig, new) = setup();
     let before = rig.snapshot();
-    let out = ok(&mut rig.cmd(&["import"]).arg(&new));
+    let out = ok(rig.cmd(&["import"]).arg(&new));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.starts_with("imported campaign \"new\""), "{said}");
     let after = rig.snapshot();

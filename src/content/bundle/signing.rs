@@ -106,12 +106,39 @@ pub fn sign(data: &[u8], key: &SecretKey, trusted_comment: &str) -> Result<Strin
 pub fn read_secret_key(path: &Path) -> Result<SecretKey, String> {
     let fail = |e: String| format!("{}: {e}", path.display());
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    let boxed = || SecretKeyBox::from_string(&text).map_err(|e| fail(e.to_string()));
-    if let Ok(key) = SecretKey::from_unencrypted_box(boxed()?) {
-        return Ok(key);
-    }
-    let password = std::env::var(PASSWORD_ENV).ok();
-    SecretKey::from_box(boxed()?, password).map_err(|e| fail(format!("not a usable key ({e})")))
+    let key = match unencrypted(&text) {
+        Some(key) => key,
+        None => {
+            let boxed = SecretKeyBox::from_string(&text).map_err(|e| fail(e.to_string()))?;
+            let password = std::env::var(PASSWORD_ENV).ok();
+            SecretKey::from_box(boxed, password)
+                .map_err(|e| fail(format!("not a usable key ({e})")))?
+        }
+    };
+    self_test(&key).map_err(fail)?;
+    Ok(key)
+}
+
+/// A key stored without a password (`minisign -W`, `o4send bundle keygen --unencrypted`).
+/// Read from its bytes: Debian's minisign 0.11 leaves the checksum of such keys zero, which
+/// the minisign crate would call corrupt; [`self_test`] checks the key instead.
+fn unencrypted(text: &str) -> Option<SecretKey> {
+    use ct_codecs::{Base64, Decoder};
+    let line = text.lines().nth(1)?.trim();
+    let bytes = Base64::decode_to_vec(line, None).ok()?;
+    let kdf_none = bytes.get(2..4) == Some(&[0, 0]);
+    kdf_none.then(|| SecretKey::from_bytes(&bytes).ok())?
+}
+
+/// Signs a probe and verifies it with the public half kept inside the secret key: a damaged
+/// or mis-decrypted key fails here, not on the appliance.
+fn self_test(key: &SecretKey) -> Result<(), String> {
+    let probe = b"o4send key self-test";
+    let public = TrustedKey::of_secret(key)?;
+    let sig = sign(probe, key, "self-test")?;
+    verify(probe, &sig, &[public])
+        .map(drop)
+        .map_err(|_| "not a usable key (it does not verify its own signature)".to_string())
 }
 
 /// A new key pair. The secret key is encrypted under a password (from `O4SEND_KEY_PASSWORD`,
