@@ -47,12 +47,25 @@ fn write_new(path: &Path, text: &str, mode: u32) -> Result<(), CliError> {
 }
 
 /// What `bundle create` was asked for.
+#[derive(clap::Args, Debug)]
 pub struct CreateArgs {
+    /// The folder with the files (and optionally a campaign.toml).
+    #[arg(long, value_name = "DIR")]
     pub from: PathBuf,
+    /// The stick's root folder (where it is mounted).
+    #[arg(long, value_name = "STICK_ROOT")]
     pub to: PathBuf,
+    /// The secret key (o4send bundle keygen or minisign -G).
+    #[arg(long, value_name = "SECRET_KEY")]
     pub key: PathBuf,
+    /// Campaign name [default: campaign.toml's, else the folder's name].
+    #[arg(long)]
     pub name: Option<String>,
+    /// The sender name phones show [default: the campaign name].
+    #[arg(long)]
     pub sender: Option<String>,
+    /// Replace an o4send/ folder already on the stick.
+    #[arg(long)]
     pub replace: bool,
 }
 

@@ -2,7 +2,7 @@
 //! `import`, `content`, `bench`. Each command lives in its own file; this one defines the
 //! arguments, exit codes and logging.
 
-mod bundle_cmd;
+pub mod bundle_cmd;
 mod config_cmd;
 mod content_cmd;
 mod import_cmd;
@@ -177,26 +177,7 @@ pub enum BundleAction {
         unencrypted: bool,
     },
     /// Hash, describe and sign the files of a folder, and write them to a stick as o4send/.
-    Create {
-        /// The folder with the files (and optionally a campaign.toml).
-        #[arg(long, value_name = "DIR")]
-        from: PathBuf,
-        /// The stick's root folder (where it is mounted).
-        #[arg(long, value_name = "STICK_ROOT")]
-        to: PathBuf,
-        /// The secret key (o4send bundle keygen or minisign -G).
-        #[arg(long, value_name = "SECRET_KEY")]
-        key: PathBuf,
-        /// Campaign name [default: campaign.toml's, else the folder's name].
-        #[arg(long)]
-        name: Option<String>,
-        /// The sender name phones show [default: the campaign name].
-        #[arg(long)]
-        sender: Option<String>,
-        /// Replace an o4send/ folder already on the stick.
-        #[arg(long)]
-        replace: bool,
-    },
+    Create(bundle_cmd::CreateArgs),
     /// Check a stick as an appliance would (signature, format, names, sizes, hashes).
     Verify {
         /// Where the stick is mounted.
@@ -317,24 +298,7 @@ fn bundle(config: Option<&Path>, action: BundleAction) -> Result<ExitCode, CliEr
             secret,
             unencrypted,
         } => bundle_cmd::keygen(&public, &secret, unencrypted),
-        BundleAction::Create {
-            from,
-            to,
-            key,
-            name,
-            sender,
-            replace,
-        } => bundle_cmd::create(
-            config,
-            bundle_cmd::CreateArgs {
-                from,
-                to,
-                key,
-                name,
-                sender,
-                replace,
-            },
-        ),
+        BundleAction::Create(args) => bundle_cmd::create(config, args),
         BundleAction::Verify { stick_root, public } => {
             bundle_cmd::verify(config, &stick_root, &public)
         }
