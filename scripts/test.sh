@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every o4send test, installing what the tests need on a fresh Debian machine:
 #   - openobex-apps (OpenOBEX's own OBEX server, for the interop test), mariadb-server (the
-#     sync tests start a throwaway MariaDB on loopback) and systemd (systemd-analyze rates the
-#     shipped unit's sandbox, tests/service.rs), with apt-get when root;
+#     sync tests start a throwaway MariaDB on loopback), systemd (systemd-analyze rates the
+#     shipped unit's sandbox, tests/service.rs) and minisign (bundles signed by Debian's
+#     minisign must import), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
 #   - crates, with cargo (Cargo.lock is committed; --locked everywhere).
 # Ends with one line "test.sh: N passed, M failed" and a non-zero exit if anything failed.
@@ -32,6 +33,7 @@ install_debian_packages() {
     command -v obex_test >/dev/null || missing+=(openobex-apps)
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
+    command -v minisign >/dev/null || missing+=(minisign)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2

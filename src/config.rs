@@ -5,6 +5,7 @@
 //! key and the bad value, rather than run half-configured for a week. Unknown keys are errors too:
 //! a misspelt `min_rsi` silently ignored is a filter that never filters.
 
+mod bundle;
 mod default_toml;
 mod sync;
 mod validate;
@@ -16,6 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use bundle::BundleConfig;
 pub use default_toml::DEFAULT_TOML;
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
 pub use watchdog::WatchdogConfig;
@@ -35,6 +37,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub sync: SyncConfig,
     pub watchdog: WatchdogConfig,
+    pub bundle: BundleConfig,
 }
 
 /// Identity of this box and where its data lives.
@@ -393,6 +396,7 @@ impl Config {
             .with_list_parse_key("policy.allow")
             .with_list_parse_key("policy.deny")
             .with_list_parse_key("policy.classes")
+            .with_list_parse_key("bundle.trusted_keys")
             .source(Some(env));
         let built = config::Config::builder()
             .add_source(file)

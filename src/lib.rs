@@ -15,6 +15,7 @@ pub mod engine;
 pub mod fault;
 pub mod obex;
 pub mod outcome;
+pub mod pidfile;
 pub mod policy;
 pub mod pseudonym;
 pub mod radio;

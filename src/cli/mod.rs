@@ -1,7 +1,11 @@
-//! The command line: `run`, `demo`, `push`, `status`, `config`, `bench`. Each command lives in
-//! its own file; this one defines the arguments, exit codes and logging.
+//! The command line: `run`, `demo`, `push`, `scan`, `status`, `sync`, `config`, `bundle`,
+//! `import`, `content`, `bench`. Each command lives in its own file; this one defines the
+//! arguments, exit codes and logging.
 
+pub mod bundle_cmd;
 mod config_cmd;
+mod content_cmd;
+mod import_cmd;
 mod push;
 mod run;
 mod scan;
@@ -110,6 +114,21 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Make, sign and check content bundles for USB sticks (on the operator's laptop).
+    Bundle {
+        #[command(subcommand)]
+        action: BundleAction,
+    },
+    /// Verify the signed bundle on a mounted USB stick and make it the active campaign.
+    Import {
+        /// Where the stick is mounted (the folder holding o4send/).
+        stick_root: PathBuf,
+    },
+    /// Show the active campaign, or go back to the previous one.
+    Content {
+        #[command(subcommand)]
+        action: ContentAction,
+    },
     /// Scheduler and memory benchmarks on simulated phones.
     Bench {
         /// Phones in the scheduling scenario.
@@ -141,6 +160,41 @@ pub enum ConfigAction {
     },
     /// Print the commented default config.
     Default,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BundleAction {
+    /// Make a signing key pair (minisign format); never overwrites.
+    Keygen {
+        /// The public key, for the appliances' bundle.trusted_keys.
+        #[arg(long = "pub", value_name = "PATH", default_value = "o4send.pub")]
+        public: PathBuf,
+        /// The secret key (written 0600).
+        #[arg(long, value_name = "PATH", default_value = "o4send.key")]
+        secret: PathBuf,
+        /// No password on the secret key (like minisign -W); otherwise the password comes from
+        /// O4SEND_KEY_PASSWORD or the terminal.
+        #[arg(long)]
+        unencrypted: bool,
+    },
+    /// Hash, describe and sign the files of a folder, and write them to a stick as o4send/.
+    Create(bundle_cmd::CreateArgs),
+    /// Check a stick as an appliance would (signature, format, names, sizes, hashes).
+    Verify {
+        /// Where the stick is mounted.
+        stick_root: PathBuf,
+        /// A public key file to trust [default: the config's bundle.trusted_keys].
+        #[arg(long = "pub", value_name = "PATH")]
+        public: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContentAction {
+    /// The active campaign (name, SHA-256, items) and the previous one.
+    Show,
+    /// Make the previous campaign active again (and tell the daemon).
+    Rollback,
 }
 
 /// A command that failed, with the exit status it deserves.
@@ -214,6 +268,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Config {
             action: ConfigAction::Default,
         } => config_cmd::print_default(),
+        Command::Bundle { action } => bundle(config.as_deref(), action),
+        Command::Import { stick_root } => import_cmd::import(config.as_deref(), &stick_root),
+        Command::Content {
+            action: ContentAction::Show,
+        } => content_cmd::show(config.as_deref()),
+        Command::Content {
+            action: ContentAction::Rollback,
+        } => content_cmd::rollback(config.as_deref()),
         Command::Bench {
             rows,
             sync: Some(url),
@@ -227,6 +289,20 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             sync: None,
             ..
         } => crate::bench::cli(phones, seed, sightings, rss_child),
+    }
+}
+
+fn bundle(config: Option<&Path>, action: BundleAction) -> Result<ExitCode, CliError> {
+    match action {
+        BundleAction::Keygen {
+            public,
+            secret,
+            unencrypted,
+        } => bundle_cmd::keygen(&public, &secret, unencrypted),
+        BundleAction::Create(args) => bundle_cmd::create(config, args),
+        BundleAction::Verify { stick_root, public } => {
+            bundle_cmd::verify(config, &stick_root, &public)
+        }
     }
 }
 

@@ -44,6 +44,7 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         let handlers = install_signals()
             .map_err(|e| CliError::Failed(format!("cannot install signal handlers: {e}")))?;
         tokio::spawn(signals(handlers, path.to_path_buf(), control_tx));
+        let _pid_file = write_pid_file(&cfg);
         tokio::spawn(status_line::refresh(status_line::Sources {
             reader: store
                 .reader()
@@ -94,10 +95,26 @@ fn start_sync(cfg: &Config, store: &crate::store::Store) {
     );
 }
 
+/// The pid file `o4send import` signals; a failure to write it is logged, not fatal.
+fn write_pid_file(cfg: &Config) -> Option<crate::pidfile::PidFile> {
+    let path = crate::pidfile::path(&cfg.appliance.data_dir);
+    crate::pidfile::write(&path)
+        .map_err(|e| {
+            tracing::warn!(
+                "cannot write {}: {e}; imports cannot reload",
+                path.display()
+            )
+        })
+        .ok()
+}
+
 /// The campaign, or an empty one (and a logged reason) when the content cannot be used.
 fn campaign_or_nothing(cfg: &Config) -> Campaign {
     match crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes) {
-        Ok(c) => c,
+        Ok(c) => {
+            tracing::info!("campaign {:?}: {} item(s)", c.name, c.items.len());
+            c
+        }
         Err(e) => {
             tracing::error!("{e}; pushing nothing until the content is fixed (SIGHUP reloads)");
             Campaign::default()

@@ -116,4 +116,14 @@ batch = 1000
 # Pause between sync rounds, and the longest pause while the server is unreachable.
 interval_secs = 30
 backoff_max_secs = 300
+
+[bundle]
+# Content bundles from a USB stick (`o4send import`, docs/bundles.md) are refused unless signed
+# by one of these minisign public keys: the base64 line of the .pub file that
+# `o4send bundle keygen` (or `minisign -G`) wrote, e.g.
+# trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
+trusted_keys = []
+# The largest bundle accepted, all its items together (bytes); each item is also capped by
+# engine.max_item_bytes.
+max_bundle_bytes = 67108864
 "#;

@@ -79,3 +79,16 @@ fn environment_overrides_and_unrelated_variables() {
     let err = Config::load_with_env(&path, false, bad).unwrap_err().0;
     assert!(err.contains("policy.retry_limit"), "{err}");
 }
+
+#[test]
+fn bundle_keys_are_checked() {
+    let key = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+    let cfg = Config::from_toml(&format!("[bundle]\ntrusted_keys = [\"{key}\"]\n")).unwrap();
+    assert_eq!(cfg.bundle.trusted_keys, [key]);
+    let err = load_err("[bundle]\ntrusted_keys = [\"RWQnotakey\"]\n");
+    assert!(
+        err.contains("bundle.trusted_keys[0] = \"RWQnotakey\": not a minisign public key"),
+        "{err}"
+    );
+    assert!(load_err("[bundle]\nmax_bundle_bytes = 0\n").contains("bundle.max_bundle_bytes = 0"));
+}

@@ -11,7 +11,8 @@ pub(super) fn check(cfg: &Config) -> Result<(), String> {
     policy(cfg)?;
     limits(cfg)?;
     watchdog(cfg)?;
-    sync(cfg)
+    sync(cfg)?;
+    bundle(cfg)
 }
 
 fn bad(key: &str, value: impl std::fmt::Debug, why: &str) -> Result<(), String> {
@@ -214,4 +215,21 @@ fn sync(cfg: &Config) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+fn bundle(cfg: &Config) -> Result<(), String> {
+    let b = &cfg.bundle;
+    for (i, key) in b.trusted_keys.iter().enumerate() {
+        if let Err(why) = crate::content::bundle::TrustedKey::parse(key) {
+            return bad(&format!("bundle.trusted_keys[{i}]"), key, &why);
+        }
+    }
+    if b.max_bundle_bytes == 0 || b.max_bundle_bytes > 4 << 30 {
+        return bad(
+            "bundle.max_bundle_bytes",
+            b.max_bundle_bytes,
+            "must be 1 byte to 4 GiB",
+        );
+    }
+    Ok(())
 }

@@ -1,44 +1,85 @@
-//! `campaign.toml`: the campaign's name, sender name, dates, daily hours and items, the same
-//! fields a USB bundle's `bundle.toml` carries. Item names must be plain file names inside the
-//! content directory; a declared SHA-256 or size must match the file.
+//! `campaign.toml`: the campaign's name, sender name, dates, daily hours and items. A signed USB
+//! bundle's `bundle.toml` is the same file with every item's SHA-256, size and MIME type filled
+//! in and a format version; an installed bundle is its `bundle.toml` saved as `campaign.toml`, so
+//! one parser serves both. Item names must be plain file names inside the content directory; a
+//! declared SHA-256 or size must match the file.
 
 use super::{read_item, sha256_hex, Campaign, ContentError, Item};
 use crate::device::MajorClass;
 use crate::policy::schedule::Schedule;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 
-#[derive(Deserialize)]
+/// The bundle format this build reads and writes.
+pub const FORMAT: u32 = 1;
+
+/// Names an item may not take: the campaign's own description and signature.
+const RESERVED: [&str; 4] = [
+    "campaign.toml",
+    "campaign.toml.minisig",
+    "bundle.toml",
+    "bundle.toml.minisig",
+];
+
+/// The parsed text of a `campaign.toml` or `bundle.toml`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct CampaignFile {
-    name: String,
-    sender_name: Option<String>,
-    start: Option<String>,
-    end: Option<String>,
+pub struct CampaignFile {
+    /// Bundle format version (required in a bundle, optional in a hand-written campaign).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<u32>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<String>,
     #[serde(default)]
-    hours: Vec<String>,
-    items: Vec<ItemFile>,
+    pub items: Vec<ItemFile>,
 }
 
-#[derive(Deserialize)]
+/// One `[[items]]` table.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct ItemFile {
-    file: String,
-    mime: Option<String>,
-    #[serde(default)]
-    classes: Vec<MajorClass>,
-    sha256: Option<String>,
-    size: Option<u64>,
+pub struct ItemFile {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<MajorClass>,
+}
+
+impl CampaignFile {
+    /// Parses the text; one line on error. A format version other than [`FORMAT`] is refused.
+    pub fn parse(text: &str) -> Result<CampaignFile, String> {
+        let file: CampaignFile =
+            toml::from_str(text).map_err(|e| crate::config::one_line(&e.to_string()))?;
+        match file.format {
+            Some(v) if v != FORMAT => Err(format!(
+                "format = {v}: this appliance reads bundle format {FORMAT} (update its firmware)"
+            )),
+            _ => Ok(file),
+        }
+    }
+
+    pub fn schedule(&self) -> Result<Schedule, String> {
+        Schedule::parse(self.start.as_deref(), self.end.as_deref(), &self.hours)
+    }
 }
 
 pub(super) fn load(dir: &Path, path: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
     let fail = |why: String| ContentError(format!("{}: {why}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    let file: CampaignFile =
-        toml::from_str(&text).map_err(|e| fail(crate::config::one_line(&e.to_string())))?;
-    let schedule =
-        Schedule::parse(file.start.as_deref(), file.end.as_deref(), &file.hours).map_err(fail)?;
+    let file = CampaignFile::parse(&text).map_err(fail)?;
+    let schedule = file.schedule().map_err(fail)?;
     let mut items = Vec::new();
     for (i, spec) in file.items.iter().enumerate() {
         items.push(Arc::new(
@@ -88,17 +129,23 @@ fn load_item(dir: &Path, spec: &ItemFile, max_item_bytes: u64) -> Result<Item, S
     })
 }
 
-/// A name phones will see and that stays inside the content directory.
-fn check_plain_name(name: &str) -> Result<(), String> {
+/// A name phones will see and that stays inside the content directory: no path, no control
+/// characters, not hidden, not one of the campaign's own files.
+pub fn check_plain_name(name: &str) -> Result<(), String> {
     let bad = name.is_empty()
-        || name == "."
-        || name == ".."
+        || name.starts_with('.')
         || name.contains(['/', '\\'])
         || name.chars().any(char::is_control)
         || name.len() > 200;
     if bad {
         return Err(format!(
-            "file {name:?}: must be a plain file name (no path, no control characters)"
+            "file {name:?}: must be a plain file name (no path, no control characters, \
+             not hidden)"
+        ));
+    }
+    if RESERVED.contains(&name) {
+        return Err(format!(
+            "file {name:?}: the name is reserved for the campaign itself"
         ));
     }
     Ok(())

@@ -4,9 +4,15 @@
 //! USB bundle carries), or, without a `campaign.toml`, as every plain file in the directory.
 //! Items are hashed (SHA-256: the identity the policy dedupes on) and held in memory so a push
 //! never waits on the SD card. Content knows nothing of Bluetooth or SQL.
+//!
+//! A signed USB bundle ([`bundle`]) is verified and installed beside the content directory
+//! ([`install`]), which then becomes a symlink swapped atomically to the new campaign.
 
+pub mod bundle;
 mod campaign_file;
 mod demo;
+mod disk;
+pub mod install;
 mod mime;
 
 use crate::device::MajorClass;
@@ -16,6 +22,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use campaign_file::{check_plain_name, CampaignFile, ItemFile, FORMAT};
 pub use demo::demo_campaign;
 pub use mime::{android_accepts, mime_for};
 
@@ -78,7 +85,12 @@ impl std::error::Error for ContentError {}
 pub const CAMPAIGN_FILE: &str = "campaign.toml";
 
 /// Loads the campaign in `dir`; no item may exceed `max_item_bytes`.
+///
+/// A symlinked `dir` (an installed bundle) is resolved once first, so a swap during the load
+/// cannot mix the description of one campaign with the files of another.
 pub fn load(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
+    let given = dir;
+    let dir = &std::fs::canonicalize(dir).map_err(|e| io_error(dir, e))?;
     let meta = std::fs::metadata(dir).map_err(|e| io_error(dir, e))?;
     if !meta.is_dir() {
         return Err(ContentError(format!(
@@ -90,7 +102,7 @@ pub fn load(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
     let campaign = if described.exists() {
         campaign_file::load(dir, &described, max_item_bytes)?
     } else {
-        load_plain_dir(dir, max_item_bytes)?
+        load_plain_dir(dir, given, max_item_bytes)?
     };
     if campaign.items.is_empty() {
         return Err(ContentError(format!(
@@ -101,8 +113,9 @@ pub fn load(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
     Ok(campaign)
 }
 
-/// Every visible regular file, in name order, for every class.
-fn load_plain_dir(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
+/// Every visible regular file, in name order, for every class; named after `given`, the
+/// directory as configured.
+fn load_plain_dir(dir: &Path, given: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
         let entry = entry.map_err(|e| io_error(dir, e))?;
@@ -128,7 +141,7 @@ fn load_plain_dir(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentEr
             Vec::new(),
         )));
     }
-    let name = dir
+    let name = given
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("content")
@@ -174,6 +187,22 @@ fn io_error(path: &Path, e: std::io::Error) -> ContentError {
         "cannot read content {}: {e}",
         PathBuf::from(path).display()
     ))
+}
+
+/// The campaign's identity for operators: the SHA-256 of its `campaign.toml` (for an installed
+/// bundle, of its signed `bundle.toml`), or of the item names and hashes of a plain directory.
+pub fn fingerprint(dir: &Path, campaign: &Campaign) -> Result<String, ContentError> {
+    let described = dir.join(CAMPAIGN_FILE);
+    if described.exists() {
+        let bytes = std::fs::read(&described).map_err(|e| io_error(&described, e))?;
+        return Ok(sha256_hex(&bytes));
+    }
+    let listing: String = campaign
+        .items
+        .iter()
+        .map(|i| format!("{}\t{}\n", i.name, i.sha256))
+        .collect();
+    Ok(sha256_hex(listing.as_bytes()))
 }
 
 /// Lowercase hex MD5 (for the fleet database's reports only, never for identity).

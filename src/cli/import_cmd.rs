@@ -1,0 +1,50 @@
+//! `o4send import STICK_ROOT`: verifies a content stick against the config's trusted keys and
+//! caps, installs it atomically (see `content::install`) and tells the running daemon to reload.
+//! A refusal is one line naming its cause; the active content is then untouched.
+
+use super::CliError;
+use crate::config::{Config, DEFAULT_PATH};
+use crate::content::bundle::{self, Limits, Stick};
+use crate::content::install::{self, Layout};
+use crate::pidfile::{self, Reload};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn import(config: Option<&Path>, stick_root: &Path) -> Result<ExitCode, CliError> {
+    let cfg = Config::load(config.unwrap_or(Path::new(DEFAULT_PATH)), false)?;
+    let refused = |e: String| CliError::Failed(format!("import refused: {e}"));
+    let keys = bundle::trusted_keys(&cfg).map_err(CliError::Config)?;
+    let limits = Limits::of(&cfg);
+    let stick = Stick::open(stick_root, &keys, &limits).map_err(refused)?;
+    let layout = Layout::new(&cfg.appliance.content_path());
+    let installed = install::import(&layout, &stick, cfg.engine.max_item_bytes).map_err(refused)?;
+    if !installed.changed {
+        println!(
+            "campaign {:?} (sha256 {}) is already active; nothing changed",
+            installed.name, installed.sha256
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let m = &stick.manifest;
+    println!(
+        "imported campaign {:?} (sha256 {}) from {}: {} item(s), {} bytes, signed by key {}; \
+         the previous campaign is kept for rollback; {}",
+        installed.name,
+        installed.sha256,
+        stick.dir.display(),
+        m.items.len(),
+        m.total_bytes(),
+        stick.signed.key_id,
+        tell_daemon(&cfg)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the running daemon to reload; says what happened, in words for the journal.
+pub fn tell_daemon(cfg: &Config) -> String {
+    match pidfile::reload(&pidfile::path(&cfg.appliance.data_dir)) {
+        Ok(Reload::Signalled(pid)) => format!("daemon told to reload (SIGHUP to pid {pid})"),
+        Ok(Reload::NoDaemon) => "no daemon running: it reads the campaign when it starts".into(),
+        Err(e) => format!("{e}; reload it by hand (systemctl reload o4send)"),
+    }
+}
