@@ -3,14 +3,18 @@
 #   - openobex-apps (OpenOBEX's own OBEX server, for the interop test) and mariadb-server (the
 #     sync tests start a throwaway MariaDB on loopback), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
-#   - crates, with cargo (Cargo.lock is committed; --locked everywhere).
-# Ends with one line "test.sh: N passed, M failed" and a non-zero exit if anything failed.
+#   - crates, with cargo (Cargo.lock is committed; --locked everywhere);
+#   - shellcheck, and for the Buildroot checks python3-magic and python3-flake8.
+# With BUILDROOT_DIR=<a Buildroot checkout> it also checks the image's Buildroot tree offline.
+# Ends with one line "test.sh: N passed, M failed, K skipped" and a non-zero exit if anything
+# failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 MSRV=1.88
 passed=0
 failed=0
+skipped=0
 failures=()
 
 step() {
@@ -26,10 +30,16 @@ step() {
     fi
 }
 
+skip() {
+    echo "=== test.sh: $1: skipped ($2)"
+    skipped=$((skipped + 1))
+}
+
 install_debian_packages() {
     local missing=()
     command -v obex_test >/dev/null || missing+=(openobex-apps)
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+    command -v shellcheck >/dev/null || missing+=(shellcheck)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
@@ -54,6 +64,11 @@ bench_smoke() {
     cargo run --locked --quiet -- bench --phones 30 --sightings 5000
 }
 
+shellcheck_image_scripts() {
+    shellcheck scripts/build-image.sh scripts/build-static.sh scripts/flash.sh \
+        scripts/validate-buildroot.sh board/common/*.sh tests/*.sh
+}
+
 step "install Debian packages" install_debian_packages
 step "install Rust $MSRV" install_msrv_toolchain
 step "cargo fmt --check" cargo fmt --all -- --check
@@ -61,9 +76,21 @@ step "cargo clippy -D warnings" cargo clippy --locked --all-targets -- -D warnin
 step "cargo test" cargo test --locked
 step "build with Rust $MSRV" msrv_build
 step "bench smoke run" bench_smoke
+step "shellcheck image scripts" shellcheck_image_scripts
+if [ "$(id -u)" -eq 0 ]; then
+    step "flash.sh refusals and a write on loop devices" tests/flash-selftest.sh
+else
+    skip "flash.sh on loop devices" "needs root"
+fi
+if [ -n "${BUILDROOT_DIR:-}" ]; then
+    step "validate-buildroot.sh $BUILDROOT_DIR" scripts/validate-buildroot.sh "$BUILDROOT_DIR"
+    step "validate-buildroot.sh catches a misspelt symbol" tests/validate-buildroot-selftest.sh "$BUILDROOT_DIR"
+else
+    skip "validate-buildroot.sh" "BUILDROOT_DIR not set"
+fi
 
 if [ "$failed" -gt 0 ]; then
     echo "test.sh: failed steps: ${failures[*]}"
 fi
-echo "test.sh: $passed passed, $failed failed"
+echo "test.sh: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
