@@ -31,7 +31,7 @@ need_apt() {
 }
 
 need_zig() {
-    python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q "ziglang==$ZIG_VERSION" ||
+    python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q --root-user-action=ignore "ziglang==$ZIG_VERSION" ||
         die "pip install ziglang failed (zig is the C cross compiler for aarch64 musl)"
     command -v cargo-zigbuild >/dev/null ||
         cargo install -q --locked cargo-zigbuild --version "$ZIGBUILD_VERSION" ||

@@ -69,6 +69,32 @@ shellcheck_image_scripts() {
         scripts/validate-buildroot.sh board/common/*.sh tests/*.sh
 }
 
+static_demo_in_empty_root() {
+    # The static x86_64 binary alone in an empty directory: no libc, no /tmp, nothing else.
+    scripts/build-static.sh x86_64 || return 1
+    local root status
+    root=$(mktemp -d)
+    cp "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-musl/release/o4send" "$root/"
+    chroot "$root" /o4send demo --phones 50 --seed 7 --db /demo.db | grep -E '^(o4send demo|total)'
+    status=${PIPESTATUS[0]}
+    rm -rf "$root"
+    return "$status"
+}
+
+static_aarch64_under_qemu() {
+    scripts/build-static.sh aarch64 || return 1
+    command -v qemu-aarch64-static >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null ||
+        return 1
+    local dir status
+    dir=$(mktemp -d)
+    qemu-aarch64-static "${CARGO_TARGET_DIR:-target}/aarch64-unknown-linux-musl/release/o4send" \
+        demo --phones 50 --seed 7 --db "$dir/demo.db" | grep -E '^(o4send demo|total)'
+    status=${PIPESTATUS[0]}
+    rm -rf "$dir"
+    return "$status"
+}
+
 step "install Debian packages" install_debian_packages
 step "install Rust $MSRV" install_msrv_toolchain
 step "cargo fmt --check" cargo fmt --all -- --check
@@ -81,6 +107,16 @@ if [ "$(id -u)" -eq 0 ]; then
     step "flash.sh refusals and a write on loop devices" tests/flash-selftest.sh
 else
     skip "flash.sh on loop devices" "needs root"
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    step "static x86_64 o4send: demo in an empty chroot" static_demo_in_empty_root
+else
+    skip "static x86_64 o4send in an empty chroot" "needs root"
+fi
+if [ "${O4SEND_STATIC_AARCH64:-}" = 1 ]; then
+    step "static aarch64 o4send: demo under qemu-aarch64-static" static_aarch64_under_qemu
+else
+    skip "static aarch64 o4send" "O4SEND_STATIC_AARCH64 not 1; about 10 minutes on two cores"
 fi
 if [ -n "${BUILDROOT_DIR:-}" ]; then
     step "validate-buildroot.sh $BUILDROOT_DIR" scripts/validate-buildroot.sh "$BUILDROOT_DIR"
