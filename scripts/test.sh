@@ -5,14 +5,18 @@
 #     shipped unit's sandbox, tests/service.rs) and minisign (bundles signed by Debian's
 #     minisign must import), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
-#   - crates, with cargo (Cargo.lock is committed; --locked everywhere).
-# Ends with one line "test.sh: N passed, M failed" and a non-zero exit if anything failed.
+#   - crates, with cargo (Cargo.lock is committed; --locked everywhere);
+#   - shellcheck, and for the Buildroot checks python3-magic and python3-flake8.
+# With BUILDROOT_DIR=<a Buildroot checkout> it also checks the image's Buildroot tree offline.
+# Ends with one line "test.sh: N passed, M failed, K skipped" and a non-zero exit if anything
+# failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 MSRV=1.88
 passed=0
 failed=0
+skipped=0
 failures=()
 
 step() {
@@ -28,12 +32,18 @@ step() {
     fi
 }
 
+skip() {
+    echo "=== test.sh: $1: skipped ($2)"
+    skipped=$((skipped + 1))
+}
+
 install_debian_packages() {
     local missing=()
     command -v obex_test >/dev/null || missing+=(openobex-apps)
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     command -v minisign >/dev/null || missing+=(minisign)
+    command -v shellcheck >/dev/null || missing+=(shellcheck)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
@@ -70,6 +80,37 @@ bench_smoke() {
     cargo run --locked --quiet -- bench --phones 30 --sightings 5000
 }
 
+shellcheck_image_scripts() {
+    shellcheck scripts/build-image.sh scripts/build-static.sh scripts/flash.sh \
+        scripts/validate-buildroot.sh board/common/*.sh tests/*.sh
+}
+
+static_demo_in_empty_root() {
+    # The static x86_64 binary alone in an empty directory: no libc, no /tmp, nothing else.
+    scripts/build-static.sh x86_64 || return 1
+    local root status
+    root=$(mktemp -d)
+    cp "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-musl/release/o4send" "$root/"
+    chroot "$root" /o4send demo --phones 50 --seed 7 --db /demo.db | grep -E '^(o4send demo|total)'
+    status=${PIPESTATUS[0]}
+    rm -rf "$root"
+    return "$status"
+}
+
+static_aarch64_under_qemu() {
+    scripts/build-static.sh aarch64 || return 1
+    command -v qemu-aarch64-static >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null ||
+        return 1
+    local dir status
+    dir=$(mktemp -d)
+    qemu-aarch64-static "${CARGO_TARGET_DIR:-target}/aarch64-unknown-linux-musl/release/o4send" \
+        demo --phones 50 --seed 7 --db "$dir/demo.db" | grep -E '^(o4send demo|total)'
+    status=${PIPESTATUS[0]}
+    rm -rf "$dir"
+    return "$status"
+}
+
 step "install Debian packages" install_debian_packages
 step "install Rust $MSRV" install_msrv_toolchain
 step "cargo fmt --check" cargo fmt --all -- --check
@@ -79,9 +120,38 @@ step "cargo test" cargo test --locked
 step "systemd-analyze security o4send.service <= 3.0" unit_exposure
 step "build with Rust $MSRV" msrv_build
 step "bench smoke run" bench_smoke
+step "shellcheck image scripts" shellcheck_image_scripts
+if [ "$(id -u)" -eq 0 ]; then
+    step "flash.sh refusals and a write on loop devices" tests/flash-selftest.sh
+else
+    skip "flash.sh on loop devices" "needs root"
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    step "static x86_64 o4send: demo in an empty chroot" static_demo_in_empty_root
+else
+    skip "static x86_64 o4send in an empty chroot" "needs root"
+fi
+if [ "${O4SEND_STATIC_AARCH64:-}" = 1 ]; then
+    step "static aarch64 o4send: demo under qemu-aarch64-static" static_aarch64_under_qemu
+else
+    skip "static aarch64 o4send" "O4SEND_STATIC_AARCH64 not 1; about 10 minutes on two cores"
+fi
+# Real BlueZ in QEMU guests against emulated phones (about 12 minutes on two cores; needs root,
+# installs qemu/debootstrap/mtools, caches its base image in /var/cache/o4send-vm).
+if [ "${O4SEND_SKIP_VM:-0}" = 1 ]; then
+    skip "VM rig (scripts/vm-test.sh)" "O4SEND_SKIP_VM=1"
+else
+    step "VM rig: BlueZ, watchdog and USB import against emulated phones" scripts/vm-test.sh
+fi
+if [ -n "${BUILDROOT_DIR:-}" ]; then
+    step "validate-buildroot.sh $BUILDROOT_DIR" scripts/validate-buildroot.sh "$BUILDROOT_DIR"
+    step "validate-buildroot.sh catches a misspelt symbol" tests/validate-buildroot-selftest.sh "$BUILDROOT_DIR"
+else
+    skip "validate-buildroot.sh" "BUILDROOT_DIR not set"
+fi
 
 if [ "$failed" -gt 0 ]; then
     echo "test.sh: failed steps: ${failures[*]}"
 fi
-echo "test.sh: $passed passed, $failed failed"
+echo "test.sh: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
