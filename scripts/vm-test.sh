@@ -70,17 +70,50 @@ grep -E 'cache hit|ready' "$RUN/build-base.log" | sed 's/^/vm-test:   /' || true
 TIMES+=("base=$(el)s")
 log "cargo build --release --locked"
 t=$(date +%s)
-cargo build --release --locked > "$RUN/cargo.log" 2>&1 || fail build "cargo build: $(grep -m1 -E '^error' "$RUN/cargo.log")"
-BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/o4send
-# Development aid: O4SEND_VM_BIN=/path/to/o4send tests that binary instead of the fresh build.
-BIN=${O4SEND_VM_BIN:-$BIN}
+OUT=${CARGO_TARGET_DIR:-$REPO/target}/release/o4send
+mkdir -p "$RUN/extra/usr/bin"
+# The image's binary for every scenario; a second build with the test-only cargo feature
+# fault-injection serves scenario e alone (installed as /usr/bin/o4send-fault, never in the image).
+# Development aid: O4SEND_VM_BIN / O4SEND_VM_FAULT_BIN test prebuilt binaries instead.
+if [ -n "${O4SEND_VM_BIN:-}" ]; then
+    cp "$O4SEND_VM_BIN" "$RUN/o4send"
+else
+    cargo build --release --locked > "$RUN/cargo.log" 2>&1 || fail build "cargo build: $(grep -m1 -E '^error' "$RUN/cargo.log")"
+    cp "$OUT" "$RUN/o4send"
+fi
+if [ -n "${O4SEND_VM_FAULT_BIN:-}" ]; then
+    cp "$O4SEND_VM_FAULT_BIN" "$RUN/extra/usr/bin/o4send-fault"
+else
+    cargo build --release --locked --features fault-injection > "$RUN/cargo-fault.log" 2>&1 ||
+        fail build "cargo build --features fault-injection: $(grep -m1 -E '^error' "$RUN/cargo-fault.log")"
+    cp "$OUT" "$RUN/extra/usr/bin/o4send-fault"
+fi
+BIN=$RUN/o4send
 TIMES+=("cargo=$(( $(date +%s) - t ))s")
+# Scenario f's USB sticks, made on the host as an operator would: a signing key, a bundle signed
+# with it on a FAT image, and a copy whose file was changed after signing. The appliance trusts
+# the key through a drop-in of the board's import unit.
+mkdir -p "$RUN/usb/new" "$RUN/usb/stick"
+python3 -c 'import random,sys; r=random.Random(9); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(25000)))' > "$RUN/usb/new/usb-leaflet.pdf"
+(cd "$RUN/usb" && "$BIN" bundle keygen --unencrypted --pub rig.pub --secret rig.key > keygen.txt 2>&1) || fail build "bundle keygen: $(tail -1 "$RUN/usb/keygen.txt")"
+"$BIN" bundle create --from "$RUN/usb/new" --to "$RUN/usb/stick" --key "$RUN/usb/rig.key" --name "USB campaign" > "$RUN/usb/create.txt" 2>&1 ||
+    fail build "bundle create: $(tail -1 "$RUN/usb/create.txt")"
+make_stick() {  # IMG FROM_DIR
+    mkfs.vfat -C -n O4SEND "$1" 16384 >/dev/null && mcopy -s -i "$1" "$2/o4send" ::
+}
+make_stick "$RUN/usb/good.img" "$RUN/usb/stick" || fail build "cannot make the FAT stick image"
+cp -a "$RUN/usb/stick" "$RUN/usb/tampered"
+printf 'X' | dd of="$RUN/usb/tampered/o4send/usb-leaflet.pdf" bs=1 seek=100 conv=notrunc status=none
+make_stick "$RUN/usb/tampered.img" "$RUN/usb/tampered" || fail build "cannot make the tampered stick image"
+KEY=$(tail -1 "$RUN/usb/rig.pub")
+mkdir -p "$RUN/extra/etc/systemd/system/o4send-import@.service.d"
+printf '[Service]\nEnvironment=O4SEND_BUNDLE__TRUSTED_KEYS=%s\n' "$KEY" > "$RUN/extra/etc/systemd/system/o4send-import@.service.d/rig.conf"
 mkdir -p "$RUN/content"
 # A 40 kB pseudo-random "flyer"; deterministic, so failures reproduce.
 python3 -c 'import random,sys; r=random.Random(4); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(40960)))' > "$RUN/content/expo-flyer.pdf"
 "$VMDIR/mkoverlay.sh" phone "$RUN/phone-ovl.img"
 "$VMDIR/mkoverlay.sh" noopp "$RUN/noopp-ovl.img"
-"$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$BIN" "$RUN/content"
+"$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$BIN" "$RUN/content" "$RUN/extra"
 
 # ---- 2. boot ---------------------------------------------------------------------------------------
 log "booting appliance, phone and no-OPP VMs"
@@ -253,7 +286,98 @@ TIMES+=("d=$(( $(date +%s) - t ))s")
 log "scenario d: ok ($(( $(date +%s) - t ))s)"
 [ "$(main_pid)" = "$PID0" ] || fail d "o4send MainPID changed during scenarios c and d ($PID0 -> $(main_pid))"
 
-# ---- 7. benchmark: 1 MiB, our OBEX client vs BlueZ's obexd ----------------------------------------
+# ---- 8. scenario e: a push worker hangs; systemd's watchdog restarts o4send -----------------------
+# The test-only build (/usr/bin/o4send-fault) runs under the board's unit through a runtime drop-in;
+# writing "push" into its trigger file hangs the next push worker for good. The daemon must stop
+# pinging, systemd must kill and restart it, and the new item must reach every phone exactly once.
+log "scenario e: a hung push worker; systemd's watchdog restarts o4send; nothing lost or repeated"
+t=$(date +%s)
+FAULT_DROPIN=/run/systemd/system/o4send.service.d/fault.conf
+g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
+    printf '[Service]\nExecStart=\nExecStart=/usr/bin/o4send-fault run --config /etc/o4send/o4send.toml\nEnvironment=O4SEND_FAULT_FILE=/run/o4send-fault\n' > $FAULT_DROPIN &&
+    systemctl daemon-reload && { systemctl reset-failed o4send || true; } && systemctl restart o4send && systemctl is-active o4send" > "$RUN/e-start.txt" 2>&1 ||
+    fail e "the fault-injection build did not start: $(tr '\n' ' ' < "$RUN/e-start.txt")"
+MAXID=$(sql "select max(id) from attempts")
+rows_so_far() { sql "select id, device_id, item_name, outcome, raw_code from attempts where id <= $MAXID order by id"; }
+asked_twice() {  # every (phone, file) pair obexd asked its user about more than once
+    g phone -t 30 'cat /run/rig/asks.log' > "$RUN/asks.log"
+    python3 - "$RUN/asks.log" <<'PY'
+import collections, json, sys
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line.startswith('{'):
+        j = json.loads(line); c[(j['phone'], j['name'])] += 1
+print(' '.join('%s/%s=%d' % (p, n, k) for (p, n), k in sorted(c.items()) if k > 1))
+PY
+}
+n_restarts() { g appliance -t 20 'SYSTEMD_COLORS=0 systemctl show -P NRestarts o4send' | tr -dc 0-9; }
+asks_item() { g phone -t 20 "grep '\"phone\": \"$1\"' /run/rig/asks.log | grep -c '\"name\": \"$2\"' || true"; }
+before=$(rows_so_far); N0=$(n_restarts)
+sleep 5
+g appliance -t 20 'echo push > /run/o4send-fault' >/dev/null || fail e "cannot arm the fault"
+sleep 1
+add_item expo-e.pdf 20000 8
+g appliance -t 30 'systemctl reload o4send' >/dev/null || fail e "systemctl reload o4send failed"
+restarted() { [ "$(n_restarts)" -gt "$N0" ]; }
+wait_until 300 restarted || fail e "no restart by the watchdog within 300 s (NRestarts $N0 -> $(n_restarts)); $(g appliance -t 20 'journalctl -u o4send -b --no-pager | grep -E "watchdog|fault" | tail -3' | tr '\n' ' ')"
+g appliance -t 20 'rm -f /run/o4send-fault' >/dev/null
+g appliance -t 30 'journalctl -u o4send -b --no-pager' > "$RUN/e-journal.txt" 2>&1 || true
+grep -q 'Watchdog timeout' "$RUN/e-journal.txt" || fail e "o4send was restarted, but the journal has no 'Watchdog timeout'"
+grep -q 'not pinging systemd' "$RUN/e-journal.txt" || fail e "the journal does not say which loop stopped the pings"
+EXPECT_E="$ACCEPT:expo-e.pdf:accepted $LATE_C:expo-e.pdf:accepted $LATE_D:expo-e.pdf:accepted"
+wait_until 240 expect_outcomes "$EXPECT_E" || fail e "after the watchdog restart:$MISSING"
+for p in phone-accept phone-late-c phone-late-d; do
+    [ "$(asks_item $p expo-e.pdf)" = 1 ] || fail e "$p was asked $(asks_item $p expo-e.pdf) times for expo-e.pdf (want 1)"
+    sha_ok "$p" expo-e.pdf || fail e "$p's copy of expo-e.pdf differs"
+done
+[ "$before" = "$(rows_so_far)" ] || fail e "attempt rows written before the hang changed across the restart"
+twice=$(asked_twice)
+[ -z "$twice" ] || fail e "asked more than once: $twice"
+# Back to the image's own binary for what follows.
+g appliance -t 60 "rm -f $FAULT_DROPIN && systemctl daemon-reload && systemctl restart o4send && systemctl is-active o4send" >/dev/null ||
+    fail e "o4send did not come back on the image's binary"
+TIMES+=("e=$(( $(date +%s) - t ))s")
+log "scenario e: ok ($(( $(date +%s) - t ))s, NRestarts $N0 -> $(n_restarts))"
+
+# ---- 9. scenario f: content from a USB stick --------------------------------------------------------
+# FAT images hot-plugged over QMP as USB mass storage: the board's udev rule starts
+# o4send-import@sdX.service, which mounts the stick read-only and runs `o4send import`.
+log "scenario f: a signed USB stick changes the campaign; a tampered one changes nothing"
+t=$(date +%s)
+qmp() { python3 "$VMDIR/qmp.py" "$RUN/appliance/qmp.sock" "$@" > /dev/null; }
+plug() {  # ID IMAGE
+    qmp "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\",\"node-name\":\"$1\",\"read-only\":true,\"file\":{\"driver\":\"file\",\"filename\":\"$2\",\"read-only\":true}}}" \
+        "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"usb-storage\",\"id\":\"$1\",\"drive\":\"$1\",\"bus\":\"xhci.0\",\"removable\":true}}"
+}
+unplug() {  # ID
+    qmp "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$1\"}}" || return 1
+    wait_until 30 qmp "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$1\"}}"
+}
+import_log() { g appliance -t 20 'journalctl -b --no-pager -o cat -t o4send-import'; }
+says() { import_log | grep -q "$1"; }
+active() { g appliance -t 20 'o4send content show --config /etc/o4send/o4send.toml | head -1'; }
+plug stick1 "$RUN/usb/good.img" || fail f "QMP could not plug the stick"
+wait_until 90 says 'imported campaign "USB campaign"' || fail f "no import within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
+unplug stick1 || fail f "QMP could not unplug the stick"
+NEW=$(active)
+[[ $NEW == 'active: campaign "USB campaign"'* ]] || fail f "content show after the import: $NEW"
+cp "$RUN/usb/new/usb-leaflet.pdf" "$RUN/content/"
+EXPECT_F="$ACCEPT:usb-leaflet.pdf:accepted $LATE_C:usb-leaflet.pdf:accepted $LATE_D:usb-leaflet.pdf:accepted"
+wait_until 180 expect_outcomes "$EXPECT_F" || fail f "after the import:$MISSING"
+sha_ok phone-accept usb-leaflet.pdf || fail f "phone-accept's copy of usb-leaflet.pdf differs"
+asks_before=$(g phone -t 20 'wc -l < /run/rig/asks.log')
+plug stick2 "$RUN/usb/tampered.img" || fail f "QMP could not plug the tampered stick"
+wait_until 90 says 'import refused' || fail f "the tampered stick was not refused within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
+unplug stick2 || true
+REFUSAL=$(import_log | grep 'import refused' | tail -1)
+[ "$(active)" = "$NEW" ] || fail f "the tampered stick changed the content: $(active)"
+sleep 20
+[ "$(g phone -t 20 'wc -l < /run/rig/asks.log')" = "$asks_before" ] || fail f "phones were asked after the tampered stick"
+TIMES+=("f=$(( $(date +%s) - t ))s")
+log "scenario f: ok ($(( $(date +%s) - t ))s; refused: ${REFUSAL#*refused: })"
+
+# ---- 10. benchmark: 1 MiB, our OBEX client vs BlueZ's obexd ----------------------------------------
 log "benchmark: 1 MiB to phone-accept, o4send push vs obexd"
 g appliance -t 60 'systemctl stop o4send; head -c 1048576 /dev/urandom > /tmp/bench-ours.bin; cp /tmp/bench-ours.bin /tmp/bench-obexd.bin; sha256sum < /tmp/bench-ours.bin' > "$RUN/bench-sha" || fail bench "setup"
 # Pitfall: a session that starts while the previous ACL is still being torn down is dropped
@@ -287,4 +411,4 @@ RATIO=$(awk -v a="$OURS" -v b="$OBEXD" 'BEGIN{printf "%.2f", a/b}')
 echo "vm-bench: 1 MiB to phone-accept: ours_secs=$OURS obexd_secs=$OBEXD ratio=$RATIO tries=[${BENCH_TRIES% }]"
 
 collect_logs
-RESULT="vm-test: PASS a,b,c,d + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"
+RESULT="vm-test: PASS a,b,c,d,e,f + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"

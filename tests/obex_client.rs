@@ -773,3 +773,24 @@ async fn cancel_during_a_held_write_ends_at_once() {
     assert_eq!(r.reason, "aborted: shutting down");
     assert!(start.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test(start_paused = true)]
+async fn hang_up_while_the_user_decides_is_ignored() {
+    // The first of several PUT packets is out: the phone is asking its user. A link that dies
+    // now may have shown the prompt, so the attempt is an answer (ignored), not a retry.
+    let (stream, _) = peer(|r: &Request| match r.opcode {
+        opcode::CONNECT => send(connect_ok(255)),
+        _ => Act::Close,
+    });
+    let r = run(stream, &body(2000), &opts()).await;
+    assert_eq!(
+        (r.outcome, r.raw_code, r.bytes),
+        (Outcome::Ignored, None, 0)
+    );
+    assert!(
+        r.reason
+            .starts_with("link lost while the phone was asking its user"),
+        "{}",
+        r.reason
+    );
+}

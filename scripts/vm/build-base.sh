@@ -11,11 +11,13 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${O4SEND_VM_CACHE:-/var/cache/o4send-vm}
 PKGS=systemd,systemd-sysv,dbus,udev,kmod,bluez,bluez-obexd,bluez-test-tools,python3-dbus,python3-gi,procps,util-linux,sqlite3,iproute2,less,strace
-# Kernel modules kept in the image (closure computed with modprobe --show-depends). af_alg, algif_*,
+# Kernel modules kept in the image (closure computed with modprobe --show-depends). xhci_pci,
+# usb_storage, sd_mod, vfat and the code pages: the USB content stick the rig hot-plugs. af_alg, algif_*,
 # ecb and cmac: BlueZ's btdev/SMP use the kernel crypto API through AF_ALG (without them btvirt in a
 # guest fails with "Failed to open Virtual HCI device"; bluetoothd's LE/SMP code needs them too).
 WANT="bluetooth hci_uart hci_vhci rfcomm bnep ecdh_generic ecc cmac ecb ccm af_alg algif_hash algif_skcipher
-      virtio_pci virtio_blk virtio_console virtio_rng ext4 crc32c_generic crc32c-intel rfkill"
+      virtio_pci virtio_blk virtio_console virtio_rng ext4 crc32c_generic crc32c-intel rfkill
+      xhci_pci usb_storage sd_mod vfat nls_utf8 nls_ascii nls_cp437 nls_iso8859_1"
 
 KEY=$( (cat "$0"; cd "$HERE/base" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 OUT=$CACHE/base-$KEY

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the host tools the VM rig needs (QEMU, debootstrap, cpio, e2fsprogs, BlueZ's btvirt comes
-# from the cache build). Needs root (apt-get). Exits non-zero with one line saying why when it cannot.
+# Installs the host tools the VM rig needs (QEMU, debootstrap, cpio, e2fsprogs; mtools and
+# dosfstools for the FAT content sticks; BlueZ's btvirt comes from the cache build). Needs root
+# (apt-get). Exits non-zero with one line saying why when it cannot.
 #
 # Pitfall kept from the original recipe: some of our hosts carry qemu-utils from bookworm-backports,
 # which Breaks bookworm's qemu-system-common 7.2; then qemu-system-x86 must come from
@@ -12,7 +13,7 @@ CACHE=${O4SEND_VM_CACHE:-/var/cache/o4send-vm}
 have_all() {
     command -v qemu-system-x86_64 >/dev/null && command -v debootstrap >/dev/null &&
         command -v cpio >/dev/null && command -v mkfs.ext4 >/dev/null && command -v python3 >/dev/null &&
-        command -v unshare >/dev/null
+        command -v unshare >/dev/null && command -v mcopy >/dev/null && command -v mkfs.vfat >/dev/null
 }
 have_all && exit 0
 if [ "$(id -u)" -ne 0 ]; then
@@ -20,7 +21,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-PKGS="qemu-system-x86 debootstrap cpio e2fsprogs python3 util-linux"
+PKGS="qemu-system-x86 debootstrap cpio e2fsprogs python3 util-linux mtools dosfstools"
 apt-get update -qq || true
 if ! apt-get install -y -qq --no-install-recommends $PKGS >/dev/null 2>&1; then
     A=$CACHE/apt

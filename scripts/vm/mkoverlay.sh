@@ -2,7 +2,9 @@
 # Makes the per-run overlay disk of one rig guest (never cached): the initramfs copies it over the
 # cached base root at boot. Takes about a second.
 #   mkoverlay.sh phone|noopp OUT.img
-#   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR
+#   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR [EXTRA_DIR]
+# EXTRA_DIR (per-run files: the fault-injection build, drop-ins with this run's bundle key) is
+# copied over everything else.
 # The appliance overlay carries the project's own files: the o4send binary as /usr/bin/o4send and
 # board/common/rootfs-overlay/** (o4send.toml, o4send.service) straight from the repo, plus the
 # rig's drop-in and the test content for /var/lib/o4send/content.
@@ -29,6 +31,7 @@ appliance)
     install -D -m755 "$3" "$T/usr/bin/o4send"
     mkdir -p "$T/var/lib/o4send/content"
     cp -a "$4/." "$T/var/lib/o4send/content/"
+    [ -z "${5:-}" ] || cp -a "$5/." "$T/"
     # o4send.service is NOT enabled here: the rig runs `systemctl enable --now o4send` once the
     # phones are in place (that also exercises the unit's [Install] section).
     ;;

@@ -34,7 +34,7 @@ rig_up() {
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
     # 1 vCPU each: two TCG guests on a 2-core host.
-    "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "${socks[@]:0:APPL_PORTS}"
+    USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "${socks[@]:0:APPL_PORTS}"
     cat "$RUN/appliance/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
     "$VMDIR/vm-start.sh" phone "$RUN" "$BASE" "$RUN/phone-ovl.img" "${socks[@]:APPL_PORTS:PHONE_PORTS}"
     cat "$RUN/phone/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"

@@ -6,7 +6,7 @@
 #   Each CTRL_SOCK (an h4proxy.py listener) becomes one virtconsole port = /dev/hvcN in the guest,
 #   in order, where btattach@hvcN.service turns it into a Bluetooth controller.
 # TCG because /dev/kvm on our build hosts (kvm_pvm) cannot boot stock kernels; O4SEND_VM_ACCEL=kvm
-# switches to KVM where it works. Env: MEM (MiB, default 768), SMP (default 1).
+# switches to KVM where it works. Env: MEM (MiB, default 768), SMP (default 1), USB (1: xhci).
 set -euo pipefail
 NAME=$1 RUN=$2 BASE=$3 OVL=$4
 shift 4
@@ -15,6 +15,8 @@ mkdir -p "$D"
 rm -f "$D"/*.sock "$D/console.log" "$D/qemu.pid"
 if [ "${O4SEND_VM_ACCEL:-tcg}" = kvm ]; then ACC=(-accel kvm -cpu host); else ACC=(-accel tcg,thread=multi -cpu max); fi
 BT=(-device virtio-serial-pci,id=vser)
+# USB=1: a USB 3 controller (bus xhci.0) for hot-plugging a content stick over QMP.
+[ "${USB:-0}" = 1 ] && BT+=(-device qemu-xhci,id=xhci)
 i=0
 for s in "$@"; do
     BT+=(-chardev "socket,id=bt$i,path=$s" -device "virtconsole,chardev=bt$i,id=btport$i,name=o4s.bt$i")

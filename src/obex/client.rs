@@ -126,6 +126,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         self.fail(None, reason)
     }
 
+    /// The link died while we waited for the answer to the first of several PUT packets, i.e.
+    /// while the phone was asking its user: the prompt was, or may have been, shown. Recorded as
+    /// ignored (an answer by default), so the phone is not asked again for this file. Seen in the
+    /// VM rig: a phone with an unanswered prompt hangs up on the next offer, and each retry asked
+    /// it again. (When the first packet is also the last, its answer may be the end of an
+    /// accepted transfer, so a link loss there stays a transient failure and is retried.)
+    fn lost_while_deciding(&self, e: &ReadError) -> AttemptResult {
+        let reason = format!("link lost while the phone was asking its user: {e}");
+        AttemptResult::new(Outcome::Ignored, None, reason, self.acked)
+    }
+
     /// The answer to a broken read: link loss or a malformed reply.
     fn broken(&self, e: &ReadError, answering: &str) -> AttemptResult {
         if e.is_link_loss() {
@@ -322,6 +333,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 return (Step::Done(self.fail(None, ABORTED)), false);
             }
             Reply::CancelledWriting => return (Step::Done(self.fail(None, ABORTED)), false),
+            Reply::Broken(e) if n == 1 && !last && e.is_link_loss() => {
+                return (Step::Done(self.lost_while_deciding(&e)), false)
+            }
             Reply::Broken(e) => return (Step::Done(self.broken(&e, "PUT")), false),
         };
         let response = match Response::parse(&packet, false) {
