@@ -299,7 +299,7 @@ g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
     fail e "the fault-injection build did not start: $(tr '\n' ' ' < "$RUN/e-start.txt")"
 MAXID=$(sql "select max(id) from attempts")
 rows_so_far() { sql "select id, device_id, item_name, outcome, raw_code from attempts where id <= $MAXID order by id"; }
-asked_twice() {  # every (phone, file) pair obexd asked its user about more than once
+asked_twice() {  # accepting phones asked about the same file more than once
     g phone -t 30 'cat /run/rig/asks.log' > "$RUN/asks.log"
     python3 - "$RUN/asks.log" <<'PY'
 import collections, json, sys
@@ -307,7 +307,9 @@ c = collections.Counter()
 for line in open(sys.argv[1]):
     line = line.strip()
     if line.startswith('{'):
-        j = json.loads(line); c[(j['phone'], j['name'])] += 1
+        j = json.loads(line)
+        if j.get('behaviour') == 'accept':
+            c[(j['phone'], j['name'])] += 1
 print(' '.join('%s/%s=%d' % (p, n, k) for (p, n), k in sorted(c.items()) if k > 1))
 PY
 }

@@ -52,7 +52,14 @@ pub(super) fn stall_limit(opts: &PushOptions, slots: usize) -> Duration {
 pub(super) async fn attempt(mut slot: Slot, job: Job, alive: Heartbeat) {
     let started = slot.clock.stamp();
     tracing::debug!(addr = %job.addr, item = %job.item.name, radio = %slot.radio.id(), "push started");
-    let result = connect_and_push(&slot.radio, &job, &slot.opts, &mut slot.cancel, alive).await;
+    let mut result = connect_and_push(&slot.radio, &job, &slot.opts, &mut slot.cancel, alive).await;
+    if result.outcome == Outcome::NoOpp && job.opp_proven {
+        result.outcome = Outcome::Failed;
+        result.reason = format!(
+            "{} (but this phone has answered Object Push before: retried, not marked no_opp)",
+            result.reason
+        );
+    }
     let record = AttemptRecord {
         addr: job.addr,
         item_hash: job.item.sha256.clone(),

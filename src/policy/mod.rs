@@ -53,6 +53,9 @@ pub struct Job {
     pub addr: BdAddr,
     pub item: Arc<Item>,
     pub campaign: Arc<str>,
+    /// The phone has answered an Object Push before (accepted, declined or ignored a file), so
+    /// it has the service: a "no OPP record" now is a glitch of its stack, not a fact about it.
+    pub opp_proven: bool,
 }
 
 /// Why a device gets nothing now.
@@ -152,6 +155,10 @@ impl Policy {
         d.items = Some(self.campaign.items.iter().map(state).collect());
         d.carried.clear();
         d.no_opp |= history.no_opp;
+        d.opp_proven |= history
+            .items
+            .iter()
+            .any(|h| h.answer.is_some_and(is_obex_answer));
         d.handled |= history.no_opp || history.items.iter().any(|h| h.attempts > 0);
     }
 
@@ -170,6 +177,7 @@ impl Policy {
             addr,
             item,
             campaign: self.campaign_name.clone(),
+            opp_proven: d.opp_proven,
         })
     }
 
@@ -300,6 +308,7 @@ impl Policy {
         if outcome == Outcome::NoOpp {
             d.no_opp = true;
         }
+        d.opp_proven |= is_obex_answer(outcome);
         let position = self
             .campaign
             .items
@@ -363,3 +372,11 @@ fn wait_or_offer(since_ms: u64, cooldown_secs: u64, answered_ms: u64) -> ItemGat
 
 #[cfg(test)]
 mod tests;
+
+/// An outcome only a phone with Object Push can give.
+fn is_obex_answer(outcome: Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Accepted | Outcome::Declined | Outcome::Ignored
+    )
+}

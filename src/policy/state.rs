@@ -16,6 +16,8 @@ pub(super) struct DeviceState {
     /// The item hash being pushed now.
     pub in_flight: Option<String>,
     pub no_opp: bool,
+    /// Answered an Object Push before (here or, per the log, earlier): it has the service.
+    pub opp_proven: bool,
     /// Ever attempted (here or, per the log, before): the radio stack should not keep it.
     pub handled: bool,
     /// When the radio stack was last told to forget it (monotonic ms).
@@ -35,6 +37,7 @@ impl DeviceState {
             last_seen_ms: 0,
             in_flight: None,
             no_opp: false,
+            opp_proven: false,
             handled: false,
             forgotten_ms: None,
             items: None,

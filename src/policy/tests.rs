@@ -380,3 +380,30 @@ fn handled_devices_are_forgotten_again_when_seen_but_not_too_often() {
     p.learn(addr(3), &history, at(20));
     assert!(p.take_forget(addr(3), at(20)));
 }
+
+#[test]
+fn a_phone_that_answered_a_push_has_proven_opp() {
+    let mut p = policy(PolicyConfig::default());
+    let first = offer(&mut p, addr(1), PHONE, -50, at(0)).unwrap();
+    assert!(!first.opp_proven, "a new phone has proven nothing");
+    p.finished(addr(1), &first.item.sha256, Outcome::Declined, at(5));
+    // A new campaign (other files): the earlier answer is carried by hash and proves OPP.
+    let mut campaign = demo_campaign();
+    for item in &mut campaign.items {
+        *item = Arc::new(Item {
+            name: item.name.clone(),
+            mime: item.mime.clone(),
+            sha256: format!("new-{}", item.sha256),
+            md5: item.md5.clone(),
+            body: item.body.clone(),
+            classes: item.classes.clone(),
+        });
+    }
+    p.reload(&PolicyConfig::default(), TimeZone::UTC, Arc::new(campaign));
+    p.learn(addr(1), &DeviceHistory::default(), at(6));
+    let next = p.next_job(addr(1), at(6)).unwrap();
+    assert!(
+        next.opp_proven,
+        "declined before: the phone has Object Push"
+    );
+}
