@@ -456,3 +456,23 @@ fn a_hand_made_content_folder_is_kept_as_the_previous_campaign() {
     ok(&mut rig.cmd(&["content", "rollback"]));
     assert_eq!(rig.snapshot().items(), before.items());
 }
+
+#[test]
+fn the_active_bundle_with_a_file_changed_after_signing() {
+    // The same signed bundle.toml as the active campaign: nothing would be installed, but the
+    // changed file must still be refused so the operator learns that the stick was tampered with.
+    let (rig, new) = setup();
+    ok(rig.cmd(&["import"]).arg(&new));
+    let before = rig.snapshot();
+    let mut body = FLYER.to_vec();
+    body[3] ^= 0x20;
+    std::fs::write(item(&new, "flyer.pdf"), body).unwrap();
+    let out = rig.import(&new);
+    let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("o4send: import refused: ") && stderr.contains("flyer.pdf: SHA-256"),
+        "{stderr}"
+    );
+    assert_eq!(rig.snapshot(), before, "the active content changed");
+}

@@ -75,6 +75,9 @@ pub fn import(layout: &Layout, stick: &Stick, max_item_bytes: u64) -> Result<Ins
         changed: false,
     };
     if active_sha256(layout).as_deref() == Some(stick.manifest.sha256.as_str()) {
+        // Same signed description as the active campaign: nothing to install, but a stick whose
+        // files were changed after signing is still refused, so the operator hears of it.
+        verify_files(stick)?;
         return Ok(installed);
     }
     check_space(
@@ -165,6 +168,14 @@ fn check_space(layout: &Layout, needed: u64) -> Result<(), String> {
 
 /// Copies every item (verified while copied), the description and the signature into the
 /// staging folder, each synced.
+/// Reads every file on the stick against its signed hash and size, keeping nothing.
+fn verify_files(stick: &Stick) -> Result<(), String> {
+    for entry in &stick.manifest.items {
+        stick.copy_item(entry, &mut std::io::sink())?;
+    }
+    Ok(())
+}
+
 fn stage(staging: &Path, stick: &Stick) -> Result<(), String> {
     for entry in &stick.manifest.items {
         let path = staging.join(&entry.name);
