@@ -64,15 +64,20 @@ fn demo(cfg: &Path, db: &Path, phones: usize, seed: u64) {
     ]);
 }
 
-fn sync_once(cfg: &Path, db: &Path) -> Output {
-    run(&[
+/// `o4send sync --once` against a config and a log.
+fn sync_args<'a>(cfg: &'a Path, db: &'a Path) -> [&'a str; 6] {
+    [
         "sync",
         "--once",
         "--config",
         cfg.to_str().unwrap(),
         "--db",
         db.to_str().unwrap(),
-    ])
+    ]
+}
+
+fn sync_once(cfg: &Path, db: &Path) -> Output {
+    run(&sync_args(cfg, db))
 }
 
 /// The one line a failing command printed on stderr.
@@ -155,14 +160,7 @@ fn demo_log_reaches_mysql_exactly_once() {
 
     // A second round changes nothing.
     let before = db.root("CHECKSUM TABLE attempts, sightings, events");
-    let again = ok(&[
-        "sync",
-        "--once",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--db",
-        log.to_str().unwrap(),
-    ]);
+    let again = ok(&sync_args(&cfg, &log));
     assert!(again.contains("0 rows uploaded"), "{again}");
     assert_eq!(
         db.root("CHECKSUM TABLE attempts, sightings, events"),
@@ -354,14 +352,7 @@ fn faults(rows: u64, restarts: u32, kills: u32) {
     let started = Instant::now();
     while restarted < restarts || killed < kills {
         let mut child = bin()
-            .args([
-                "sync",
-                "--once",
-                "--config",
-                cfg.to_str().unwrap(),
-                "--db",
-                log.to_str().unwrap(),
-            ])
+            .args(sync_args(&cfg, &log))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
