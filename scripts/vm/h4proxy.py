@@ -35,6 +35,26 @@ answers the guest's Create Connection itself like a real controller: Command Sta
 Connection Complete with Page Timeout (0x04) after 5.12 s; a Create Connection Cancel is answered
 with Command Complete and Connection Complete "Unknown Connection Identifier" (0x02).
 
+A controller unplugged (its guest connection closes): btvirt destroys that emulated controller and
+silently drops the far ends of its links (btdev_destroy() sends no event), so the peers' hosts keep
+half-open ACL links: the next connection from the same address gets "Ignoring HCI_Connection_Complete
+for existing connection" / "ACL packet for unknown connection handle" in the peer's kernel, and its
+set-ups fail for good. A real controller's peers end such links by supervision timeout. The proxy
+plays that part: it learns every controller's address (Read BD_ADDR) and its peers' ACL handles
+(Connection/Disconnection Complete), and when a pair closes it sends each peer guest a Disconnection
+Complete with reason Connection Timeout (0x08) for its links to the vanished controller.
+
+Secure Simple Pairing on the responder (the phone): btdev keeps one IO capability per controller,
+not per pairing, and sends the responder's host an IO Capability Request only while that value is
+0 (cmd_io_cap_reply(): `if (conn->link->dev->io_cap)`). From a phone's second pairing on, its
+kernel therefore gets IO Capability Response, then User Confirmation Request, but no IO Capability
+Request, so it never takes the reference that Simple Pairing Complete drops: the ACL's reference
+count underflows (WARNING in hci_conn_timeout) and the kernel disconnects the link about 6 s after
+pairing, in the middle of whatever runs on it (a prompt, a 1 MiB transfer). The proxy rewrites the
+capability in the responder's IO Capability Request Reply to 0 (DisplayOnly; with the appliance's
+NoInputNoOutput it is Just Works either way), so btdev asks the phone's host every time, in the
+order a real responder sees: IO Capability Response, IO Capability Request, User Confirmation.
+
 Usage: h4proxy.py BTVIRT_SOCKET LISTEN_SOCKET [LISTEN_SOCKET ...]
 """
 import os, selectors, socket, struct, sys, time
@@ -79,6 +99,10 @@ class Pair:
         self.ghost_due = None  # when the ghost answers the inquiry under way
         self.guest, self.buf = guest, b''
         self.rbuf, self.held, self.hold_since = b'', [], None
+        self.addr = None       # this controller's BD_ADDR (little-endian), from Read BD_ADDR
+        self.links = {}        # handle -> peer BD_ADDR of this guest's open connections
+        self.responding = set()  # peers whose IO Capability Response came first: we are the responder
+        self.replied = set()     # peers we sent our IO capability first: we are the initiator
         self.bt = socket.socket(socket.AF_UNIX); self.bt.connect(target)
         sel.register(guest, selectors.EVENT_READ, self.from_guest)
         sel.register(self.bt, selectors.EVENT_READ, self.from_bt)
@@ -89,6 +113,32 @@ class Pair:
             try: sel.unregister(s)
             except Exception: pass
             s.close()
+        if self.addr is not None:
+            for p in list(pairs): p.peer_vanished(self.addr)
+    def peer_vanished(self, addr):
+        """Supervision timeout for every link of this guest to the controller at addr."""
+        for handle in [h for h, a in self.links.items() if a == addr]:
+            del self.links[handle]
+            print('h4proxy: link %d to vanished controller timed out' % handle, flush=True)
+            try: self.guest.sendall(bytes([0x04, 0x05, 4, 0x00]) + struct.pack('<H', handle) + b'\x08')
+            except OSError: pass
+    def track(self, pkt):
+        """Learns this controller's address and its open links from controller->host events."""
+        if pkt[0] != 0x04 or len(pkt) < 4: return
+        if pkt[1] == 0x0e and pkt[4:6] == b'\x09\x10' and len(pkt) >= 13 and pkt[6] == 0:   # CC Read BD_ADDR
+            if self.addr != bytes(pkt[7:13]):
+                print('h4proxy: controller %s' % ':'.join('%02X' % b for b in reversed(pkt[7:13])), flush=True)
+            self.addr = bytes(pkt[7:13])
+        elif pkt[1] == 0x03 and len(pkt) >= 13 and pkt[3] == 0:                              # Connection Complete
+            self.links[struct.unpack_from('<H', pkt, 4)[0]] = bytes(pkt[6:12])
+        elif pkt[1] == 0x05 and len(pkt) >= 6 and pkt[3] == 0:                               # Disconnection Complete
+            self.links.pop(struct.unpack_from('<H', pkt, 4)[0], None)
+        elif pkt[1] == 0x32 and len(pkt) >= 9:                                               # IO Capability Response
+            peer = bytes(pkt[3:9])
+            if peer in self.replied: self.replied.discard(peer)
+            else: self.responding.add(peer)
+        elif pkt[1] == 0x36 and len(pkt) >= 10:                                              # Simple Pairing Complete
+            self.responding.discard(bytes(pkt[4:10])); self.replied.discard(bytes(pkt[4:10]))
     def from_guest(self):
         d = self.guest.recv(65536)
         if not d: return self.close()
@@ -97,7 +147,18 @@ class Pair:
             n = h4_len(self.buf)
             if n is None: break
             pkt, self.buf = self.buf[:n], self.buf[n:]
+            pkt = self.responder_io_cap(pkt)
             if not self.ghost_page(pkt): self.bt.sendall(pkt)
+    def responder_io_cap(self, pkt):
+        """IO Capability Request Reply (0x042B) of a pairing responder: capability -> 0 (see above)."""
+        if pkt[0] != 0x01 or pkt[1:3] != b'\x2b\x04' or len(pkt) < 13:
+            return pkt
+        peer = bytes(pkt[4:10])
+        if peer not in self.responding:
+            self.replied.add(peer)
+            return pkt
+        self.responding.discard(peer)
+        return pkt[:10] + b'\x00' + pkt[11:]
     def ghost_page(self, pkt):
         """Answers Create Connection (0x0405) and its Cancel (0x0408) for the ghost; True if handled."""
         if not self.ghost or pkt[0] != 0x01 or pkt[4:10] != self.ghost_ba: return False
@@ -119,12 +180,12 @@ class Pair:
     def from_bt(self):
         d = self.bt.recv(65536)
         if not d: return self.close()
-        if not HOLD and not self.ghost: return self.guest.sendall(d)
         self.rbuf += d
         while True:
             n = h4_len(self.rbuf)
             if n is None: break
             pkt, self.rbuf = self.rbuf[:n], self.rbuf[n:]
+            self.track(pkt)
             if self.hold_since is not None and pkt[0] == 0x02:
                 self.held.append(pkt); continue
             self.guest.sendall(pkt)

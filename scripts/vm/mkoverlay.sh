@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the per-run overlay disk of one rig guest (never cached): the initramfs copies it over the
 # cached base root at boot. Takes about a second.
-#   mkoverlay.sh phone|noopp OUT.img
+#   mkoverlay.sh phone|ignore|noopp OUT.img
 #   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR [EXTRA_DIR]
 # EXTRA_DIR (per-run files: the fault-injection build, drop-ins with this run's bundle key) is
 # copied over everything else.
@@ -15,12 +15,14 @@ ROLE=$1 OUT=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cp -a "$HERE/guest/common/." "$T/"
+# The ignoring phone's VM is a phone VM with its own phones.conf.
+[ "$ROLE" != ignore ] || cp -a "$HERE/guest/phone/." "$T/"
 cp -a "$HERE/guest/$ROLE/." "$T/"
 W=$T/etc/systemd/system/multi-user.target.wants
 mkdir -p "$W"
 ln -s /etc/systemd/system/rig-attach.service "$W/"
 case $ROLE in
-phone)
+phone | ignore)
     ln -s /etc/systemd/system/rig-phones.service "$W/"
     ;;
 noopp)

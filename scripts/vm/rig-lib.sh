@@ -3,7 +3,8 @@
 # VMDIR (this directory). Every process started here is recorded in $RUN/pids and killed by rig_down.
 
 # Controllers: the appliance VM gets 1 port (hci0 = o4send's radio), the no-OPP VM 1, the phone VM
-# one port per line of guest/phone/etc/rig/phones.conf.
+# one port per line of guest/phone/etc/rig/phones.conf, and the ignoring phone's VM 1 (its own
+# obexd: guest/ignore/etc/rig/phones.conf says why).
 APPL_PORTS=1
 # The out-of-range phone is a "ghost" that h4proxy adds to the appliance radio's inquiries (see
 # h4proxy.py): no controller has this address (btvirt numbers its controllers 00:AA:01:<n>:00:42).
@@ -29,7 +30,7 @@ rig_up() {
     local socks=() k
     for ((k = 0; k < APPL_PORTS; k++)); do socks+=("$RUN/h4-appliance-$k.sock"); done
     for ((k = 0; k < PHONE_PORTS; k++)); do socks+=("$RUN/h4-phone-$k.sock"); done
-    socks+=("$RUN/h4-noopp-0.sock")
+    socks+=("$RUN/h4-noopp-0.sock" "$RUN/h4-ignore-0.sock")
     H4PROXY_GHOST="$RUN/h4-appliance-0.sock|$GHOST_ADDR|phone-gone" python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
@@ -40,6 +41,8 @@ rig_up() {
     cat "$RUN/phone/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
     MEM=384 "$VMDIR/vm-start.sh" noopp "$RUN" "$BASE" "$RUN/noopp-ovl.img" "$RUN/h4-noopp-0.sock"
     cat "$RUN/noopp/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+    MEM=384 "$VMDIR/vm-start.sh" ignore "$RUN" "$BASE" "$RUN/ignore-ovl.img" "$RUN/h4-ignore-0.sock"
+    cat "$RUN/ignore/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
 }
 
 rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
@@ -47,6 +50,10 @@ rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOP
         for i in $(seq 300); do [ -f /run/rig/phones.json ] && break; systemctl is-failed -q rig-phones && break; sleep 0.2; done;
         cat /run/rig/phones.json' > "$RUN/phones.json" ||
         { echo "phone VM not ready: $(g phone -t 20 'systemctl --failed --no-legend; tail -20 /run/rig-phones.log' 2>&1)"; return 1; }
+    g ignore --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
+        for i in $(seq 300); do [ -f /run/rig/phones.json ] && break; systemctl is-failed -q rig-phones && break; sleep 0.2; done;
+        cat /run/rig/phones.json' > "$RUN/phones-ignore.json" ||
+        { echo "ignoring phone's VM not ready: $(g ignore -t 20 'systemctl --failed --no-legend; tail -20 /run/rig-phones.log' 2>&1)"; return 1; }
     g noopp --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null; systemctl is-active rig-noopp >/dev/null &&
         busctl get-property org.bluez /org/bluez/hci0 org.bluez.Adapter1 Address | cut -d\" -f2' > "$RUN/noopp-addr" ||
         { echo "no-OPP VM not ready: $(g noopp -t 20 'systemctl --failed --no-legend' 2>&1)"; return 1; }
@@ -57,7 +64,11 @@ rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOP
     APPL_ADDR=$(tail -1 "$RUN/appl-addrs")
 }
 phone_addr() {  # phone_addr NAME
-    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["addr"])' "$RUN/phones.json" "$1"
+    python3 -c 'import json,sys; print({**json.load(open(sys.argv[1])), **json.load(open(sys.argv[2]))}[sys.argv[3]]["addr"])' \
+        "$RUN/phones.json" "$RUN/phones-ignore.json" "$1"
+}
+phone_vm() {  # phone_vm NAME : the VM that plays the phone
+    if [ "$1" = phone-ignore ]; then echo ignore; else echo phone; fi
 }
 
 rig_down() {

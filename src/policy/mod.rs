@@ -196,6 +196,17 @@ impl Policy {
             .iter()
             .enumerate()
             .filter(|(_, item)| wanted(item));
+        // A phone that said no to one item is offered nothing more, whatever the order of the
+        // items (an item added later may sort before the one it declined).
+        let said_no = |(i, _): (usize, &Arc<Item>)| {
+            matches!(
+                self.item_gate(&items[i], allowed, now),
+                ItemGate::Stop(Skip::Done)
+            )
+        };
+        if targeted.clone().any(said_no) {
+            return Err(Skip::Done);
+        }
         for (i, _) in targeted {
             match self.item_gate(&items[i], allowed, now) {
                 ItemGate::Offer => return Ok(i),

@@ -407,3 +407,49 @@ fn a_phone_that_answered_a_push_has_proven_opp() {
         "declined before: the phone has Object Push"
     );
 }
+
+#[test]
+fn a_phone_that_declined_is_not_offered_an_item_that_sorts_before() {
+    let a = Arc::new(Item::new("a.txt", "text/plain", b"a".to_vec(), vec![]));
+    let b = Arc::new(Item::new("b.txt", "text/plain", b"b".to_vec(), vec![]));
+    let campaign = |items: Vec<Arc<Item>>| {
+        Arc::new(Campaign {
+            items,
+            ..demo_campaign()
+        })
+    };
+    for (offer_next, want) in [(false, Err(Skip::Done)), (true, Ok("a.txt"))] {
+        let cfg = PolicyConfig {
+            offer_next_after_decline: offer_next,
+            ..Default::default()
+        };
+        let mut p = Policy::new(
+            &cfg,
+            TimeZone::UTC,
+            campaign(vec![b.clone()]),
+            Duration::from_secs(300),
+        );
+        let job = offer(&mut p, addr(1), PHONE, -50, at(0)).unwrap();
+        p.finished(addr(1), &job.item.sha256, Outcome::Declined, at(5));
+        // a.txt is published later; items are offered in name order.
+        p.reload(&cfg, TimeZone::UTC, campaign(vec![a.clone(), b.clone()]));
+        let declined = DeviceHistory {
+            items: vec![ItemHistory {
+                item_hash: b.sha256.clone(),
+                answer: Some(Outcome::Declined),
+                failures: 0,
+                attempts: 1,
+                last_ended_ms: Some(0),
+            }],
+            no_opp: false,
+        };
+        assert!(p.needs_history(addr(1)));
+        p.learn(addr(1), &declined, at(6));
+        let next = p.next_job(addr(1), at(6)).map(|j| j.item.name.clone());
+        assert_eq!(
+            next.as_deref().map_err(|e| *e),
+            want,
+            "offer_next={offer_next}"
+        );
+    }
+}
