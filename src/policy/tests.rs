@@ -28,6 +28,29 @@ fn policy(cfg: PolicyConfig) -> Policy {
     )
 }
 
+/// The demo campaign with these items instead of its own.
+fn campaign_of(items: &[Arc<Item>]) -> Arc<Campaign> {
+    Arc::new(Campaign {
+        items: items.to_vec(),
+        ..demo_campaign()
+    })
+}
+
+/// A policy whose only setting is `offer_next_after_decline`, over these items.
+fn policy_offering_next(offer_next: bool, items: &[Arc<Item>]) -> (Policy, PolicyConfig) {
+    let cfg = PolicyConfig {
+        offer_next_after_decline: offer_next,
+        ..Default::default()
+    };
+    let p = Policy::new(
+        &cfg,
+        TimeZone::UTC,
+        campaign_of(items),
+        Duration::from_secs(300),
+    );
+    (p, cfg)
+}
+
 /// Sees a device with no history and asks for its next job.
 fn offer(
     p: &mut Policy,
@@ -178,19 +201,7 @@ fn per_class_targeting_and_next_item_rules() {
         (true, Outcome::Declined, Ok("b.txt")),
         (false, Outcome::UnsupportedType, Ok("b.txt")),
     ] {
-        let cfg = PolicyConfig {
-            offer_next_after_decline: offer_next,
-            ..Default::default()
-        };
-        let mut p = Policy::new(
-            &cfg,
-            TimeZone::UTC,
-            Arc::new(Campaign {
-                items: two.items.clone(),
-                ..demo_campaign()
-            }),
-            Duration::from_secs(300),
-        );
+        let (mut p, _) = policy_offering_next(offer_next, &two.items);
         let job = offer(&mut p, addr(1), PHONE, -50, at(0)).unwrap();
         assert_eq!(job.item.name, "a.txt");
         p.finished(addr(1), &job.item.sha256, answer, at(5));
@@ -412,27 +423,12 @@ fn a_phone_that_answered_a_push_has_proven_opp() {
 fn a_phone_that_declined_is_not_offered_an_item_that_sorts_before() {
     let a = Arc::new(Item::new("a.txt", "text/plain", b"a".to_vec(), vec![]));
     let b = Arc::new(Item::new("b.txt", "text/plain", b"b".to_vec(), vec![]));
-    let campaign = |items: Vec<Arc<Item>>| {
-        Arc::new(Campaign {
-            items,
-            ..demo_campaign()
-        })
-    };
     for (offer_next, want) in [(false, Err(Skip::Done)), (true, Ok("a.txt"))] {
-        let cfg = PolicyConfig {
-            offer_next_after_decline: offer_next,
-            ..Default::default()
-        };
-        let mut p = Policy::new(
-            &cfg,
-            TimeZone::UTC,
-            campaign(vec![b.clone()]),
-            Duration::from_secs(300),
-        );
+        let (mut p, cfg) = policy_offering_next(offer_next, std::slice::from_ref(&b));
         let job = offer(&mut p, addr(1), PHONE, -50, at(0)).unwrap();
         p.finished(addr(1), &job.item.sha256, Outcome::Declined, at(5));
         // a.txt is published later; items are offered in name order.
-        p.reload(&cfg, TimeZone::UTC, campaign(vec![a.clone(), b.clone()]));
+        p.reload(&cfg, TimeZone::UTC, campaign_of(&[a.clone(), b.clone()]));
         let declined = DeviceHistory {
             items: vec![ItemHistory {
                 item_hash: b.sha256.clone(),
