@@ -196,25 +196,23 @@ impl Policy {
             .iter()
             .enumerate()
             .filter(|(_, item)| wanted(item));
-        // A phone that said no to one item is offered nothing more, whatever the order of the
-        // items (an item added later may sort before the one it declined).
-        let said_no = |(i, _): (usize, &Arc<Item>)| {
-            matches!(
-                self.item_gate(&items[i], allowed, now),
-                ItemGate::Stop(Skip::Done)
-            )
-        };
-        if targeted.clone().any(said_no) {
-            return Err(Skip::Done);
-        }
+        // The first item that is not skipped decides, except that a phone that said no to one
+        // item is offered nothing more, whatever the order of the items (an item added later may
+        // sort before the one it declined).
+        let mut first = None;
         for (i, _) in targeted {
             match self.item_gate(&items[i], allowed, now) {
-                ItemGate::Offer => return Ok(i),
-                ItemGate::Next => continue,
-                ItemGate::Stop(skip) => return Err(skip),
+                ItemGate::Stop(Skip::Done) => return Err(Skip::Done),
+                ItemGate::Next => {}
+                ItemGate::Offer => {
+                    first.get_or_insert(Ok(i));
+                }
+                ItemGate::Stop(skip) => {
+                    first.get_or_insert(Err(skip));
+                }
             }
         }
-        Err(Skip::Done)
+        first.unwrap_or(Err(Skip::Done))
     }
 
     fn device_gate(
