@@ -55,9 +55,10 @@ collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason,a.started_at,a.ended_at from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
     [ -S "$RUN/phone/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/phone/btmon.txt" 2>&1
-    [ -S "$RUN/ignore/sh.sock" ] && g ignore -t 30 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/ignore/journal.txt" 2>&1
     [ -S "$RUN/noopp/sh.sock" ] && g noopp -t 30 'journalctl -b --no-pager -o short-monotonic' > "$RUN/noopp/journal.txt" 2>&1
-    [ -S "$RUN/phone/sh.sock" ] && g phone -t 60 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/phone/journal.txt" 2>&1
+    for vm in $PHONE_VMS; do
+        [ -S "$RUN/$vm/sh.sock" ] && g "$vm" -t 60 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/$vm/journal.txt" 2>&1
+    done
     true
 }
 
@@ -145,8 +146,10 @@ attempt_table() { sql "select d.addr, a.item_name, a.outcome, count(*) from atte
 inbox_sha() { g phone -t 30 "sha256sum < /srv/inbox/$1/$2 2>/dev/null | cut -d' ' -f1"; }
 main_pid() { g appliance -t 20 'systemctl show -P MainPID o4send'; }
 asks() { g "$(phone_vm "$1")" -t 20 "grep -c '\"phone\": \"$1\"' /run/rig/asks.log 2>/dev/null || true"; }
-all_asks() {  # obexd asks in both phone VMs
-    echo $(( $(g phone -t 20 'wc -l < /run/rig/asks.log' | tr -dc 0-9) + $(g ignore -t 20 'wc -l < /run/rig/asks.log' | tr -dc 0-9) ))
+all_asks() {  # obexd asks in all phone VMs
+    local vm n=0
+    for vm in $PHONE_VMS; do n=$(( n + $(g "$vm" -t 20 'wc -l < /run/rig/asks.log' | tr -dc 0-9) )); done
+    echo "$n"
 }
 # wait_until SECS CMD... : poll CMD every 3 s until it succeeds
 wait_until() {

@@ -6,6 +6,8 @@
 # one port per line of guest/phone/etc/rig/phones.conf, and the ignoring phone's VM 1 (its own
 # obexd: guest/ignore/etc/rig/phones.conf says why).
 APPL_PORTS=1
+# The VMs that play phones with obexd; each writes /run/rig/phones.json and /run/rig/asks.log.
+PHONE_VMS="phone ignore"
 # The out-of-range phone is a "ghost" that h4proxy adds to the appliance radio's inquiries (see
 # h4proxy.py): no controller has this address (btvirt numbers its controllers 00:AA:01:<n>:00:42).
 GHOST_ADDR=00:AA:01:EE:00:42
@@ -46,14 +48,13 @@ rig_up() {
 }
 
 rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
-    g phone --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
-        for i in $(seq 300); do [ -f /run/rig/phones.json ] && break; systemctl is-failed -q rig-phones && break; sleep 0.2; done;
-        cat /run/rig/phones.json' > "$RUN/phones.json" ||
-        { echo "phone VM not ready: $(g phone -t 20 'systemctl --failed --no-legend; tail -20 /run/rig-phones.log' 2>&1)"; return 1; }
-    g ignore --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
-        for i in $(seq 300); do [ -f /run/rig/phones.json ] && break; systemctl is-failed -q rig-phones && break; sleep 0.2; done;
-        cat /run/rig/phones.json' > "$RUN/phones-ignore.json" ||
-        { echo "ignoring phone's VM not ready: $(g ignore -t 20 'systemctl --failed --no-legend; tail -20 /run/rig-phones.log' 2>&1)"; return 1; }
+    local vm
+    for vm in $PHONE_VMS; do
+        g "$vm" --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
+            for i in $(seq 300); do [ -f /run/rig/phones.json ] && break; systemctl is-failed -q rig-phones && break; sleep 0.2; done;
+            cat /run/rig/phones.json' > "$RUN/phones-$vm.json" ||
+            { echo "$vm VM not ready: $(g "$vm" -t 20 'systemctl --failed --no-legend; tail -20 /run/rig-phones.log' 2>&1)"; return 1; }
+    done
     g noopp --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null; systemctl is-active rig-noopp >/dev/null &&
         busctl get-property org.bluez /org/bluez/hci0 org.bluez.Adapter1 Address | cut -d\" -f2' > "$RUN/noopp-addr" ||
         { echo "no-OPP VM not ready: $(g noopp -t 20 'systemctl --failed --no-legend' 2>&1)"; return 1; }
@@ -64,11 +65,14 @@ rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOP
     APPL_ADDR=$(tail -1 "$RUN/appl-addrs")
 }
 phone_addr() {  # phone_addr NAME
-    python3 -c 'import json,sys; print({**json.load(open(sys.argv[1])), **json.load(open(sys.argv[2]))}[sys.argv[3]]["addr"])' \
-        "$RUN/phones.json" "$RUN/phones-ignore.json" "$1"
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["addr"])' "$RUN/phones-$(phone_vm "$1").json" "$1"
 }
-phone_vm() {  # phone_vm NAME : the VM that plays the phone
-    if [ "$1" = phone-ignore ]; then echo ignore; else echo phone; fi
+phone_vm() {  # phone_vm NAME : the VM that plays the phone (from the phones.json each VM wrote)
+    local vm
+    for vm in $PHONE_VMS; do
+        grep -q "\"$1\"" "$RUN/phones-$vm.json" && { echo "$vm"; return 0; }
+    done
+    return 1
 }
 
 rig_down() {
