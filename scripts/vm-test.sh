@@ -6,8 +6,8 @@
 # phones' inboxes. Pieces live in scripts/vm/ (README there). Ends with exactly one line
 # "vm-test: PASS ..." or "vm-test: FAIL <scenario>: <why>".
 # Env: O4SEND_SKIP_VM=1 skips; O4SEND_VM_CACHE (default /var/cache/o4send-vm) caches the base image;
-#      O4SEND_VM_BTMON=1 records the HCI traffic of the appliance and the phone VM with btmon
-#      (appliance/btmon.txt, phone/btmon.txt);
+#      O4SEND_VM_BTMON=1 records the HCI traffic of the appliance and of phone-accept with btmon
+#      (appliance/btmon.txt, phone-accept/btmon.txt);
 #      O4SEND_VM_KEEP=1 keeps the run directory even on success.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,7 +54,7 @@ collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 60 'journalctl -b --no-pager -o short-monotonic' > "$RUN/appliance/journal.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason,a.started_at,a.ended_at from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
-    [ -S "$RUN/phone/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/phone/btmon.txt" 2>&1
+    [ -S "$RUN/phone-accept/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone-accept -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/phone-accept/btmon.txt" 2>&1
     [ -S "$RUN/noopp/sh.sock" ] && g noopp -t 30 'journalctl -b --no-pager -o short-monotonic' > "$RUN/noopp/journal.txt" 2>&1
     for vm in $PHONE_VMS; do
         [ -S "$RUN/$vm/sh.sock" ] && g "$vm" -t 60 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/$vm/journal.txt" 2>&1
@@ -115,13 +115,12 @@ printf '[Service]\nEnvironment=O4SEND_BUNDLE__TRUSTED_KEYS=%s\n' "$KEY" > "$RUN/
 mkdir -p "$RUN/content"
 # A 40 kB pseudo-random "flyer"; deterministic, so failures reproduce.
 python3 -c 'import random,sys; r=random.Random(4); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(40960)))' > "$RUN/content/expo-flyer.pdf"
-"$VMDIR/mkoverlay.sh" phone "$RUN/phone-ovl.img"
-"$VMDIR/mkoverlay.sh" ignore "$RUN/ignore-ovl.img"
+for vm in $PHONE_VMS; do "$VMDIR/mkoverlay.sh" phone "$vm" "$RUN/$vm-ovl.img"; done
 "$VMDIR/mkoverlay.sh" noopp "$RUN/noopp-ovl.img"
 "$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$BIN" "$RUN/content" "$RUN/extra"
 
 # ---- 2. boot ---------------------------------------------------------------------------------------
-log "booting the appliance, phone, ignoring-phone and no-OPP VMs"
+log "booting the appliance and the phones' VMs ($PHONE_VMS noopp)"
 t=$(date +%s)
 rig_up || fail boot "rig did not start"
 rig_wait_ready || fail boot "guests not ready (see consoles)"
@@ -132,7 +131,7 @@ NOOPP=$NOOPP_ADDR
 log "appliance hci0=$APPL_ADDR; phones: accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE (h4proxy ghost) noopp=$NOOPP (own VM) late-c=$LATE_C late-d=$LATE_D"
 # Development aid: O4SEND_VM_BTMON=1 records the appliance's HCI traffic (decoded into the run dir).
 if [ "${O4SEND_VM_BTMON:-0}" = 1 ]; then
-    for vm in appliance phone; do g $vm -t 30 'systemd-run --unit=rig-btmon sh -c "exec btmon -w /run/btmon.snoop >/dev/null"' >/dev/null; done
+    for vm in appliance phone-accept; do g $vm -t 30 'systemd-run --unit=rig-btmon sh -c "exec btmon -w /run/btmon.snoop >/dev/null"' >/dev/null; done
 fi
 echo "accept=$ACCEPT decline=$DECLINE ignore=$IGNORE gone=$GONE noopp=$NOOPP late_c=$LATE_C late_d=$LATE_D appl=$APPL_ADDR" > "$RUN/addresses"
 
@@ -143,12 +142,12 @@ last_outcome() {  # ADDR ITEM -> outcome of the newest attempt (empty if none)
 }
 n_attempts() { sql "select count(*) from attempts a join devices d on d.id=a.device_id where d.addr='$1'${2:+ and a.item_name='$2'}"; }
 attempt_table() { sql "select d.addr, a.item_name, a.outcome, count(*) from attempts a join devices d on d.id=a.device_id group by 1,2,3 order by 1,2,3"; }
-inbox_sha() { g phone -t 30 "sha256sum < /srv/inbox/$1/$2 2>/dev/null | cut -d' ' -f1"; }
+inbox_sha() { g "$1" -t 30 "sha256sum < /srv/inbox/$1/$2 2>/dev/null | cut -d' ' -f1"; }
 main_pid() { g appliance -t 20 'systemctl show -P MainPID o4send'; }
-asks() { g "$(phone_vm "$1")" -t 20 "grep -c '\"phone\": \"$1\"' /run/rig/asks.log 2>/dev/null || true"; }
+asks() { g "$1" -t 20 "grep -c '\"phone\": \"$1\"' /run/rig/asks.log 2>/dev/null || true"; }
 all_asks() {  # obexd asks in all phone VMs
     local vm n=0
-    for vm in $PHONE_VMS; do n=$(( n + $(g "$vm" -t 20 'wc -l < /run/rig/asks.log' | tr -dc 0-9) )); done
+    for vm in $PHONE_VMS; do n=$(( n + $(g "$vm" -t 20 'cat /run/rig/asks.log 2>/dev/null | wc -l' | tr -dc 0-9) )); done
     echo "$n"
 }
 # wait_until SECS CMD... : poll CMD every 3 s until it succeeds
@@ -198,7 +197,7 @@ g appliance -t 60 "/usr/bin/o4send config check /etc/o4send/o4send.toml && syste
     fail a "o4send.service did not start: $(tr '\n' ' ' < "$RUN/a-start.txt"; g appliance -t 20 'journalctl -u o4send -b --no-pager | tail -3' | tr '\n' ' ')"
 PID0=$(main_pid)
 # The no-OPP phone must really lack an Object Push record, also with o4send's client profile registered.
-if g phone -t 30 "sdptool search --bdaddr $NOOPP OPUSH" | grep -q 'Service Name'; then fail a "rig: the no-OPP phone ($NOOPP) has an OPP SDP record"; fi
+if g phone-accept -t 30 "sdptool search --bdaddr $NOOPP OPUSH" | grep -q 'Service Name'; then fail a "rig: the no-OPP phone ($NOOPP) has an OPP SDP record"; fi
 EXPECT_A="$ACCEPT:expo-flyer.pdf:accepted $DECLINE:expo-flyer.pdf:declined $IGNORE:expo-flyer.pdf:ignored $NOOPP:expo-flyer.pdf:no_opp $GONE:expo-flyer.pdf:unreachable"
 a_done() { expect_outcomes "$EXPECT_A" && gone_settled; }
 if ! wait_until 300 a_done; then
@@ -251,7 +250,7 @@ PID0=$(main_pid)   # the o4send that b restarted must live through c and d
 disturbed() {  # SCENARIO LATE_PHONE LATE_ADDR ITEM SEED DISTURB_FUNCTION
     local sc=$1 late=$2 laddr=$3 item=$4 seed=$5 disturb=$6 pid items
     pid=$(main_pid)
-    g phone -t 30 "/opt/rig/rigbt.py phone-on $late" >/dev/null || fail "$sc" "could not switch on $late"
+    g "$late" -t 30 "/opt/rig/rigbt.py phone-on $late" >/dev/null || fail "$sc" "could not switch on $late"
     add_item "$item" 30000 "$seed"
     g appliance -t 30 'systemctl reload o4send' >/dev/null || fail "$sc" "systemctl reload o4send failed"
     sleep 4
@@ -312,7 +311,8 @@ g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
 MAXID=$(sql "select max(id) from attempts")
 rows_so_far() { sql "select id, device_id, item_name, outcome, raw_code from attempts where id <= $MAXID order by id"; }
 asked_twice() {  # accepting phones asked about the same file more than once
-    g phone -t 30 'cat /run/rig/asks.log' > "$RUN/asks.log"
+    local vm
+    for vm in $PHONE_VMS; do g "$vm" -t 30 'cat /run/rig/asks.log 2>/dev/null; true'; done > "$RUN/asks.log"
     python3 - "$RUN/asks.log" <<'PY'
 import collections, json, sys
 c = collections.Counter()
@@ -326,7 +326,7 @@ print(' '.join('%s/%s=%d' % (p, n, k) for (p, n), k in sorted(c.items()) if k > 
 PY
 }
 n_restarts() { g appliance -t 20 'SYSTEMD_COLORS=0 systemctl show -P NRestarts o4send' | tr -dc 0-9; }
-asks_item() { g phone -t 20 "grep '\"phone\": \"$1\"' /run/rig/asks.log | grep -c '\"name\": \"$2\"' || true"; }
+asks_item() { g "$1" -t 20 "grep '\"phone\": \"$1\"' /run/rig/asks.log | grep -c '\"name\": \"$2\"' || true"; }
 before=$(rows_so_far); N0=$(n_restarts)
 sleep 5
 g appliance -t 20 'echo push > /run/o4send-fault' >/dev/null || fail e "cannot arm the fault"

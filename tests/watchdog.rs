@@ -1,7 +1,7 @@
 //! Acceptance of the systemd watchdog: the real `o4send run` binary on simulated phones, with a
 //! notify socket and `WATCHDOG_USEC` of the test's own, as systemd would start it. READY comes;
 //! WATCHDOG=1 comes every half period and never misses a period in a long healthy run; and when
-//! a scan loop, a push worker or the store writer hangs (test-only fault injection, cargo feature
+//! a scan loop, a push worker, the store writer or the engine's core loop hangs (test-only fault injection, cargo feature
 //! `fault-injection`, on in tests), the pings stop within one period of that loop's stall limit.
 //!
 //! Cadence is the property under test, not speed: bounds are whole watchdog periods, and the
@@ -19,6 +19,8 @@ const PERIOD: Duration = Duration::from_secs(2);
 const SLACK: Duration = Duration::from_secs(2);
 const SCAN_STALL: Duration = Duration::from_secs(15);
 const WRITER_STALL: Duration = Duration::from_secs(5);
+/// The core loop's limit: as long as the writer may be busy, plus a scan loop's limit.
+const CORE_STALL: Duration = SCAN_STALL.saturating_add(WRITER_STALL);
 /// A push worker's limit with these OBEX timeouts and one slot:
 /// max((connect 2 s + 10 s) x 1 slot, max(decision 3 s, packet 2 s) + 10 s) = 13 s.
 const PUSH_STALL: Duration = Duration::from_secs(13);
@@ -179,5 +181,15 @@ fn a_hung_store_writer_stops_the_pings() {
         "the store writer hangs",
         WRITER_STALL,
         "store writer silent",
+    );
+}
+
+#[test]
+fn a_hung_engine_core_loop_stops_the_pings() {
+    pings_stop_after(
+        "core",
+        "the engine core loop hangs",
+        CORE_STALL,
+        "engine core loop silent",
     );
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the per-run overlay disk of one rig guest (never cached): the initramfs copies it over the
 # cached base root at boot. Takes about a second.
-#   mkoverlay.sh phone|ignore|noopp OUT.img
+#   mkoverlay.sh noopp OUT.img
+#   mkoverlay.sh phone NAME OUT.img        (NAME: a phone of scripts/vm/phones.conf)
 #   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR [EXTRA_DIR]
 # EXTRA_DIR (per-run files: the fault-injection build, drop-ins with this run's bundle key) is
 # copied over everything else.
@@ -11,18 +12,23 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-ROLE=$1 OUT=$2
+ROLE=$1
+if [ "$ROLE" = phone ]; then PHONE=$2; shift; fi
+OUT=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cp -a "$HERE/guest/common/." "$T/"
-# The ignoring phone's VM is a phone VM with its own phones.conf.
-[ "$ROLE" != ignore ] || cp -a "$HERE/guest/phone/." "$T/"
-cp -a "$HERE/guest/$ROLE/." "$T/"
+[ ! -d "$HERE/guest/$ROLE" ] || cp -a "$HERE/guest/$ROLE/." "$T/"
 W=$T/etc/systemd/system/multi-user.target.wants
 mkdir -p "$W"
 ln -s /etc/systemd/system/rig-attach.service "$W/"
 case $ROLE in
-phone | ignore)
+phone)
+    # This VM's one phone, on its one controller port (hvc0), in rigbt.py's "PORT NAME BEHAVIOUR
+    # STATE" format.
+    mkdir -p "$T/etc/rig"
+    awk -v n="$PHONE" '$1 == n { print "hvc0", $1, $2, $3; found = 1 } END { exit !found }' \
+        "$HERE/phones.conf" > "$T/etc/rig/phones.conf" || { echo "mkoverlay: no phone $PHONE in phones.conf" >&2; exit 2; }
     ln -s /etc/systemd/system/rig-phones.service "$W/"
     ;;
 noopp)

@@ -2,16 +2,14 @@
 # the guests, run commands in them. Expects RUN (run directory), BASE (cached base image dir),
 # VMDIR (this directory). Every process started here is recorded in $RUN/pids and killed by rig_down.
 
-# Controllers: the appliance VM gets 1 port (hci0 = o4send's radio), the no-OPP VM 1, the phone VM
-# one port per line of guest/phone/etc/rig/phones.conf, and the ignoring phone's VM 1 (its own
-# obexd: guest/ignore/etc/rig/phones.conf says why).
-APPL_PORTS=1
-# The VMs that play phones with obexd; each writes /run/rig/phones.json and /run/rig/asks.log.
-PHONE_VMS="phone ignore"
+# One controller (h4proxy port) per VM: the appliance's hci0 = o4send's radio, each phone VM's
+# one phone, the no-OPP phone's.
+# The VMs that play phones with obexd, one per phone of phones.conf, each named after its phone;
+# each writes /run/rig/phones.json and /run/rig/asks.log.
+PHONE_VMS=$(awk '/^[^#]/ { printf "%s%s", sep, $1; sep = " " }' "$VMDIR/phones.conf")
 # The out-of-range phone is a "ghost" that h4proxy adds to the appliance radio's inquiries (see
 # h4proxy.py): no controller has this address (btvirt numbers its controllers 00:AA:01:<n>:00:42).
 GHOST_ADDR=00:AA:01:EE:00:42
-PHONE_PORTS=$(grep -cE '^hvc[0-9]' "$VMDIR/guest/phone/etc/rig/phones.conf")
 
 g() {  # g VM [-t SECS] 'command' : run a command in a guest, print its output, return its rc
     local vm=$1; shift
@@ -29,25 +27,23 @@ rig_up() {
     local i
     for i in $(seq 50); do [ -S "$RUN/bttmp/bt-server-bredr" ] && break; sleep 0.1; done
     [ -S "$RUN/bttmp/bt-server-bredr" ] || { echo "btvirt did not start: $(cat "$RUN/btvirt.log")"; return 1; }
-    local socks=() k
-    for ((k = 0; k < APPL_PORTS; k++)); do socks+=("$RUN/h4-appliance-$k.sock"); done
-    for ((k = 0; k < PHONE_PORTS; k++)); do socks+=("$RUN/h4-phone-$k.sock"); done
-    socks+=("$RUN/h4-noopp-0.sock" "$RUN/h4-ignore-0.sock")
+    local vms=(appliance $PHONE_VMS noopp) socks=() vm
+    for vm in "${vms[@]}"; do socks+=("$RUN/h4-$vm-0.sock"); done
     H4PROXY_GHOST="$RUN/h4-appliance-0.sock|$GHOST_ADDR|phone-gone" python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
-    # 1 vCPU each: two TCG guests on a 2-core host.
-    USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "${socks[@]:0:APPL_PORTS}"
-    cat "$RUN/appliance/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
-    "$VMDIR/vm-start.sh" phone "$RUN" "$BASE" "$RUN/phone-ovl.img" "${socks[@]:APPL_PORTS:PHONE_PORTS}"
-    cat "$RUN/phone/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
-    MEM=384 "$VMDIR/vm-start.sh" noopp "$RUN" "$BASE" "$RUN/noopp-ovl.img" "$RUN/h4-noopp-0.sock"
-    cat "$RUN/noopp/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
-    MEM=384 "$VMDIR/vm-start.sh" ignore "$RUN" "$BASE" "$RUN/ignore-ovl.img" "$RUN/h4-ignore-0.sock"
-    cat "$RUN/ignore/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+    # 1 vCPU each (TCG guests on a 2-core host); a phone needs less memory than the appliance.
+    for vm in "${vms[@]}"; do
+        if [ "$vm" = appliance ]; then
+            USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "$RUN/h4-appliance-0.sock"
+        else
+            MEM=384 "$VMDIR/vm-start.sh" "$vm" "$RUN" "$BASE" "$RUN/$vm-ovl.img" "$RUN/h4-$vm-0.sock"
+        fi
+        cat "$RUN/$vm/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+    done
 }
 
-rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
+rig_wait_ready() {  # all guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
     local vm
     for vm in $PHONE_VMS; do
         g "$vm" --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
@@ -64,15 +60,8 @@ rig_wait_ready() {  # both guests booted, phones set up; fills PHONES_JSON, NOOP
     NOOPP_ADDR=$(tail -1 "$RUN/noopp-addr")
     APPL_ADDR=$(tail -1 "$RUN/appl-addrs")
 }
-phone_addr() {  # phone_addr NAME
-    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["addr"])' "$RUN/phones-$(phone_vm "$1").json" "$1"
-}
-phone_vm() {  # phone_vm NAME : the VM that plays the phone (from the phones.json each VM wrote)
-    local vm
-    for vm in $PHONE_VMS; do
-        grep -q "\"$1\"" "$RUN/phones-$vm.json" && { echo "$vm"; return 0; }
-    done
-    return 1
+phone_addr() {  # phone_addr NAME (the phone's VM has the same name)
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["addr"])' "$RUN/phones-$1.json" "$1"
 }
 
 rig_down() {

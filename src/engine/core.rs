@@ -108,7 +108,11 @@ impl Core {
         .await;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let alive = self.health.register("engine core loop", self.stall_limit());
         loop {
+            alive.beat();
+            #[cfg(feature = "fault-injection")]
+            crate::fault::core_point().await;
             tokio::select! {
                 biased;
                 order = control.recv() => match order {
@@ -122,11 +126,20 @@ impl Core {
             self.dispatch();
             self.publish();
         }
+        drop(alive); // the shutdown below has its own time limit
         for s in &scanners {
             s.abort();
         }
         self.shutdown().await;
         Ok(self.progress)
+    }
+
+    /// The core turns at least every [`TICK`]; only waiting for room in the log queue may hold it
+    /// longer, for as long as the store writer may be busy on one transaction. Past that plus a
+    /// scan loop's limit it is hung (a D-Bus call that never returns, a lock never released):
+    /// sightings pile up unheard while every other loop looks healthy.
+    fn stall_limit(&self) -> Duration {
+        self.cfg.watchdog.writer_stall() + self.cfg.watchdog.scan_stall()
     }
 
     fn start_scanners(&self, tx: mpsc::Sender<Sighting>) -> Vec<JoinHandle<()>> {
@@ -154,6 +167,7 @@ impl Core {
     }
 
     async fn sighting(&mut self, s: Sighting) {
+        tracing::debug!(addr = %s.addr, rssi = ?s.rssi, radio = %s.radio, "sighting");
         self.progress.sightings += 1;
         if self.policy.is_denied(s.addr) {
             return; // opted out: not contacted, not logged
@@ -200,8 +214,9 @@ impl Core {
                 return;
             };
             self.queued.remove(&addr);
-            if let Ok(job) = self.policy.next_job(addr, self.now()) {
-                self.launch(adapter, job);
+            match self.policy.next_job(addr, self.now()) {
+                Ok(job) => self.launch(adapter, job),
+                Err(skip) => tracing::debug!(%addr, ?skip, "nothing to push now"),
             }
         }
     }

@@ -1,11 +1,12 @@
 //! Injected hangs, for tests and the VM rig only: this module exists only in builds with the
 //! cargo feature `fault-injection` (the test suite and a rig build), never in the image's binary.
 //!
-//! The watchdog must be shown to notice a hung scan loop, push worker or store writer; nothing
-//! in a healthy daemon hangs on demand, so this makes one. The trigger is a file named by
-//! `O4SEND_FAULT_FILE`: writing `scan`, `push` or `writer` into it while the daemon runs hangs
-//! that loop for good (`scan`: every scan loop; `push`: the next push worker to connect;
-//! `writer`: the store writer at its next transaction). What the file holds when the daemon
+//! The watchdog must be shown to notice a hung scan loop, push worker, store writer or engine
+//! core loop; nothing in a healthy daemon hangs on demand, so this makes one. The trigger is a
+//! file named by `O4SEND_FAULT_FILE`: writing `scan`, `push`, `writer` or `core` into it while the
+//! daemon runs hangs that loop for good (`scan`: every scan loop; `push`: the next push worker to
+//! connect; `writer`: the store writer at its next transaction; `core`: the engine's core loop at
+//! its next turn, as an await that never returns would). What the file holds when the daemon
 //! starts is ignored, so a daemon restarted by the watchdog does not hang again.
 
 mod radio;
@@ -24,6 +25,7 @@ const POLL: Duration = Duration::from_millis(200);
 static SCAN: AtomicBool = AtomicBool::new(false);
 static PUSH: AtomicBool = AtomicBool::new(false);
 static WRITER: AtomicBool = AtomicBool::new(false);
+static CORE: AtomicBool = AtomicBool::new(false);
 
 /// Starts watching the trigger file, when `O4SEND_FAULT_FILE` names one.
 pub fn watch_trigger() {
@@ -31,7 +33,7 @@ pub fn watch_trigger() {
         return;
     };
     tracing::warn!(
-        "fault injection: watching {} (scan, push, writer)",
+        "fault injection: watching {} (scan, push, writer, core)",
         path.display()
     );
     let spawned = std::thread::Builder::new()
@@ -62,8 +64,11 @@ fn arm(text: &str) {
             "scan" => &SCAN,
             "push" => &PUSH,
             "writer" => &WRITER,
+            "core" => &CORE,
             other => {
-                tracing::error!("fault injection: unknown fault {other:?} (scan, push, writer)");
+                tracing::error!(
+                    "fault injection: unknown fault {other:?} (scan, push, writer, core)"
+                );
                 continue;
             }
         };
@@ -80,6 +85,14 @@ pub fn writer_point() {
         loop {
             std::thread::park();
         }
+    }
+}
+
+/// Called by the engine's core loop at every turn: never returns once armed.
+pub async fn core_point() {
+    if CORE.load(Ordering::SeqCst) {
+        tracing::warn!("fault injection: the engine core loop hangs");
+        std::future::pending::<()>().await;
     }
 }
 

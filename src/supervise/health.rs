@@ -1,6 +1,6 @@
-//! Which loops are alive: each loop (a scan loop, a push worker, the store writer) holds a
-//! [`Heartbeat`] with its own stall limit, and [`Health::stalls`] names every loop that has shown
-//! no progress for longer than its limit.
+//! Which loops are alive: each loop (a scan loop, a push worker, the store writer, the engine's
+//! core loop) holds a [`Heartbeat`] with its own stall limit, and [`Health::stalls`] names every
+//! loop that has shown no progress for longer than its limit.
 //!
 //! A loop that waits for someone else (the writer with nothing to write, discovery paused while
 //! its radio pages) says so with [`Heartbeat::idle`]: waiting is not hanging, and a restart would

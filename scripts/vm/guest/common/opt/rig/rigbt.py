@@ -2,9 +2,10 @@
 """BlueZ/obexd helper of the o4send VM rig, run inside the guests (python3-dbus + python3-gi).
 
   rigbt.py phones CONF        phone VM daemon: sets up one emulated phone per controller as CONF says
-                              ("PORT NAME BEHAVIOUR STATE" lines; PORT is the virtconsole tty, hvcN),
-                              runs obexd as their shared OPP server and an obexd agent that decides
-                              per phone, writes /run/rig/phones.json and logs every ask to
+                              ("PORT NAME BEHAVIOUR STATE" lines; PORT is the virtconsole tty, hvcN;
+                              the rig writes one line per VM, scripts/vm/phones.conf says why),
+                              runs obexd as their OPP server and an obexd agent that decides per
+                              phone, writes /run/rig/phones.json and logs every ask to
                               /run/rig/asks.log
   rigbt.py phone-on NAME      make a phone that started "off" appear (powered, discoverable)
   rigbt.py adapter HCI [--alias A] [--discoverable] [--class-phone] [--off]
