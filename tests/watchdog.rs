@@ -193,3 +193,50 @@ fn a_hung_engine_core_loop_stops_the_pings() {
         "engine core loop silent",
     );
 }
+
+/// A reload while bluetoothd never answers the sender name: the core loop must not wait for it
+/// (it once did, for up to bluer's 120 s D-Bus timeout, hearing no sightings meanwhile).
+#[test]
+fn a_sender_name_that_never_gets_set_holds_nothing_up() {
+    let mut run = start();
+    std::fs::write(run.dir.path().join("fault"), "alias").unwrap();
+    run.daemon.wait_for("fault injection: alias armed");
+    run.daemon.signal("-HUP");
+    run.daemon.wait_for("setting the sender name on sim0 hangs");
+    let hung = Instant::now();
+    run.notify.collect_until(hung + CORE_STALL + PERIOD * 3);
+    let pings = run.notify.times_of("WATCHDOG=1");
+    let (longest, _) = gaps(&pings);
+    assert!(
+        pings
+            .last()
+            .is_some_and(|&last| last > hung + CORE_STALL + PERIOD * 2),
+        "the pings stopped after the sender name hung"
+    );
+    assert!(longest < PERIOD, "a gap of {longest:?} between pings");
+    // Sightings reach the log only through the core loop.
+    let (then, now) = (seen(&run.notify, hung), seen(&run.notify, Instant::now()));
+    assert!(
+        now > then,
+        "no phone logged after the hang: {then} then, {now} now"
+    );
+    run.daemon.drain();
+    assert!(
+        !run.daemon.log.contains("not pinging"),
+        "{}",
+        run.daemon.log
+    );
+}
+
+/// Phones seen in the last hour, as the newest status line before `at` says.
+fn seen(notify: &NotifySocket, at: Instant) -> u64 {
+    notify
+        .seen
+        .iter()
+        .rev()
+        .filter(|m| m.at <= at)
+        .find_map(|m| m.text.split("last hour: ").nth(1))
+        .and_then(|status| status.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}

@@ -99,7 +99,7 @@ impl Core {
     ) -> Result<Progress, EngineError> {
         let (sight_tx, mut sight_rx) = mpsc::channel(SIGHTING_QUEUE);
         let scanners = self.start_scanners(sight_tx);
-        self.set_alias().await;
+        self.set_alias();
         self.event(
             Level::Info,
             "start",
@@ -294,7 +294,7 @@ impl Core {
         self.opts = cfg.obex_options();
         self.cfg = cfg;
         self.campaign = campaign.clone();
-        self.set_alias().await;
+        self.set_alias();
         let message = format!(
             "campaign {:?}, {} item(s)",
             campaign.name,
@@ -308,12 +308,19 @@ impl Core {
         }
     }
 
-    /// Phones show the radio's alias as the sender: the campaign's sender name.
-    async fn set_alias(&self) {
+    /// Phones show the radio's alias as the sender: the campaign's sender name. Set in the
+    /// background: bluetoothd may take as long as bluer's D-Bus timeout (120 s) to answer, and the
+    /// core must not stop turning meanwhile (sightings and finished pushes would wait unheard). A
+    /// BlueZ radio applies its latest alias again whenever its discovery restarts.
+    fn set_alias(&self) {
         for a in &self.adapters {
-            if let Err(e) = a.radio.set_alias(&self.campaign.sender_name).await {
-                tracing::warn!(radio = %a.radio.id(), "cannot set the sender name: {e}");
-            }
+            let radio = a.radio.clone();
+            let name = self.campaign.sender_name.clone();
+            tokio::spawn(async move {
+                if let Err(e) = radio.set_alias(&name).await {
+                    tracing::warn!(radio = %radio.id(), "cannot set the sender name: {e}");
+                }
+            });
         }
     }
 

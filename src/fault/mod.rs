@@ -6,7 +6,8 @@
 //! file named by `O4SEND_FAULT_FILE`: writing `scan`, `push`, `writer` or `core` into it while the
 //! daemon runs hangs that loop for good (`scan`: every scan loop; `push`: the next push worker to
 //! connect; `writer`: the store writer at its next transaction; `core`: the engine's core loop at
-//! its next turn, as an await that never returns would). What the file holds when the daemon
+//! its next turn, as an await that never returns would). `alias` makes every later attempt to set
+//! a radio's sender name hang, as a bluetoothd that never answers would: nothing may wait on it. What the file holds when the daemon
 //! starts is ignored, so a daemon restarted by the watchdog does not hang again.
 
 mod radio;
@@ -26,6 +27,7 @@ static SCAN: AtomicBool = AtomicBool::new(false);
 static PUSH: AtomicBool = AtomicBool::new(false);
 static WRITER: AtomicBool = AtomicBool::new(false);
 static CORE: AtomicBool = AtomicBool::new(false);
+static ALIAS: AtomicBool = AtomicBool::new(false);
 
 /// Starts watching the trigger file, when `O4SEND_FAULT_FILE` names one.
 pub fn watch_trigger() {
@@ -33,7 +35,7 @@ pub fn watch_trigger() {
         return;
     };
     tracing::warn!(
-        "fault injection: watching {} (scan, push, writer, core)",
+        "fault injection: watching {} (scan, push, writer, core, alias)",
         path.display()
     );
     let spawned = std::thread::Builder::new()
@@ -65,9 +67,10 @@ fn arm(text: &str) {
             "push" => &PUSH,
             "writer" => &WRITER,
             "core" => &CORE,
+            "alias" => &ALIAS,
             other => {
                 tracing::error!(
-                    "fault injection: unknown fault {other:?} (scan, push, writer, core)"
+                    "fault injection: unknown fault {other:?} (scan, push, writer, core, alias)"
                 );
                 continue;
             }
@@ -94,6 +97,11 @@ pub async fn core_point() {
         tracing::warn!("fault injection: the engine core loop hangs");
         std::future::pending::<()>().await;
     }
+}
+
+/// Whether setting a sender name should hang.
+fn alias_armed() -> bool {
+    ALIAS.load(Ordering::SeqCst)
 }
 
 /// Whether the next push worker should hang (true once per `push` written).

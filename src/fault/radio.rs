@@ -1,5 +1,5 @@
 //! A radio that hangs on demand: discovery that stops showing life, a connection set-up that
-//! never returns and ignores its time limit. Wraps any backend, so the real BlueZ path can be
+//! never returns and ignores its time limit, a sender name that never gets set. Wraps any backend, so the real BlueZ path can be
 //! hung in the rig as well as the simulated one in tests.
 
 use crate::device::BdAddr;
@@ -27,6 +27,13 @@ impl Radio for Faulty {
     }
 
     fn set_alias<'a>(&'a self, alias: &'a str) -> BoxFuture<'a, Result<(), RadioError>> {
+        if super::alias_armed() {
+            tracing::warn!(
+                "fault injection: setting the sender name on {} hangs",
+                self.0.id()
+            );
+            return Box::pin(std::future::pending());
+        }
         self.0.set_alias(alias)
     }
 
