@@ -72,12 +72,6 @@ log "base image"
 BASE=$("$VMDIR/build-base.sh" 2> "$RUN/build-base.log" | tail -1) || fail build "base image: $(tail -3 "$RUN/build-base.log" | tr '\n' ' ')"
 grep -E 'cache hit|ready' "$RUN/build-base.log" | sed 's/^/vm-test:   /' || true
 TIMES+=("base=$(el)s")
-# The phones' VMs boot while o4send builds: the build leaves a core idle for much of its time
-# (the last crate and its LTO link are one job each).
-for vm in $PHONE_VMS; do "$VMDIR/mkoverlay.sh" phone "$vm" "$RUN/$vm-ovl.img"; done
-"$VMDIR/mkoverlay.sh" noopp "$RUN/noopp-ovl.img"
-log "booting the phones' VMs ($PHONE_VMS noopp)"
-rig_up || fail boot "rig did not start"
 log "cargo build --release --locked"
 t=$(date +%s)
 OUT=${CARGO_TARGET_DIR:-$REPO/target}/release/o4send
@@ -121,12 +115,14 @@ printf '[Service]\nEnvironment=O4SEND_BUNDLE__TRUSTED_KEYS=%s\n' "$KEY" > "$RUN/
 mkdir -p "$RUN/content"
 # A 40 kB pseudo-random "flyer"; deterministic, so failures reproduce.
 python3 -c 'import random,sys; r=random.Random(4); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(40960)))' > "$RUN/content/expo-flyer.pdf"
+for vm in $PHONE_VMS; do "$VMDIR/mkoverlay.sh" phone "$vm" "$RUN/$vm-ovl.img"; done
+"$VMDIR/mkoverlay.sh" noopp "$RUN/noopp-ovl.img"
 "$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$BIN" "$RUN/content" "$RUN/extra"
 
 # ---- 2. boot ---------------------------------------------------------------------------------------
-log "booting the appliance VM"
+log "booting the appliance and the phones' VMs ($PHONE_VMS noopp)"
 t=$(date +%s)
-rig_up_appliance || fail boot "the appliance VM did not start"
+rig_up || fail boot "rig did not start"
 rig_wait_ready || fail boot "guests not ready (see consoles)"
 TIMES+=("boot=$(( $(date +%s) - t ))s")
 ACCEPT=$(phone_addr phone-accept) DECLINE=$(phone_addr phone-decline) IGNORE=$(phone_addr phone-ignore)

@@ -16,7 +16,7 @@ g() {  # g VM [-t SECS] 'command' : run a command in a guest, print its output, 
     python3 "$VMDIR/gsh.py" -s "$RUN/$vm/sh.sock" "$@"
 }
 
-rig_up() {  # btvirt, h4proxy (listening for every guest) and the phones' VMs, which boot while o4send builds
+rig_up() {
     mkdir -p "$RUN/bttmp"
     # btvirt hardcodes /tmp/bt-server-*: run it in a private mount namespace whose /tmp is ours, so
     # parallel rigs and the host's /tmp do not meet. Only the BR/EDR-only server is used: the host
@@ -27,21 +27,20 @@ rig_up() {  # btvirt, h4proxy (listening for every guest) and the phones' VMs, w
     local i
     for i in $(seq 50); do [ -S "$RUN/bttmp/bt-server-bredr" ] && break; sleep 0.1; done
     [ -S "$RUN/bttmp/bt-server-bredr" ] || { echo "btvirt did not start: $(cat "$RUN/btvirt.log")"; return 1; }
-    local socks=() vm
-    for vm in appliance $PHONE_VMS noopp; do socks+=("$RUN/h4-$vm-0.sock"); done
+    local vms=(appliance $PHONE_VMS noopp) socks=() vm
+    for vm in "${vms[@]}"; do socks+=("$RUN/h4-$vm-0.sock"); done
     H4PROXY_GHOST="$RUN/h4-appliance-0.sock|$GHOST_ADDR|phone-gone" python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
     # 1 vCPU each (TCG guests on a 2-core host); a phone needs less memory than the appliance.
-    for vm in $PHONE_VMS noopp; do
-        MEM=384 "$VMDIR/vm-start.sh" "$vm" "$RUN" "$BASE" "$RUN/$vm-ovl.img" "$RUN/h4-$vm-0.sock"
+    for vm in "${vms[@]}"; do
+        if [ "$vm" = appliance ]; then
+            USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "$RUN/h4-appliance-0.sock"
+        else
+            MEM=384 "$VMDIR/vm-start.sh" "$vm" "$RUN" "$BASE" "$RUN/$vm-ovl.img" "$RUN/h4-$vm-0.sock"
+        fi
         cat "$RUN/$vm/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
     done
-}
-
-rig_up_appliance() {  # the appliance VM, once its overlay (this tree's o4send) is made
-    USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "$RUN/h4-appliance-0.sock"
-    cat "$RUN/appliance/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
 }
 
 rig_wait_ready() {  # all guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
