@@ -35,10 +35,15 @@ def readuntil(pat, limit):
     return None
 tag = '%08x' % random.getrandbits(32)
 # get a prompt; disable echo so output is clean
+# A guest still booting does not read its console: the newlines queue up in the socket, so send
+# one every 3 s, and a send that cannot go out yet is not an error.
 t_end = time.time() + max(a.wait, 5)
 while time.time() < t_end:
-    s.sendall(b'\n')
-    if readuntil(rb'# $', 1.0): break
+    try:
+        s.sendall(b'\n')
+    except socket.timeout:
+        pass
+    if readuntil(rb'# $', 3.0): break
 else:
     sys.exit('no prompt')
 s.sendall(('stty -echo; bind "set enable-bracketed-paste off" 2>/dev/null; PS1="# "; PS2=""; echo RDY""%s\n' % tag).encode())
