@@ -145,11 +145,11 @@ attempt_table() { sql "select d.addr, a.item_name, a.outcome, count(*) from atte
 inbox_sha() { g "$1" -t 30 "sha256sum < /srv/inbox/$1/$2 2>/dev/null | cut -d' ' -f1"; }
 main_pid() { g appliance -t 20 'systemctl show -P MainPID o4send'; }
 asks() { g "$1" -t 20 "grep -c '\"phone\": \"$1\"' /run/rig/asks.log 2>/dev/null || true"; }
-all_asks() {  # obexd asks in all phone VMs
-    local vm n=0
-    for vm in $PHONE_VMS; do n=$(( n + $(g "$vm" -t 20 'cat /run/rig/asks.log 2>/dev/null | wc -l' | tr -dc 0-9) )); done
-    echo "$n"
+asks_logs() {  # every phone VM's obexd ask log (one JSON line per ask)
+    local vm
+    for vm in $PHONE_VMS; do g "$vm" -t 30 'cat /run/rig/asks.log 2>/dev/null; true'; done
 }
+all_asks() { asks_logs | grep -c '^{' || true; }
 # wait_until SECS CMD... : poll CMD every 3 s until it succeeds
 wait_until() {
     local end=$(( $(date +%s) + $1 )); shift
@@ -311,8 +311,7 @@ g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
 MAXID=$(sql "select max(id) from attempts")
 rows_so_far() { sql "select id, device_id, item_name, outcome, raw_code from attempts where id <= $MAXID order by id"; }
 asked_twice() {  # accepting phones asked about the same file more than once
-    local vm
-    for vm in $PHONE_VMS; do g "$vm" -t 30 'cat /run/rig/asks.log 2>/dev/null; true'; done > "$RUN/asks.log"
+    asks_logs > "$RUN/asks.log"
     python3 - "$RUN/asks.log" <<'PY'
 import collections, json, sys
 c = collections.Counter()

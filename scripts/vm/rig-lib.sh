@@ -27,23 +27,20 @@ rig_up() {
     local i
     for i in $(seq 50); do [ -S "$RUN/bttmp/bt-server-bredr" ] && break; sleep 0.1; done
     [ -S "$RUN/bttmp/bt-server-bredr" ] || { echo "btvirt did not start: $(cat "$RUN/btvirt.log")"; return 1; }
-    local vms=(appliance $PHONE_VMS noopp) socks=() vm
-    for vm in "${vms[@]}"; do socks+=("$RUN/h4-$vm-0.sock"); done
+    local socks=() vm
+    for vm in appliance $PHONE_VMS noopp; do socks+=("$RUN/h4-$vm-0.sock"); done
     H4PROXY_GHOST="$RUN/h4-appliance-0.sock|$GHOST_ADDR|phone-gone" python3 "$VMDIR/h4proxy.py" "$RUN/bttmp/bt-server-bredr" "${socks[@]}" > "$RUN/h4proxy.log" 2>&1 &
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
     # 1 vCPU each (TCG guests on a 2-core host); a phone needs less memory than the appliance.
-    for vm in "${vms[@]}"; do
-        if [ "$vm" = appliance ]; then
-            USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "$RUN/h4-appliance-0.sock"
-        else
-            MEM=384 "$VMDIR/vm-start.sh" "$vm" "$RUN" "$BASE" "$RUN/$vm-ovl.img" "$RUN/h4-$vm-0.sock"
-        fi
-        cat "$RUN/$vm/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"
+    USB=1 "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "$RUN/h4-appliance-0.sock"
+    for vm in $PHONE_VMS noopp; do
+        MEM=384 "$VMDIR/vm-start.sh" "$vm" "$RUN" "$BASE" "$RUN/$vm-ovl.img" "$RUN/h4-$vm-0.sock"
     done
+    for vm in appliance $PHONE_VMS noopp; do cat "$RUN/$vm/qemu.pid" >> "$RUN/pids"; echo >> "$RUN/pids"; done
 }
 
-rig_wait_ready() {  # all guests booted, phones set up; fills PHONES_JSON, NOOPP_ADDR, APPL_ADDR
+rig_wait_ready() {  # all guests booted, phones set up; writes phones-VM.json, fills NOOPP_ADDR, APPL_ADDR
     local vm
     for vm in $PHONE_VMS; do
         g "$vm" --wait 300 -t 240 'systemctl is-system-running --wait >/dev/null;
