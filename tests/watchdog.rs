@@ -1,8 +1,9 @@
 //! Acceptance of the systemd watchdog: the real `o4send run` binary on simulated phones, with a
 //! notify socket and `WATCHDOG_USEC` of the test's own, as systemd would start it. READY comes;
 //! WATCHDOG=1 comes every half period and never misses a period in a long healthy run; and when
-//! a scan loop, a push worker, the store writer or the engine's core loop hangs (test-only fault injection, cargo feature
-//! `fault-injection`, on in tests), the pings stop within one period of that loop's stall limit.
+//! a scan loop, a push worker, the store writer or the engine's core loop hangs (test-only fault
+//! injection, cargo feature `fault-injection`, on in tests), the pings stop within one period of
+//! that loop's stall limit; a sender name bluetoothd never sets stops nothing.
 //!
 //! Cadence is the property under test, not speed: bounds are whole watchdog periods, and the
 //! moments compared are when the test itself read each message.

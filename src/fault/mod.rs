@@ -7,8 +7,9 @@
 //! daemon runs hangs that loop for good (`scan`: every scan loop; `push`: the next push worker to
 //! connect; `writer`: the store writer at its next transaction; `core`: the engine's core loop at
 //! its next turn, as an await that never returns would). `alias` makes every later attempt to set
-//! a radio's sender name hang, as a bluetoothd that never answers would: nothing may wait on it. What the file holds when the daemon
-//! starts is ignored, so a daemon restarted by the watchdog does not hang again.
+//! a radio's sender name hang, as a bluetoothd that never answers would: nothing may wait on it.
+//! What the file holds when the daemon starts is ignored, so a daemon restarted by the watchdog
+//! does not hang again.
 
 mod radio;
 

@@ -1,6 +1,6 @@
 //! A radio that hangs on demand: discovery that stops showing life, a connection set-up that
-//! never returns and ignores its time limit, a sender name that never gets set. Wraps any backend, so the real BlueZ path can be
-//! hung in the rig as well as the simulated one in tests.
+//! never returns and ignores its time limit, a sender name that never gets set. Wraps any
+//! backend, so the real BlueZ path can be hung in the rig as well as the simulated one in tests.
 
 use crate::device::BdAddr;
 use crate::outcome::AttemptResult;
