@@ -3,7 +3,7 @@
 //! A refusal is one line naming its cause; the active content is then untouched.
 
 use super::CliError;
-use crate::config::{Config, DEFAULT_PATH};
+use crate::config::{default_path, Config};
 use crate::content::bundle::{self, Limits, Stick};
 use crate::content::install::{self, Layout};
 use crate::pidfile::{self, Reload};
@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn import(config: Option<&Path>, stick_root: &Path) -> Result<ExitCode, CliError> {
-    let cfg = Config::load(config.unwrap_or(Path::new(DEFAULT_PATH)), false)?;
+    let cfg = Config::load(config.unwrap_or(&default_path()), false)?;
     let refused = |e: String| CliError::Failed(format!("import refused: {e}"));
     let keys = bundle::trusted_keys(&cfg).map_err(CliError::Config)?;
     let limits = Limits::of(&cfg);
