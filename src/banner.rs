@@ -12,17 +12,29 @@ pub const ISSUE: &str = "run/o4send/banner/issue";
 /// The banner's text. agetty reads `\` as the start of an escape: every one is doubled, and
 /// control characters (a terminal's escape sequences) are dropped.
 pub fn render(name: &str, config_line: &str, status: &str, login: bool) -> String {
+    render_with(name, config_line, status, None, login)
+}
+
+/// The banner with the Wi-Fi client's line, when the box has one.
+pub fn render_with(
+    name: &str,
+    config_line: &str,
+    status: &str,
+    wifi: Option<&str>,
+    login: bool,
+) -> String {
     let login = if login {
         "login: root, with the console password set in o4send.toml"
     } else {
         "login: none (no console.password_hash in o4send.toml)"
     };
-    let lines = [
+    let mut lines = vec![
         format!("o4send appliance \"{}\"", clean(name)),
         format!("status: {}", clean(status)),
         format!("config: {}", clean(config_line)),
-        login.to_string(),
     ];
+    lines.extend(wifi.map(clean));
+    lines.push(login.to_string());
     format!("\n{}\n\n", lines.join("\n"))
 }
 
@@ -59,7 +71,8 @@ impl Banner {
     pub fn update(&mut self, status: &str) {
         let config =
             crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
-        let text = render(&self.name, &config, status, self.login);
+        let wifi = crate::wifi_state::line(Path::new(crate::wifi_state::CONTROL));
+        let text = render_with(&self.name, &config, status, wifi.as_deref(), self.login);
         if text == self.last {
             return;
         }
