@@ -144,6 +144,10 @@ pub enum Command {
     Import {
         /// Where the stick is mounted (the folder holding o4send/).
         stick_root: PathBuf,
+        /// Import it even if it is not newer than the active campaign (by its signed sequence):
+        /// going back in time on purpose.
+        #[arg(long)]
+        allow_older: bool,
     },
     /// Show the active campaign, or go back to the previous one.
     Content {
@@ -310,7 +314,10 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         }),
         Command::Passwd => setup_cmd::passwd(),
         Command::Bundle { action } => bundle(config.as_deref(), action),
-        Command::Import { stick_root } => import_cmd::import(config.as_deref(), &stick_root),
+        Command::Import {
+            stick_root,
+            allow_older,
+        } => import_cmd::import(config.as_deref(), &stick_root, allow_older),
         Command::Content {
             action: ContentAction::Show,
         } => content_cmd::show(config.as_deref()),
