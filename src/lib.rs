@@ -20,6 +20,7 @@ pub mod pidfile;
 pub mod policy;
 pub mod pseudonym;
 pub mod radio;
+pub mod report;
 pub mod setup;
 pub mod store;
 pub mod supervise;
