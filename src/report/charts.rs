@@ -66,7 +66,7 @@ pub fn all(r: &DayReport) -> Vec<Chart> {
     .into_iter()
     .map(|(title, svg)| Chart {
         title,
-        svg: svg.unwrap_or_else(|| nothing_yet()),
+        svg: svg.unwrap_or_else(nothing_yet),
     })
     .collect()
 }
