@@ -3,6 +3,7 @@
 
 use jiff::{civil::Date, tz::TimeZone, Timestamp, ToSpan};
 
+#[derive(Debug)]
 pub struct LocalDay {
     date: Date,
     zone: TimeZone,
