@@ -25,4 +25,5 @@ pub mod setup;
 pub mod store;
 pub mod supervise;
 pub mod sync;
+pub mod web;
 pub mod wifi_state;

@@ -5,6 +5,7 @@
 pub mod bundle_cmd;
 mod config_cmd;
 mod content_cmd;
+mod dashboard_cmd;
 mod demo_cmd;
 mod import_cmd;
 mod push;
@@ -106,6 +107,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
         root: PathBuf,
     },
+    /// The operator's web dashboard (needs dashboard.password_hash; address and port in
+    /// [dashboard]).
+    Dashboard,
     /// The day's report: figures and charts in one self-contained HTML file (prints to PDF).
     Report {
         /// The SQLite log [default: the config's].
@@ -309,6 +313,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             json,
         } => scan::scan(config.as_deref(), seconds, adapter, json),
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
+        Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
         Command::Report { db, date, html } => {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }

@@ -21,6 +21,32 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
 
 /// The whole page.
 pub fn page(r: &DayReport) -> String {
+    let markup: Markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "o4send — " (r.appliance) " — " (r.date) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "The day at " (r.appliance) }
+                p.sub { (r.date) " (" (r.time_zone) ")" }
+                (body(r))
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// The report's style sheet, for pages that show [`body`].
+pub const fn style() -> &'static str {
+    STYLE
+}
+
+/// The figures, the charts and what the figures mean: the report without its page.
+pub fn body(r: &DayReport) -> Markup {
     let f = &r.figures;
     let rate = r
         .acceptance()
@@ -38,18 +64,7 @@ pub fn page(r: &DayReport) -> String {
         ("Returning", f.returning.to_string()),
         ("Attempts", f.outcomes.values().sum::<u64>().to_string()),
     ];
-    let markup: Markup = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "o4send — " (r.appliance) " — " (r.date) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                h1 { "The day at " (r.appliance) }
-                p.sub { (r.date) " (" (r.time_zone) ")" }
+    html! {
                 section.figures {
                     @for (name, value) in &figures {
                         div.figure { span { (name) } b { (value) } }
@@ -69,8 +84,5 @@ pub fn page(r: &DayReport) -> String {
                         dt { (name) } dd { (meaning) }
                     }
                 }
-            }
-        }
-    };
-    markup.into_string()
+    }
 }

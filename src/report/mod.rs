@@ -12,7 +12,7 @@ mod period;
 use crate::store::{DayFigures, Reader, StoreError};
 use serde::Serialize;
 
-pub use html::page;
+pub use html::{body, page, style};
 pub use period::LocalDay;
 
 /// One appliance's day.
