@@ -75,7 +75,7 @@ fn bars(series: Vec<Series>, labels: Vec<String>) -> String {
     let mut chart = BarChart::new(series, labels);
     chart.width = 640.0;
     chart.height = 320.0;
-    chart.svg().unwrap_or_else(|e| failed(&e.to_string()))
+    drawn(chart.svg())
 }
 
 fn split_bars(splits: &[Split]) -> Option<String> {
@@ -91,35 +91,40 @@ fn split_bars(splits: &[Split]) -> Option<String> {
     );
     chart.width = 640.0;
     chart.height = (120 + 40 * splits.len()).min(640) as f32;
-    Some(chart.svg().unwrap_or_else(|e| failed(&e.to_string())))
+    Some(drawn(chart.svg()))
 }
 
 fn pie(slices: &[(&str, u64)]) -> Option<String> {
     if slices.iter().all(|(_, n)| *n == 0) {
         return None;
     }
-    let series = slices
-        .iter()
-        .map(|(name, n)| (*name, vec![*n as f32]).into())
-        .collect();
-    let mut chart = PieChart::new(series);
+    let mut chart = PieChart::new(one_value_each(slices));
     chart.width = 640.0;
     chart.height = 320.0;
-    Some(chart.svg().unwrap_or_else(|e| failed(&e.to_string())))
+    Some(drawn(chart.svg()))
 }
 
 fn funnel_svg(stages: &[(&str, u64)]) -> Option<String> {
     if stages[0].1 == 0 {
         return None;
     }
-    let series = stages
-        .iter()
-        .map(|(name, n)| (*name, vec![*n as f32]).into())
-        .collect();
-    let mut chart = FunnelChart::new(series);
+    let mut chart = FunnelChart::new(one_value_each(stages));
     chart.width = 640.0;
     chart.height = 320.0;
-    Some(chart.svg().unwrap_or_else(|e| failed(&e.to_string())))
+    Some(drawn(chart.svg()))
+}
+
+/// A series per slice or stage, each holding its one value.
+fn one_value_each(named: &[(&str, u64)]) -> Vec<Series> {
+    named
+        .iter()
+        .map(|(name, n)| (*name, vec![*n as f32]).into())
+        .collect()
+}
+
+/// The SVG, or a note that it could not be drawn.
+fn drawn(svg: Result<String, impl std::fmt::Display>) -> String {
+    svg.unwrap_or_else(|e| failed(&e.to_string()))
 }
 
 fn nothing_yet() -> String {
