@@ -95,7 +95,8 @@ printf '#!/bin/sh\necho stand-in\n' >"$target/usr/bin/o4send"
 chmod 755 "$target/usr/bin/o4send"
 for f in usr/lib/systemd/systemd-networkd usr/lib/systemd/systemd-resolved \
     usr/lib/systemd/systemd-timesyncd usr/sbin/wpa_supplicant usr/lib/firmware/regulatory.db \
-    usr/bin/login usr/sbin/agetty usr/sbin/sfdisk usr/sbin/partx usr/sbin/resize2fs usr/sbin/dumpe2fs; do
+    usr/bin/login usr/sbin/agetty usr/share/zoneinfo/Europe/Berlin usr/sbin/sfdisk usr/sbin/partx usr/sbin/resize2fs usr/sbin/dumpe2fs; do
+    mkdir -p "$(dirname "$target/$f")"
     echo stand-in >"$target/$f"
 done
 printf '[Service]\nExecStart=/usr/sbin/wpa_supplicant -c/etc/wpa_supplicant/wpa_supplicant-%%I.conf -i%%I\n[Install]\nWantedBy=multi-user.target\n' \

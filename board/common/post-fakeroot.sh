@@ -54,6 +54,7 @@ need "wpa_supplicant" usr/sbin/wpa_supplicant
 need "regulatory database (wireless-regdb)" lib/firmware/regulatory.db usr/lib/firmware/regulatory.db
 need "login (util-linux)" usr/bin/login bin/login
 need "agetty (util-linux)" usr/sbin/agetty sbin/agetty
+need "time zones (BR2_TARGET_TZ_INFO: appliance.time_zone is looked up there)" usr/share/zoneinfo/Europe/Berlin
 for tool in sfdisk partx resize2fs dumpe2fs; do
     need "$tool for o4send-growdata.service" "usr/sbin/$tool" "sbin/$tool" "usr/bin/$tool" "bin/$tool"
 done
