@@ -305,7 +305,7 @@ log "scenario e: a hung push worker; systemd's watchdog restarts o4send; nothing
 t=$(date +%s)
 FAULT_DROPIN=/run/systemd/system/o4send.service.d/fault.conf
 g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
-    printf '[Service]\nExecStart=\nExecStart=/usr/bin/o4send-fault run --config /etc/o4send/o4send.toml\nEnvironment=O4SEND_FAULT_FILE=/run/o4send-fault\n' > $FAULT_DROPIN &&
+    printf '[Service]\nExecStart=\nExecStart=/usr/bin/o4send-fault run --config /run/o4send/o4send.toml\nEnvironment=O4SEND_FAULT_FILE=/run/o4send-fault\n' > $FAULT_DROPIN &&
     systemctl daemon-reload && { systemctl reset-failed o4send || true; } && systemctl restart o4send && systemctl is-active o4send" > "$RUN/e-start.txt" 2>&1 ||
     fail e "the fault-injection build did not start: $(tr '\n' ' ' < "$RUN/e-start.txt")"
 MAXID=$(sql "select max(id) from attempts")
@@ -370,7 +370,7 @@ unplug() {  # ID
 }
 import_log() { g appliance -t 20 'journalctl -b --no-pager -o cat -t o4send-import'; }
 says() { import_log | grep -q "$1"; }
-active() { g appliance -t 20 'o4send content show --config /etc/o4send/o4send.toml | head -1'; }
+active() { g appliance -t 20 'o4send content show --config /run/o4send/o4send.toml | head -1'; }
 plug stick1 "$RUN/usb/good.img" || fail f "QMP could not plug the stick"
 wait_until 90 says 'imported campaign "USB campaign"' || fail f "no import within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
 unplug stick1 || fail f "QMP could not unplug the stick"

@@ -5,9 +5,14 @@
 //! key and the bad value, rather than run half-configured for a week. Unknown keys are errors too:
 //! a misspelt `min_rsi` silently ignored is a filter that never filters.
 
+mod access;
 mod bundle;
 mod default_toml;
+mod layers;
+mod network;
 mod sync;
+mod template;
+mod text;
 mod validate;
 mod watchdog;
 
@@ -17,13 +22,31 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use access::{hash_problem, ConsoleConfig, DashboardConfig};
 pub use bundle::BundleConfig;
 pub use default_toml::DEFAULT_TOML;
+pub use layers::{Layers, OperatorFile};
+pub use network::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
+pub use template::OPERATOR_TEMPLATE;
+pub use text::decode;
 pub use watchdog::WatchdogConfig;
 
-/// Where the appliance looks when no `--config` is given.
+/// The image's defaults: where the appliance looks when `o4send setup` has not run.
 pub const DEFAULT_PATH: &str = "/etc/o4send/o4send.toml";
+/// The settings in force, written by `o4send setup` (the boot partition's file over the image's).
+pub const EFFECTIVE_PATH: &str = "/run/o4send/o4send.toml";
+
+/// The config commands use when none is given: the settings in force if setup wrote them,
+/// else the image's defaults.
+pub fn default_path() -> PathBuf {
+    let effective = Path::new(EFFECTIVE_PATH);
+    if effective.exists() {
+        effective.to_path_buf()
+    } else {
+        PathBuf::from(DEFAULT_PATH)
+    }
+}
 
 /// The whole configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -38,6 +61,9 @@ pub struct Config {
     pub sync: SyncConfig,
     pub watchdog: WatchdogConfig,
     pub bundle: BundleConfig,
+    pub network: NetworkConfig,
+    pub console: ConsoleConfig,
+    pub dashboard: DashboardConfig,
 }
 
 /// Identity of this box and where its data lives.
@@ -46,6 +72,8 @@ pub struct Config {
 pub struct Appliance {
     /// This appliance's name in logs and, later, in the fleet database.
     pub name: String,
+    /// The Bluetooth name phones show as the sender; when set, over the campaign's own.
+    pub sender_name: Option<String>,
     /// The writable data directory (database, content).
     pub data_dir: PathBuf,
     /// The SQLite log; default `<data_dir>/o4send.db`.
@@ -60,6 +88,7 @@ impl Default for Appliance {
     fn default() -> Self {
         Appliance {
             name: "o4send".into(),
+            sender_name: None,
             data_dir: PathBuf::from("/var/lib/o4send"),
             db: None,
             content_dir: None,

@@ -3,6 +3,7 @@
 //! The library behind the `o4send` binary. See DESIGN.md for the architecture: scan → policy →
 //! push workers → store → sync, each a module with one job.
 
+pub mod banner;
 pub mod bench;
 pub mod cli;
 pub mod clock;
@@ -19,6 +20,8 @@ pub mod pidfile;
 pub mod policy;
 pub mod pseudonym;
 pub mod radio;
+pub mod setup;
 pub mod store;
 pub mod supervise;
 pub mod sync;
+pub mod wifi_state;

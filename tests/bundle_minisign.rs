@@ -54,7 +54,9 @@ fn create(rig: &Rig, label: &str, key: &Path, body: &[u8]) -> PathBuf {
         .arg("--to")
         .arg(&root)
         .arg("--key")
-        .arg(key));
+        .arg(key)
+        .arg("--sequence")
+        .arg(rig.next_sequence()));
     root
 }
 

@@ -67,6 +67,10 @@ pub struct CreateArgs {
     /// Replace an o4send/ folder already on the stick.
     #[arg(long)]
     pub replace: bool,
+    /// The bundle's sequence: an appliance imports only a larger one than its active
+    /// campaign's [default: the signing time, in seconds since 1970 UTC].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
+    pub sequence: Option<u64>,
 }
 
 /// Describes, signs and writes a bundle, then verifies what landed on the stick.
@@ -80,6 +84,7 @@ pub fn create(config: Option<&Path>, args: CreateArgs) -> Result<ExitCode, CliEr
         name: args.name,
         sender: args.sender,
         replace: args.replace,
+        sequence: args.sequence,
     })
     .map_err(|e| CliError::Failed(format!("bundle not written: {e}")))?;
     for warning in &created.warnings {
@@ -89,9 +94,10 @@ pub fn create(config: Option<&Path>, args: CreateArgs) -> Result<ExitCode, CliEr
     bundle::verify(&args.to, &[public], &Limits::of(&cfg))
         .map_err(|e| CliError::Failed(format!("the written bundle does not verify: {e}")))?;
     println!(
-        "wrote {}: campaign {:?}, {} item(s), {} bytes, signed by key {}, sha256 {}",
+        "wrote {}: campaign {:?}, sequence {}, {} item(s), {} bytes, signed by key {}, sha256 {}",
         created.dir.display(),
         created.name,
+        created.sequence,
         created.items,
         created.bytes,
         created.key_id,
@@ -121,13 +127,22 @@ pub fn verify(
         .map_err(|e| CliError::Failed(format!("bundle refused: {e}")))?;
     let m = &checked.manifest;
     println!(
-        "{}: ok — campaign {:?}, {} item(s), {} bytes, signed by key {}, sha256 {}",
+        "{}: ok — campaign {:?}, {}, {} item(s), {} bytes, signed by key {}, sha256 {}",
         checked.dir.display(),
         m.file.name,
+        sequence_words(m.file.sequence),
         m.items.len(),
         m.total_bytes(),
         checked.signed.key_id,
         m.sha256
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// "sequence N", or what a bundle without one is.
+pub fn sequence_words(sequence: Option<u64>) -> String {
+    match sequence {
+        Some(n) => format!("sequence {n}"),
+        None => "no sequence (counts as 0)".into(),
+    }
 }

@@ -1,12 +1,22 @@
-//! `o4send config check FILE` and `o4send config default`.
+//! `o4send config check FILE`, `o4send config default` and `o4send config template`.
 
 use super::CliError;
-use crate::config::{Config, DEFAULT_TOML};
+use crate::config::{Config, ConfigError, Layers, OperatorFile, DEFAULT_TOML, OPERATOR_TEMPLATE};
 use std::path::Path;
 use std::process::ExitCode;
 
+/// The verdict the appliance would give: the file over the image's defaults (the built-in ones
+/// on a laptop, which the image's file equals).
 pub fn check(path: &Path) -> Result<ExitCode, CliError> {
-    let cfg = Config::load(path, false)?;
+    let op = OperatorFile::read(path)?
+        .ok_or_else(|| ConfigError(format!("config file {} does not exist", path.display())))?;
+    let image = Path::new(crate::config::DEFAULT_PATH);
+    let layers = if image.exists() && image != path {
+        Layers::ImageFile(image)
+    } else {
+        Layers::BuiltIn
+    };
+    let cfg = Config::from_layers(layers, Some(&op))?;
     let adapters: Vec<String> = cfg
         .radio
         .adapters
@@ -24,5 +34,10 @@ pub fn check(path: &Path) -> Result<ExitCode, CliError> {
 
 pub fn print_default() -> Result<ExitCode, CliError> {
     print!("{DEFAULT_TOML}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_template() -> Result<ExitCode, CliError> {
+    print!("{OPERATOR_TEMPLATE}");
     Ok(ExitCode::SUCCESS)
 }

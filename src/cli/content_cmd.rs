@@ -1,9 +1,9 @@
-//! `o4send content show` (the active campaign, its SHA-256, and the previous one) and
+//! `o4send content show` (the active campaign, its SHA-256 and sequence, and the previous one) and
 //! `o4send content rollback` (back to the previous campaign, then a daemon reload).
 
 use super::import_cmd::tell_daemon;
 use super::{optional_config, CliError};
-use crate::content::install::{self, Layout};
+use crate::content::install::{self, Layout, Recorded};
 use crate::content::{self, Campaign};
 use std::path::Path;
 use std::process::ExitCode;
@@ -31,6 +31,11 @@ fn print_campaign(label: &str, dir: &Path, c: &Campaign) -> Result<(), CliError>
     let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     println!("{label}: campaign {:?} sha256 {sha}", c.name);
     println!("  folder: {}", folder.display());
+    let sequence = match Recorded::of(dir).and_then(|r| r.sequence()) {
+        Some(n) => n.to_string(),
+        None => "none (any signed bundle may replace it)".into(),
+    };
+    println!("  sequence: {sequence}");
     println!("  sender name: {}", c.sender_name);
     for item in &c.items {
         let classes: Vec<String> = item.classes.iter().map(|k| format!("{k:?}")).collect();
@@ -56,9 +61,10 @@ pub fn rollback(config: Option<&Path>) -> Result<ExitCode, CliError> {
     let back = install::rollback(&layout, cfg.engine.max_item_bytes)
         .map_err(|e| CliError::Failed(format!("rollback refused: {e}")))?;
     println!(
-        "rolled back to campaign {:?} (sha256 {}); {}",
+        "rolled back to campaign {:?} (sha256 {}, {}); {}",
         back.name,
         back.sha256,
+        super::bundle_cmd::sequence_words(back.sequence),
         tell_daemon(&cfg)
     );
     Ok(ExitCode::SUCCESS)

@@ -1,23 +1,30 @@
 //! `o4send import STICK_ROOT`: verifies a content stick against the config's trusted keys and
 //! caps, installs it atomically (see `content::install`) and tells the running daemon to reload.
-//! A refusal is one line naming its cause; the active content is then untouched.
+//! A refusal is one line naming its cause; the active content is then untouched. A bundle not
+//! newer than the active campaign (by its signed sequence) is refused unless `--allow-older`.
 
+use super::bundle_cmd::sequence_words;
 use super::CliError;
-use crate::config::{Config, DEFAULT_PATH};
+use crate::config::{default_path, Config};
 use crate::content::bundle::{self, Limits, Stick};
 use crate::content::install::{self, Layout};
 use crate::pidfile::{self, Reload};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn import(config: Option<&Path>, stick_root: &Path) -> Result<ExitCode, CliError> {
-    let cfg = Config::load(config.unwrap_or(Path::new(DEFAULT_PATH)), false)?;
+pub fn import(
+    config: Option<&Path>,
+    stick_root: &Path,
+    allow_older: bool,
+) -> Result<ExitCode, CliError> {
+    let cfg = Config::load(config.unwrap_or(&default_path()), false)?;
     let refused = |e: String| CliError::Failed(format!("import refused: {e}"));
     let keys = bundle::trusted_keys(&cfg).map_err(CliError::Config)?;
     let limits = Limits::of(&cfg);
     let stick = Stick::open(stick_root, &keys, &limits).map_err(refused)?;
     let layout = Layout::new(&cfg.appliance.content_path());
-    let installed = install::import(&layout, &stick, cfg.engine.max_item_bytes).map_err(refused)?;
+    let installed = install::import(&layout, &stick, cfg.engine.max_item_bytes, allow_older)
+        .map_err(refused)?;
     if !installed.changed {
         println!(
             "campaign {:?} (sha256 {}) is already active; nothing changed",
@@ -26,11 +33,17 @@ pub fn import(config: Option<&Path>, stick_root: &Path) -> Result<ExitCode, CliE
         return Ok(ExitCode::SUCCESS);
     }
     let m = &stick.manifest;
+    let back = if installed.older {
+        " (not newer than the campaign it replaced: --allow-older)"
+    } else {
+        ""
+    };
     println!(
-        "imported campaign {:?} (sha256 {}) from {}: {} item(s), {} bytes, signed by key {}; \
-         the previous campaign is kept for rollback; {}",
+        "imported campaign {:?} (sha256 {}, {}{back}) from {}: {} item(s), {} bytes, signed by \
+         key {}; the previous campaign is kept for rollback; {}",
         installed.name,
         installed.sha256,
+        sequence_words(installed.sequence),
         stick.dir.display(),
         m.items.len(),
         m.total_bytes(),

@@ -9,11 +9,12 @@ mod import_cmd;
 mod push;
 mod run;
 mod scan;
+mod setup_cmd;
 mod status;
 mod status_line;
 mod sync_cmd;
 
-use crate::config::{Config, ConfigError, DEFAULT_PATH};
+use crate::config::{default_path, Config, ConfigError};
 use crate::device::BdAddr;
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -99,6 +100,9 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Read the system's state (config verdict, Wi-Fi) under this directory instead of /.
+        #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
+        root: PathBuf,
     },
     /// Copy the log to the fleet database (MySQL/MariaDB) and fetch the fleet's answers.
     Sync {
@@ -119,10 +123,31 @@ pub enum Command {
         #[command(subcommand)]
         action: BundleAction,
     },
+    /// Put the settings of the boot partition's o4send.toml into force (as root, at boot and on
+    /// reload): check them, keep the last good ones, write what the daemon, the network, the
+    /// clock and the consoles read. A broken file is named and the last good settings are used.
+    Setup {
+        /// The image's defaults.
+        #[arg(long, value_name = "PATH", default_value = crate::setup::IMAGE_CONFIG)]
+        image_config: PathBuf,
+        /// The operator's file on the boot partition.
+        #[arg(long, value_name = "PATH", default_value = crate::setup::BOOT_CONFIG)]
+        boot_config: PathBuf,
+        /// Write every file under this directory instead of /.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+    },
+    /// Make a password hash for console.password_hash or dashboard.password_hash (SHA-512
+    /// crypt): asked twice at a terminal, else read from the first line of standard input.
+    Passwd,
     /// Verify the signed bundle on a mounted USB stick and make it the active campaign.
     Import {
         /// Where the stick is mounted (the folder holding o4send/).
         stick_root: PathBuf,
+        /// Import it even if it is not newer than the active campaign (by its signed sequence):
+        /// going back in time on purpose.
+        #[arg(long)]
+        allow_older: bool,
     },
     /// Show the active campaign, or go back to the previous one.
     Content {
@@ -153,13 +178,16 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigAction {
-    /// Validate a config file (exit 78 naming the key and value when it is wrong).
+    /// Check an o4send.toml as the appliance would, over the image's defaults (exit 78 naming
+    /// the file, key, value and why when it is wrong).
     Check {
-        /// The file [default: --config, or /etc/o4send/o4send.toml].
+        /// The file [default: --config, or the boot partition's /boot/o4send.toml].
         file: Option<PathBuf>,
     },
-    /// Print the commented default config.
+    /// Print the commented reference of every key and its default.
     Default,
+    /// Print the commented o4send.toml the image puts on the boot partition.
+    Template,
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,16 +288,36 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             adapter,
             json,
         } => scan::scan(config.as_deref(), seconds, adapter, json),
-        Command::Status { db, json } => status::status(config.as_deref(), db, json),
+        Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
         Command::Config {
             action: ConfigAction::Check { file },
-        } => config_cmd::check(&file.unwrap_or_else(|| config_path(&config))),
+        } => config_cmd::check(
+            &file
+                .or(config)
+                .unwrap_or_else(|| crate::setup::BOOT_CONFIG.into()),
+        ),
         Command::Config {
             action: ConfigAction::Default,
         } => config_cmd::print_default(),
+        Command::Config {
+            action: ConfigAction::Template,
+        } => config_cmd::print_template(),
+        Command::Setup {
+            image_config,
+            boot_config,
+            root,
+        } => setup_cmd::setup(&crate::setup::SetupPaths {
+            image_config,
+            boot_config,
+            root,
+        }),
+        Command::Passwd => setup_cmd::passwd(),
         Command::Bundle { action } => bundle(config.as_deref(), action),
-        Command::Import { stick_root } => import_cmd::import(config.as_deref(), &stick_root),
+        Command::Import {
+            stick_root,
+            allow_older,
+        } => import_cmd::import(config.as_deref(), &stick_root, allow_older),
         Command::Content {
             action: ContentAction::Show,
         } => content_cmd::show(config.as_deref()),
@@ -307,7 +355,7 @@ fn bundle(config: Option<&Path>, action: BundleAction) -> Result<ExitCode, CliEr
 }
 
 fn config_path(given: &Option<PathBuf>) -> PathBuf {
-    given.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+    given.clone().unwrap_or_else(default_path)
 }
 
 /// The config for commands that work without one: the given file (which must exist), else the
@@ -315,7 +363,7 @@ fn config_path(given: &Option<PathBuf>) -> PathBuf {
 pub fn optional_config(given: Option<&Path>) -> Result<Config, CliError> {
     match given {
         Some(path) => Ok(Config::load(path, false)?),
-        None => Ok(Config::load(Path::new(DEFAULT_PATH), true)?),
+        None => Ok(Config::load(&default_path(), true)?),
     }
 }
 

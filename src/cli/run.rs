@@ -54,6 +54,11 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
             progress: progress_rx,
             health: health.clone(),
             sync_on: cfg.sync.enabled() && cfg.sync.refused.is_none(),
+            banner: crate::banner::Banner::open(
+                Path::new("/"),
+                &cfg.appliance.name,
+                cfg.console.password_hash.is_some(),
+            ),
         }));
         start_sync(&cfg, &store);
         let parts = Parts {
@@ -110,7 +115,7 @@ fn write_pid_file(cfg: &Config) -> Option<crate::pidfile::PidFile> {
 
 /// The campaign, or an empty one (and a logged reason) when the content cannot be used.
 fn campaign_or_nothing(cfg: &Config) -> Campaign {
-    match crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes) {
+    match load_campaign(cfg) {
         Ok(c) => {
             tracing::info!("campaign {:?}: {} item(s)", c.name, c.items.len());
             c
@@ -120,6 +125,17 @@ fn campaign_or_nothing(cfg: &Config) -> Campaign {
             Campaign::default()
         }
     }
+}
+
+/// The active campaign, with the sender name of the boot partition's `appliance.sender_name`
+/// over the campaign's own when the operator set one.
+fn load_campaign(cfg: &Config) -> Result<Campaign, crate::content::ContentError> {
+    let mut campaign =
+        crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes)?;
+    if let Some(name) = &cfg.appliance.sender_name {
+        campaign.sender_name = name.clone();
+    }
+    Ok(campaign)
 }
 
 /// SIGTERM, SIGINT and SIGHUP, caught from now on.
@@ -167,7 +183,7 @@ fn reload(path: &Path) -> Option<Control> {
             return None;
         }
     };
-    match crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes) {
+    match load_campaign(&cfg) {
         Ok(campaign) => {
             tracing::info!("reloading: campaign {:?}", campaign.name);
             Some(Control::Reload {

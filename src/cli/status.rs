@@ -9,7 +9,9 @@ pub fn status(
     config: Option<&Path>,
     db: Option<PathBuf>,
     json: bool,
+    root: &Path,
 ) -> Result<ExitCode, CliError> {
+    let system = System::now(root);
     let path = match db {
         Some(p) => p,
         None => optional_config(config)?.appliance.db_path(),
@@ -20,11 +22,39 @@ pub fn status(
         .status(now)
         .map_err(|e| CliError::Failed(e.to_string()))?;
     if json {
+        let mut value =
+            serde_json::to_value(&report).map_err(|e| CliError::Failed(e.to_string()))?;
+        value["config"] = system.config.into();
+        value["wifi"] = system.wifi.into();
         let text =
-            serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?;
+            serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?;
         println!("{text}");
     } else {
+        for line in [system.config.map(|c| format!("config: {c}")), system.wifi]
+            .into_iter()
+            .flatten()
+        {
+            println!("{line}");
+        }
         print!("{report}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the box says beside the log: the verdict on the boot partition's settings and the
+/// Wi-Fi client's state.
+struct System {
+    config: Option<String>,
+    wifi: Option<String>,
+}
+
+impl System {
+    fn now(root: &Path) -> System {
+        System {
+            config: crate::setup::config_status(root),
+            wifi: crate::wifi_state::line(
+                &root.join(crate::wifi_state::CONTROL.trim_start_matches('/')),
+            ),
+        }
+    }
 }

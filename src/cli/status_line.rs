@@ -19,6 +19,8 @@ pub(super) struct Sources {
     pub progress: watch::Receiver<Progress>,
     pub health: Health,
     pub sync_on: bool,
+    /// The console banner, on a box that has one.
+    pub banner: Option<crate::banner::Banner>,
 }
 
 /// Refreshes the line until the daemon ends.
@@ -32,7 +34,11 @@ pub(super) async fn refresh(mut sources: Sources) {
         });
         let in_flight = sources.progress.borrow_and_update().in_flight;
         let stalls = sources.health.stalls();
-        supervise::status(&line(glance.as_ref(), in_flight, sources.sync_on, &stalls));
+        let line = line(glance.as_ref(), in_flight, sources.sync_on, &stalls);
+        supervise::status(&line);
+        if let Some(banner) = sources.banner.as_mut() {
+            banner.update(&line);
+        }
     }
 }
 

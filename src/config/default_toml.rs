@@ -7,6 +7,7 @@ pub const DEFAULT_TOML: &str = r#"# o4send configuration. Every key is optional;
 [appliance]
 # This box's name in logs and reports.
 name = "o4send"
+# sender_name = "Booth 12"                  # what phones show; default: the campaign's
 # Writable data directory: the SQLite log and the active content live here.
 data_dir = "/var/lib/o4send"
 # db = "/var/lib/o4send/o4send.db"          # default: <data_dir>/o4send.db
@@ -126,4 +127,30 @@ trusted_keys = []
 # The largest bundle accepted, all its items together (bytes); each item is also capped by
 # engine.max_item_bytes.
 max_bundle_bytes = 67108864
+
+[network]
+# Rendered by `o4send setup` for systemd-networkd, wpa_supplicant and systemd-timesyncd.
+ntp = []                          # none: timesyncd's own servers
+
+[network.ethernet]
+dhcp = true
+# address = "192.168.1.50/24"     # a fixed address instead of DHCP
+# gateway = "192.168.1.1"
+# dns = ["192.168.1.1"]
+
+[network.wifi]
+# country = "DE"                  # needed with networks: the regulatory domain
+networks = []
+# [[network.wifi.networks]]
+# ssid = "Expo-Staff"
+# passphrase = "8 to 63 characters"   # none: an open network
+# hidden = false
+
+[console]
+# root's password on the consoles as a crypt hash ($6$, $5$, $y$, $2b$); none: no login at all.
+# password_hash = "$6$..."
+
+[dashboard]
+# The dashboard's password as a crypt hash.
+# password_hash = "$6$..."
 "#;

@@ -12,7 +12,9 @@ pub(super) fn check(cfg: &Config) -> Result<(), String> {
     limits(cfg)?;
     watchdog(cfg)?;
     sync(cfg)?;
-    bundle(cfg)
+    bundle(cfg)?;
+    network(cfg)?;
+    access(cfg)
 }
 
 fn bad(key: &str, value: impl std::fmt::Debug, why: &str) -> Result<(), String> {
@@ -27,6 +29,15 @@ fn appliance(cfg: &Config) -> Result<(), String> {
             &a.name,
             "must be 1 to 64 printable characters",
         );
+    }
+    if let Some(s) = &a.sender_name {
+        if s.trim().is_empty() || s.len() > 248 || s.chars().any(char::is_control) {
+            return bad(
+                "appliance.sender_name",
+                s,
+                "must be 1 to 248 bytes of printable text (Bluetooth's name limit)",
+            );
+        }
     }
     if let Err(e) = jiff::tz::TimeZone::get(&a.time_zone) {
         return bad(
@@ -232,4 +243,139 @@ fn bundle(cfg: &Config) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+fn network(cfg: &Config) -> Result<(), String> {
+    let n = &cfg.network;
+    for (i, server) in n.ntp.iter().enumerate() {
+        if !is_host(server) {
+            return bad(
+                &format!("network.ntp[{i}]"),
+                server,
+                "is not a host name or address",
+            );
+        }
+    }
+    ethernet(&n.ethernet)?;
+    wifi(&n.wifi)
+}
+
+fn ethernet(e: &super::EthernetConfig) -> Result<(), String> {
+    if let Some(a) = &e.address {
+        if !is_cidr(a) {
+            return bad(
+                "network.ethernet.address",
+                a,
+                "must be an address with its prefix length, e.g. 192.168.1.50/24",
+            );
+        }
+    }
+    if let Some(g) = &e.gateway {
+        if g.parse::<std::net::IpAddr>().is_err() {
+            return bad("network.ethernet.gateway", g, "is not an IP address");
+        }
+        if e.address.is_none() {
+            return bad(
+                "network.ethernet.gateway",
+                g,
+                "needs network.ethernet.address",
+            );
+        }
+    }
+    for (i, d) in e.dns.iter().enumerate() {
+        if d.parse::<std::net::IpAddr>().is_err() {
+            return bad(
+                &format!("network.ethernet.dns[{i}]"),
+                d,
+                "is not an IP address",
+            );
+        }
+    }
+    Ok(())
+}
+
+fn wifi(w: &super::WifiConfig) -> Result<(), String> {
+    if let Some(c) = &w.country {
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return bad(
+                "network.wifi.country",
+                c,
+                "must be a two-letter country code in capitals, e.g. DE, GB, US",
+            );
+        }
+    }
+    if !w.networks.is_empty() && w.country.is_none() {
+        return bad(
+            "network.wifi.country",
+            "none",
+            "is needed with Wi-Fi networks (the channels and power allowed where the box stands)",
+        );
+    }
+    for (i, net) in w.networks.iter().enumerate() {
+        let key = format!("network.wifi.networks[{i}]");
+        if net.ssid.is_empty() || net.ssid.len() > 32 || net.ssid.chars().any(char::is_control) {
+            return bad(
+                &format!("{key}.ssid"),
+                &net.ssid,
+                "must be 1 to 32 bytes of printable text",
+            );
+        }
+        if let Some(p) = &net.passphrase {
+            let p = p.expose();
+            if !(8..=63).contains(&p.len()) || !p.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+                return bad(
+                    &format!("{key}.passphrase"),
+                    "***",
+                    "must be 8 to 63 printable ASCII characters (WPA2/WPA3-personal)",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn access(cfg: &Config) -> Result<(), String> {
+    for (key, hash) in [
+        ("console.password_hash", &cfg.console.password_hash),
+        ("dashboard.password_hash", &cfg.dashboard.password_hash),
+    ] {
+        if let Some(why) = hash.as_deref().and_then(super::hash_problem) {
+            return bad(key, shorten(hash.as_deref().unwrap_or_default()), why);
+        }
+    }
+    Ok(())
+}
+
+/// A hash is shown by its first characters only: enough to recognise, not to copy.
+fn shorten(s: &str) -> String {
+    let head: String = s.chars().take(6).collect();
+    if s.chars().count() > 6 {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
+fn is_host(s: &str) -> bool {
+    s.parse::<std::net::IpAddr>().is_ok()
+        || (!s.is_empty()
+            && s.len() <= 253
+            && s.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }))
+}
+
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, prefix)) = s.split_once('/') else {
+        return false;
+    };
+    match (addr.parse::<std::net::IpAddr>(), prefix.parse::<u8>()) {
+        (Ok(std::net::IpAddr::V4(_)), Ok(p)) => p <= 32,
+        (Ok(std::net::IpAddr::V6(_)), Ok(p)) => p <= 128,
+        _ => false,
+    }
 }

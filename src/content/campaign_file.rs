@@ -29,6 +29,11 @@ pub struct CampaignFile {
     /// Bundle format version (required in a bundle, optional in a hand-written campaign).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<u32>,
+    /// The bundle's place in time, signed with it (`o4send bundle create`: the signing time in
+    /// seconds since the epoch). An import must carry a larger one than the active campaign's;
+    /// none counts as 0 (see `install::import`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_name: Option<String>,

@@ -21,9 +21,17 @@
 //! and then kept as the previous campaign. A rollback exchanges `content` and
 //! `content.previous` the same way. Whatever a crash leaves (a staging folder, a campaign no
 //! link names) is removed by the next import under the lock, so nothing accumulates.
+//!
+//! A signed stick cannot take the appliance back in time: the bundle's signed `sequence` must be
+//! larger than the active campaign's, read from the active `campaign.toml` (the signed
+//! `bundle.toml` it was installed from), so a rollback brings back the older sequence with the
+//! older campaign. The same bundle again is "already active"; the same sequence with other
+//! content is refused; no sequence counts as 0, and a campaign without one (made by hand, or
+//! imported before sequences) is replaced by any signed bundle, an unsequenced one included.
+//! Going back on purpose is `allow_older` (`o4send import --allow-older`) or [`rollback`].
 
 use super::bundle::Stick;
-use super::disk;
+use super::{disk, CampaignFile};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -61,24 +69,68 @@ impl Layout {
 pub struct Installed {
     pub name: String,
     pub sha256: String,
+    pub sequence: Option<u64>,
     /// False when the bundle was already the active campaign (nothing was changed).
     pub changed: bool,
+    /// True when it was not newer than the campaign it replaced (imported with `allow_older`).
+    pub older: bool,
 }
 
-/// Copies a checked stick into a new campaign folder and makes it the active one.
-pub fn import(layout: &Layout, stick: &Stick, max_item_bytes: u64) -> Result<Installed, String> {
+/// What a campaign folder's `campaign.toml` records (for an imported campaign, the signed
+/// `bundle.toml`): its SHA-256 and, when it parses, its description with the sequence.
+#[derive(Debug)]
+pub struct Recorded {
+    pub sha256: String,
+    pub file: Option<CampaignFile>,
+}
+
+impl Recorded {
+    /// The campaign's `campaign.toml`, or `None` without one (a plain folder made by hand).
+    pub fn of(dir: &Path) -> Option<Recorded> {
+        let bytes = std::fs::read(dir.join(super::CAMPAIGN_FILE)).ok()?;
+        let file = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| CampaignFile::parse(text).ok());
+        Some(Recorded {
+            sha256: super::sha256_hex(&bytes),
+            file,
+        })
+    }
+
+    pub fn sequence(&self) -> Option<u64> {
+        self.file.as_ref().and_then(|f| f.sequence)
+    }
+}
+
+/// Copies a checked stick into a new campaign folder and makes it the active one. A bundle not
+/// newer than the active campaign is refused unless `allow_older` (see the module's comment).
+pub fn import(
+    layout: &Layout,
+    stick: &Stick,
+    max_item_bytes: u64,
+    allow_older: bool,
+) -> Result<Installed, String> {
     let _lock = lock(layout)?;
     tidy(layout)?;
-    let installed = Installed {
+    let active = Recorded::of(&layout.content);
+    let mut installed = Installed {
         name: stick.manifest.file.name.clone(),
         sha256: stick.manifest.sha256.clone(),
+        sequence: stick.manifest.file.sequence,
         changed: false,
+        older: false,
     };
-    if active_sha256(layout).as_deref() == Some(stick.manifest.sha256.as_str()) {
+    if active.as_ref().map(|a| a.sha256.as_str()) == Some(stick.manifest.sha256.as_str()) {
         // Same signed description as the active campaign: nothing to install, but a stick whose
         // files were changed after signing is still refused, so the operator hears of it.
         verify_files(stick)?;
         return Ok(installed);
+    }
+    if let Some(refusal) = active.as_ref().and_then(|a| not_newer(a, stick)) {
+        if !allow_older {
+            return Err(refusal);
+        }
+        installed.older = true;
     }
     check_space(
         layout,
@@ -110,6 +162,43 @@ pub fn import(layout: &Layout, stick: &Stick, max_item_bytes: u64) -> Result<Ins
     })
 }
 
+/// Why `stick` may not replace the `active` campaign, or `None` when it is newer: a larger
+/// sequence, or neither has one (both made before sequences, as every import was then). An
+/// active `campaign.toml` that does not parse names no order and is replaced by anything.
+fn not_newer(active: &Recorded, stick: &Stick) -> Option<String> {
+    let active_file = active.file.as_ref()?;
+    let have = active_file.sequence.unwrap_or(0);
+    let file = &stick.manifest.file;
+    let got = file.sequence.unwrap_or(0);
+    if got > have || (got == 0 && have == 0) {
+        return None;
+    }
+    let bundle = match file.sequence {
+        Some(n) => format!("bundle {:?} sequence {n}", file.name),
+        None => format!(
+            "bundle {:?} without a sequence (an older bundle format, counted as 0)",
+            file.name
+        ),
+    };
+    let active = format!(
+        "the active campaign {:?} (sequence {have})",
+        active_file.name
+    );
+    let root = stick.dir.parent().unwrap_or(&stick.dir).display();
+    Some(if got == have {
+        format!(
+            "{bundle} is as old as {active} but differs from it; make it again with o4send \
+             bundle create for a newer sequence, or to replace it on purpose: o4send import \
+             --allow-older {root}"
+        )
+    } else {
+        format!(
+            "{bundle} is older than {active}; to go back on purpose: o4send import \
+             --allow-older {root}, or o4send content rollback"
+        )
+    })
+}
+
 /// Makes the previous campaign the active one (and the active one the previous).
 pub fn rollback(layout: &Layout, max_item_bytes: u64) -> Result<Installed, String> {
     let _lock = lock(layout)?;
@@ -124,13 +213,16 @@ pub fn rollback(layout: &Layout, max_item_bytes: u64) -> Result<Installed, Strin
     let campaign = super::load(&layout.previous, max_item_bytes)
         .map_err(|e| format!("the previous campaign does not load: {e}"))?;
     let sha256 = super::fingerprint(&layout.previous, &campaign).map_err(|e| e.0)?;
+    let sequence = Recorded::of(&layout.previous).and_then(|r| r.sequence());
     disk::exchange(&layout.previous, &layout.content).map_err(|e| at(&layout.content, e))?;
     let parent = disk::parent(&layout.content);
     disk::sync_dir(parent).map_err(|e| at(parent, e))?;
     Ok(Installed {
         name: campaign.name,
         sha256,
+        sequence,
         changed: true,
+        older: false,
     })
 }
 
@@ -145,12 +237,6 @@ fn lock(layout: &Layout) -> Result<disk::Lock, String> {
         )),
         Err(e) => Err(at(&layout.lock, e)),
     }
-}
-
-/// SHA-256 of the active campaign's description, if it has one.
-fn active_sha256(layout: &Layout) -> Option<String> {
-    let bytes = std::fs::read(layout.content.join(super::CAMPAIGN_FILE)).ok()?;
-    Some(super::sha256_hex(&bytes))
 }
 
 fn check_space(layout: &Layout, needed: u64) -> Result<(), String> {

@@ -1,11 +1,14 @@
 //! An appliance data directory and content sticks for the bundle tests, driven through the real
 //! `o4send` binary: a signing key made by `o4send bundle keygen`, a config that trusts it (sim
-//! radio, so `o4send run` starts here), sticks written by `o4send bundle create`, and snapshots
-//! of the active content read straight from the disk (not through o4send's own loader).
+//! radio, so `o4send run` starts here), sticks written by `o4send bundle create` (each with a
+//! larger `--sequence` than the rig's previous one, so they import in the order they are made),
+//! and snapshots of the active content read straight from the disk (not through o4send's own
+//! loader).
 
 #![allow(dead_code)]
 
 use o4send::content::bundle::signing;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -16,6 +19,8 @@ pub struct Rig {
     pub data: PathBuf,
     pub secret: PathBuf,
     pub public: PathBuf,
+    /// The last `--sequence` handed out by [`Rig::next_sequence`].
+    sequence: Cell<u64>,
 }
 
 /// The `o4send` binary, with logging left at its default.
@@ -61,6 +66,7 @@ impl Rig {
             data,
             secret,
             public,
+            sequence: Cell::new(0),
         };
         rig.write_config(&rig.config, &[&rig.public_line()]);
         rig
@@ -93,8 +99,23 @@ impl Rig {
         c
     }
 
-    /// A folder of `files` turned into a stick by `o4send bundle create`; returns the stick root.
+    /// A sequence larger than every one this rig handed out before (1, 2, 3...): sticks made
+    /// within one second would otherwise share the signing time.
+    pub fn next_sequence(&self) -> String {
+        self.sequence.set(self.sequence.get() + 1);
+        self.sequence.get().to_string()
+    }
+
+    /// A folder of `files` turned into a stick by `o4send bundle create` with the rig's next
+    /// sequence; returns the stick root.
     pub fn stick(&self, label: &str, files: &[(&str, &[u8])]) -> PathBuf {
+        let sequence = self.next_sequence();
+        self.stick_with(label, files, &["--sequence", &sequence])
+    }
+
+    /// A stick made by `o4send bundle create ARGS` (its own default sequence when ARGS gives
+    /// none).
+    pub fn stick_with(&self, label: &str, files: &[(&str, &[u8])], args: &[&str]) -> PathBuf {
         let from = self.dir.path().join(format!("{label}-files"));
         std::fs::create_dir_all(&from).unwrap();
         for (name, body) in files {
@@ -109,7 +130,8 @@ impl Rig {
             .arg("--to")
             .arg(&root)
             .arg("--key")
-            .arg(&self.secret));
+            .arg(&self.secret)
+            .args(args));
         root
     }
 

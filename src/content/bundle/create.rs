@@ -1,7 +1,9 @@
 //! `o4send bundle create`, on the operator's laptop: describes a folder of files as a bundle
 //! (hashes, sizes, MIME types by extension), warns about types Android refuses, signs it and
 //! writes `o4send/` onto the stick. The folder may hold a `campaign.toml` (name, sender, dates,
-//! hours, targeting); without one every visible file is an item for every class.
+//! hours, targeting); without one every visible file is an item for every class. Every bundle
+//! carries a signed `sequence`, the signing time unless the operator chooses one, so a bundle
+//! made later replaces one made earlier and never the other way round.
 
 use super::{signing, BUNDLE_DIR, MANIFEST, SIGNATURE};
 use crate::content::{
@@ -22,6 +24,8 @@ pub struct Request<'a> {
     pub sender: Option<String>,
     /// Replace an `o4send/` folder already on the stick.
     pub replace: bool,
+    /// The bundle's sequence (default: the signing time, seconds since the epoch).
+    pub sequence: Option<u64>,
 }
 
 /// What was written.
@@ -30,6 +34,7 @@ pub struct Created {
     pub dir: PathBuf,
     pub name: String,
     pub sha256: String,
+    pub sequence: u64,
     pub items: usize,
     pub bytes: u64,
     pub key_id: String,
@@ -40,6 +45,24 @@ pub struct Created {
 pub fn create(req: &Request) -> Result<Created, String> {
     let mut file = describe(req)?;
     let mut warnings = Vec::new();
+    let signed_at = jiff::Timestamp::now().as_second();
+    let sequence = match req.sequence {
+        Some(n) => n,
+        None => u64::try_from(signed_at)
+            .ok()
+            .filter(|&t| t > 0)
+            .ok_or_else(|| {
+                format!("this computer's clock says {signed_at} s since 1970: pass --sequence N")
+            })?,
+    };
+    if let Some(old) = file.sequence.filter(|&old| old != sequence) {
+        warnings.push(format!(
+            "{}: sequence = {old} is replaced by {sequence} (bundle create sets it; \
+             --sequence N chooses it)",
+            req.from.join(CAMPAIGN_FILE).display()
+        ));
+    }
+    file.sequence = Some(sequence);
     let mut bytes = 0;
     for item in &mut file.items {
         fill_in(req.from, item)?;
@@ -60,8 +83,7 @@ pub fn create(req: &Request) -> Result<Created, String> {
     );
     let key_id = signing::secret_key_id(req.key);
     let comment = format!(
-        "timestamp:{}\tfile:{MANIFEST}\tcampaign:{}",
-        jiff::Timestamp::now().as_second(),
+        "timestamp:{signed_at}\tfile:{MANIFEST}\tcampaign:{}",
         file.name.replace(['\t', '\n', '\r'], " ")
     );
     let signature = signing::sign(text.as_bytes(), req.key, &comment)?;
@@ -70,6 +92,7 @@ pub fn create(req: &Request) -> Result<Created, String> {
         dir,
         name: file.name,
         sha256: crate::content::sha256_hex(text.as_bytes()),
+        sequence,
         items: file.items.len(),
         bytes,
         key_id,

@@ -2,11 +2,11 @@
 //! letting anyone else's stick do the same.
 //!
 //! On the stick, `o4send/` holds `bundle.toml` (a campaign file with every item's SHA-256, size
-//! and MIME type and a format version), the files, and `bundle.toml.minisig`, a minisign
+//! and MIME type, a format version and a sequence), the files, and `bundle.toml.minisig`, a minisign
 //! signature by a key listed in `bundle.trusted_keys`. [`Stick::open`] checks the signature
 //! before reading anything else, then the format, names, file types and sizes; the contents are
 //! hashed as they are copied. The format is documented in docs/bundles.md; installing a checked
-//! stick is `content::install`.
+//! stick, and refusing one older than the active campaign, is `content::install`.
 
 pub mod create;
 mod manifest;

@@ -1,0 +1,97 @@
+//! The console banner: what a keyboard and screen plugged into the box show above the login
+//! prompt (`/etc/issue` is a link to [`ISSUE`]). Whoever stands at the booth sees at a glance
+//! whether the box works and whether its settings were taken, without logging in (there may be
+//! no login at all). `o4send setup` writes it at boot; the daemon rewrites it with its status
+//! line every few seconds.
+
+use std::path::{Path, PathBuf};
+
+/// Under the root; `/etc/issue` points here. The directory belongs to the daemon's user.
+pub const ISSUE: &str = "run/o4send/banner/issue";
+
+/// The banner's text. agetty reads `\` as the start of an escape: every one is doubled, and
+/// control characters (a terminal's escape sequences) are dropped.
+pub fn render(name: &str, config_line: &str, status: &str, login: bool) -> String {
+    render_with(name, config_line, status, None, login)
+}
+
+/// The banner with the Wi-Fi client's line, when the box has one.
+pub fn render_with(
+    name: &str,
+    config_line: &str,
+    status: &str,
+    wifi: Option<&str>,
+    login: bool,
+) -> String {
+    let login = if login {
+        "login: root, with the console password set in o4send.toml"
+    } else {
+        "login: none (no console.password_hash in o4send.toml)"
+    };
+    let mut lines = vec![
+        format!("o4send appliance \"{}\"", clean(name)),
+        format!("status: {}", clean(status)),
+        format!("config: {}", clean(config_line)),
+    ];
+    lines.extend(wifi.map(clean));
+    lines.push(login.to_string());
+    format!("\n{}\n\n", lines.join("\n"))
+}
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .replace('\\', "\\\\")
+}
+
+/// The daemon's side: rewrites the banner with each new status line, if the box has one.
+pub struct Banner {
+    path: PathBuf,
+    root: PathBuf,
+    name: String,
+    login: bool,
+    last: String,
+}
+
+impl Banner {
+    /// A banner under `root` when its directory exists (on the appliance), else None.
+    pub fn open(root: &Path, name: &str, login: bool) -> Option<Banner> {
+        let path = root.join(ISSUE);
+        path.parent()?.is_dir().then(|| Banner {
+            path,
+            root: root.to_path_buf(),
+            name: name.to_string(),
+            login,
+            last: String::new(),
+        })
+    }
+
+    /// Writes the banner when its text changed; a failure is logged once per text, never fatal.
+    pub fn update(&mut self, status: &str) {
+        let config =
+            crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
+        let wifi = crate::wifi_state::line(Path::new(crate::wifi_state::CONTROL));
+        let text = render_with(&self.name, &config, status, wifi.as_deref(), self.login);
+        if text == self.last {
+            return;
+        }
+        if let Err(e) = crate::setup::write_atomic(&self.path, text.as_bytes(), 0o644, None) {
+            tracing::debug!("banner: {e}");
+        }
+        self.last = text;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn escapes_cannot_reach_the_terminal() {
+        let text = render("B\\x\u{1b}[2J", "ok: /boot/o4send.toml", "3 phones", false);
+        assert!(text.contains("o4send appliance \"B\\\\x[2J\""));
+        assert!(!text.contains('\u{1b}'));
+        assert!(text.contains("login: none"));
+    }
+}

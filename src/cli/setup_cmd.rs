@@ -1,0 +1,61 @@
+//! `o4send setup` (the boot partition's settings into force, as root at boot and on reload) and
+//! `o4send passwd` (a crypt hash for `console.password_hash` and `dashboard.password_hash`).
+
+use super::CliError;
+use crate::setup::{self, SetupPaths};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+pub fn setup(paths: &SetupPaths) -> Result<ExitCode, CliError> {
+    let verdict = setup::run(paths).map_err(|e| CliError::Failed(format!("setup: {e}")))?;
+    if verdict.ok {
+        println!("config {}", verdict.line);
+    } else {
+        // The one line the journal, the banner and `o4send status` all show.
+        eprintln!("o4send: config: {}", verdict.line);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn passwd() -> Result<ExitCode, CliError> {
+    let failed = |e: std::io::Error| CliError::Failed(format!("passwd: {e}"));
+    let password = read_password()?;
+    if password.chars().count() < 8 {
+        return Err(CliError::Failed(
+            "passwd: a password needs at least 8 characters".into(),
+        ));
+    }
+    // 12 random bytes are 16 salt characters: the most glibc and libxcrypt read (a longer salt
+    // is cut there, and the hash would never match).
+    let mut salt = [0u8; 12];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").map_err(failed)?,
+        &mut salt,
+    )
+    .map_err(failed)?;
+    use sha_crypt::PasswordHasher;
+    let hash = sha_crypt::ShaCrypt::SHA512
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map_err(|e| CliError::Failed(format!("passwd: {e}")))?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asked twice without echo at a terminal; else the first line of standard input.
+fn read_password() -> Result<String, CliError> {
+    let failed = |e: std::io::Error| CliError::Failed(format!("passwd: {e}"));
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(failed)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let first = rpassword::prompt_password("Password: ").map_err(failed)?;
+    let again = rpassword::prompt_password("Again: ").map_err(failed)?;
+    if first != again {
+        return Err(CliError::Failed("passwd: the two passwords differ".into()));
+    }
+    Ok(first)
+}

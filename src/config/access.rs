@@ -1,0 +1,48 @@
+//! The `[console]` and `[dashboard]` sections: who may log in. Passwords are kept only as crypt
+//! hashes (the operator makes one on a laptop, docs/flashing.md says how), never in clear: the
+//! boot partition is readable by anyone who holds the card.
+//!
+//! With no console hash there is no login at all on any console; the banner still shows the
+//! appliance's status line.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// root's password on the HDMI and serial consoles, as a crypt hash.
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardConfig {
+    /// The operator's dashboard password, as a crypt hash.
+    pub password_hash: Option<String>,
+}
+
+/// The crypt schemes the console's `login` (libxcrypt) checks, by their prefix.
+const SCHEMES: [(&str, &str); 5] = [
+    ("$6$", "SHA-512"),
+    ("$5$", "SHA-256"),
+    ("$y$", "yescrypt"),
+    ("$2b$", "bcrypt"),
+    ("$2y$", "bcrypt"),
+];
+
+/// Why `hash` is not a crypt hash login can check, or None.
+pub fn hash_problem(hash: &str) -> Option<&'static str> {
+    if !SCHEMES.iter().any(|(prefix, _)| hash.starts_with(prefix)) {
+        return Some(
+            "is not a password hash: make one with `o4send passwd`, `openssl passwd -6` or \
+             `mkpasswd` (it starts with $6$, $5$, $y$ or $2b$; docs/flashing.md)",
+        );
+    }
+    let printable = hash
+        .chars()
+        .all(|c| c.is_ascii_graphic() && c != ':' && c != '\\');
+    if !printable || hash.len() < 20 || hash.split('$').count() < 4 {
+        return Some("is not a whole crypt hash (cut short, or holds a ':' or a space)");
+    }
+    None
+}

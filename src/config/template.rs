@@ -1,0 +1,140 @@
+//! The commented `o4send.toml` the image puts on the card's boot partition for the operator to
+//! edit (`board/common/boot/o4send.toml`, printed by `o4send config template`). Every setting an
+//! operator needs is there, commented out, so the file as shipped changes nothing. A test keeps
+//! the board's copy equal to this text and proves it loads.
+
+pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this appliance.
+#
+# This file is on the card's boot partition, the one your laptop shows after flashing. Edit it
+# with any text editor (Notepad, TextEdit), save, put the card back and switch the box on.
+# A line that starts with # is a comment; remove the # in front of a setting to use it.
+# Every setting left commented keeps the value shown.
+#
+# A mistake never stops the box: it keeps running on the last settings that worked and names
+# the mistake (file, setting, value, why) on the screen it is plugged into, in `o4send status`
+# and on the dashboard. The box never writes to this partition.
+# Check the file on a laptop before you go: o4send config check o4send.toml
+
+[appliance]
+# This box's name in reports and in the fleet database.
+# name = "o4send"
+# The name phones show when they are offered the file ("Booth 12 wants to send you a file").
+# Without it, the campaign's own sender name is used.
+# sender_name = "Booth 12"
+# Time zone of the campaign's dates and daily hours (IANA name).
+# time_zone = "Europe/Berlin"
+
+[bundle]
+# Content sticks are only accepted when signed by one of these keys: the line of letters in the
+# o4send.pub file that `o4send bundle keygen` made on your laptop (docs/bundles.md).
+# trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
+
+[policy]
+# Ignore phones heard more weakly than this (dBm): -70 is a few metres, -90 the whole hall.
+# min_rssi = -85
+# Which devices are offered the file: phone, computer, audio_video, wearable, peripheral, ...
+# classes = ["phone"]
+# Your own test phones: offered the file again and again (Bluetooth addresses).
+# allow = ["00:11:22:33:44:55"]
+# Never contacted: staff phones, visitors who asked not to be.
+# deny = ["66:77:88:99:AA:BB"]
+# A phone that let the question time out is not asked again (false: ask again after an hour).
+# ignored_is_answer = true
+# After a phone declines one file, offer it the campaign's next one.
+# offer_next_after_decline = false
+
+[network]
+# Time servers. The box has no clock battery: it sets its clock from these when online.
+# Without any, the usual public pool is used.
+# ntp = ["pool.ntp.org"]
+
+[network.ethernet]
+# The network cable asks for an address by DHCP. For a fixed address instead:
+# address = "192.168.1.50/24"
+# gateway = "192.168.1.1"
+# dns = ["192.168.1.1"]
+
+[network.wifi]
+# Your country (two letters): Wi-Fi channels and power differ by country. Needed for Wi-Fi.
+# country = "DE"
+
+# One block per Wi-Fi network the box may join (WPA2 or WPA3 with a password); copy the block
+# for more. The first network in reach is used.
+# [[network.wifi.networks]]
+# ssid = "Expo-Staff"
+# passphrase = "correct horse battery staple"
+
+[sync]
+# Copy the log to a central MySQL/MariaDB whenever a network is there (docs/mysql.md).
+# mysql_url = "mysql://o4send@db.example.org:3306/o4send?require_ssl=true"
+# password = "the database password"
+# The same secret on every box of the fleet: phones leave the box only as pseudonyms.
+# secret = "at least sixteen characters"
+# Boxes with the same fleet name never ask a phone another box already asked.
+# fleet = "default"
+
+[console]
+# root's password for a keyboard and screen plugged into the box. Without one, nobody can log
+# in at all. Not the password itself: its hash, made on your laptop (docs/flashing.md):
+#   Linux:    openssl passwd -6
+#   macOS:    htpasswd -nB x | cut -d: -f2
+#   Windows:  see docs/flashing.md, "A password hash on Windows"
+#   anywhere o4send runs:  o4send passwd
+# password_hash = "$6$..."
+
+[dashboard]
+# The password of the operator's web dashboard, as a hash made the same way.
+# password_hash = "$6$..."
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::OPERATOR_TEMPLATE;
+    use crate::config::{Config, Layers, OperatorFile};
+
+    #[test]
+    fn the_boards_copy_is_this_text() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/board/common/boot/o4send.toml");
+        assert_eq!(std::fs::read_to_string(path).unwrap(), OPERATOR_TEMPLATE);
+    }
+
+    #[test]
+    fn as_shipped_it_changes_nothing() {
+        let op = OperatorFile {
+            path: "/boot/o4send.toml".into(),
+            text: OPERATOR_TEMPLATE.into(),
+        };
+        assert_eq!(
+            Config::from_layers(Layers::BuiltIn, Some(&op)).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn every_example_line_is_a_valid_setting() {
+        // Uncommenting every `# key = value` line (and the Wi-Fi block) gives a config that loads.
+        let text: String = OPERATOR_TEMPLATE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if is_setting(rest) => rest,
+                _ => l,
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let text = text.replace("\"$6$...\"", &format!("\"$6$saltsalt${}\"", "x".repeat(30)));
+        let op = OperatorFile {
+            path: "/boot/o4send.toml".into(),
+            text,
+        };
+        if let Err(e) = Config::from_layers(Layers::BuiltIn, Some(&op)) {
+            panic!("{e}");
+        }
+    }
+
+    fn is_setting(line: &str) -> bool {
+        line.starts_with("[[")
+            || line
+                .split_once(" = ")
+                .is_some_and(|(k, _)| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    }
+}

@@ -1,0 +1,80 @@
+//! The `[network]` settings as the files systemd-networkd, wpa_supplicant and systemd-timesyncd
+//! read from `/run`: Ethernet by DHCP unless a fixed address is given, Wi-Fi only when the
+//! operator named networks, time servers only when given. A setting taken out of the boot file
+//! takes its file away on the next boot or reload.
+
+use super::SystemFiles;
+use crate::config::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
+use std::fmt::Write;
+
+pub const ETHERNET: &str = "run/systemd/network/50-o4send-ethernet.network";
+pub const WIFI: &str = "run/systemd/network/50-o4send-wlan0.network";
+pub const WPA_SUPPLICANT: &str = "run/o4send/wpa_supplicant-wlan0.conf";
+pub const TIMESYNCD: &str = "run/systemd/timesyncd.conf.d/50-o4send.conf";
+
+pub fn write(files: &SystemFiles, net: &NetworkConfig) -> Result<(), String> {
+    files.write_or_remove(ETHERNET, Some(&ethernet(&net.ethernet)), 0o644)?;
+    let wifi_on = !net.wifi.networks.is_empty();
+    let wlan = "[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\n";
+    files.write_or_remove(WIFI, wifi_on.then_some(wlan), 0o644)?;
+    let wpa = wifi_on.then(|| wpa_supplicant(&net.wifi));
+    files.write_or_remove(WPA_SUPPLICANT, wpa.as_deref(), 0o600)?;
+    let ntp = (!net.ntp.is_empty()).then(|| format!("[Time]\nNTP={}\n", net.ntp.join(" ")));
+    files.write_or_remove(TIMESYNCD, ntp.as_deref(), 0o644)
+}
+
+/// Every wired port (eth0, or end0 where systemd names the Pi's port by its device tree).
+pub fn ethernet(e: &EthernetConfig) -> String {
+    let mut s = String::from("[Match]\nType=ether\nName=eth* en*\n\n[Network]\n");
+    match &e.address {
+        Some(addr) => {
+            let _ = writeln!(s, "Address={addr}");
+            if let Some(g) = &e.gateway {
+                let _ = writeln!(s, "Gateway={g}");
+            }
+        }
+        None if e.dhcp => s.push_str("DHCP=yes\n"),
+        None => s.push_str("LinkLocalAddressing=yes\n"),
+    }
+    for d in &e.dns {
+        let _ = writeln!(s, "DNS={d}");
+    }
+    s
+}
+
+/// wpa_supplicant's file: the country, and each network WPA2/WPA3-personal (or open), the
+/// first one preferred. SSIDs are written in hex, so no character of theirs needs quoting.
+pub fn wpa_supplicant(w: &WifiConfig) -> String {
+    let mut s = String::from(
+        "# Written by `o4send setup` from [network.wifi] in the boot partition's o4send.toml.\n\
+         ctrl_interface=DIR=/run/wpa_supplicant GROUP=o4send\nupdate_config=0\n",
+    );
+    if let Some(c) = &w.country {
+        let _ = writeln!(s, "country={c}");
+    }
+    let count = w.networks.len();
+    for (i, net) in w.networks.iter().enumerate() {
+        s.push_str(&network_block(net, count - i));
+    }
+    s
+}
+
+fn network_block(net: &WifiNetwork, priority: usize) -> String {
+    let hex: String = net.ssid.bytes().map(|b| format!("{b:02x}")).collect();
+    let mut s = format!("\nnetwork={{\n\tssid={hex}\n\tpriority={priority}\n");
+    if net.hidden {
+        s.push_str("\tscan_ssid=1\n");
+    }
+    match &net.passphrase {
+        Some(p) => {
+            let _ = write!(
+                s,
+                "\tkey_mgmt=WPA-PSK WPA-PSK-SHA256 SAE\n\tieee80211w=1\n\tpsk=\"{}\"\n",
+                p.expose()
+            );
+        }
+        None => s.push_str("\tkey_mgmt=NONE\n"),
+    }
+    s.push_str("}\n");
+    s
+}

@@ -1,0 +1,164 @@
+use super::*;
+
+struct Box {
+    dir: tempfile::TempDir,
+    paths: SetupPaths,
+}
+
+fn appliance() -> Box {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("usr/lib/o4send")).unwrap();
+    std::fs::write(
+        root.join("usr/lib/o4send/shadow.image"),
+        "root::1:0:99999:7:::\nbin:*:1:0:99999:7:::\n",
+    )
+    .unwrap();
+    let image = dir.path().join("image.toml");
+    std::fs::write(&image, "[appliance]\nname = \"image\"\n").unwrap();
+    let paths = SetupPaths {
+        image_config: image,
+        boot_config: dir.path().join("boot/o4send.toml"),
+        root,
+    };
+    Box { dir, paths }
+}
+
+impl Box {
+    fn boot(&self, bytes: &[u8]) {
+        std::fs::create_dir_all(self.paths.boot_config.parent().unwrap()).unwrap();
+        std::fs::write(&self.paths.boot_config, bytes).unwrap();
+    }
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.paths.root.join(rel)).unwrap_or_default()
+    }
+    fn effective(&self) -> Config {
+        Config::load(&self.paths.root.join(EFFECTIVE_CONFIG), false).unwrap()
+    }
+}
+
+const GOOD: &str = "[appliance]\nname = \"Booth 7\"\nsender_name = \"Acme at Booth 7\"\n\
+[console]\npassword_hash = \"$6$saltsalt$0123456789abcdefghij\"\n\
+[network]\nntp = [\"192.168.50.1\"]\n[network.wifi]\ncountry = \"DE\"\n\
+[[network.wifi.networks]]\nssid = \"Expo \\\"Hall\\\" 3\"\npassphrase = \"correct horse\"\n";
+
+#[test]
+fn a_good_file_is_taken_and_kept() {
+    let b = appliance();
+    b.boot(GOOD.replace('\n', "\r\n").as_bytes());
+    let v = run(&b.paths).unwrap();
+    assert!(v.ok, "{}", v.line);
+    assert_eq!(
+        b.read(CONFIG_STATUS).trim(),
+        format!("ok: {}", b.paths.boot_config.display())
+    );
+    let cfg = b.effective();
+    assert_eq!(
+        cfg.appliance.sender_name.as_deref(),
+        Some("Acme at Booth 7")
+    );
+    assert!(b
+        .read("run/o4send/shadow")
+        .starts_with("root:$6$saltsalt$0123456789abcdefghij:1:"));
+    assert!(b.read("run/o4send/shadow").contains("\nbin:*:"));
+    let wpa = b.read(network::WPA_SUPPLICANT);
+    assert!(wpa.contains("country=DE\n"), "{wpa}");
+    assert!(wpa.contains("ssid=4578706f202248616c6c222033\n"), "{wpa}");
+    assert!(wpa.contains("psk=\"correct horse\"\n"), "{wpa}");
+    assert!(b.read(network::WIFI).contains("Name=wlan0"));
+    assert!(b.read(network::ETHERNET).contains("DHCP=yes"));
+    assert_eq!(b.read(network::TIMESYNCD), "[Time]\nNTP=192.168.50.1\n");
+    assert!(b.read(crate::banner::ISSUE).contains("login: root"));
+    assert!(b
+        .read("var/lib/o4send-setup/last-good.toml")
+        .contains("Booth 7"));
+}
+
+#[test]
+fn a_broken_edit_keeps_the_last_good_settings_and_names_the_mistake() {
+    let b = appliance();
+    b.boot(GOOD.as_bytes());
+    run(&b.paths).unwrap();
+    b.boot(b"[appliance]\nname = \"Booth 8\"\n[policy]\nmin_rssi = 40\n");
+    let v = run(&b.paths).unwrap();
+    assert!(!v.ok);
+    let line = b.read(CONFIG_STATUS);
+    assert!(line.starts_with(&format!(
+        "{}: policy.min_rssi = 40: must be -127 to 20 dBm; running on the last good settings (saved ",
+        b.paths.boot_config.display()
+    )), "{line}");
+    assert_eq!(line.lines().count(), 1);
+    assert_eq!(b.effective().appliance.name, "Booth 7");
+    assert!(b
+        .read(crate::banner::ISSUE)
+        .contains("policy.min_rssi = 40"));
+    assert!(b
+        .read("var/lib/o4send-setup/last-good.toml")
+        .contains("Booth 7"));
+}
+
+#[test]
+fn every_kind_of_mistake_falls_back_without_failing() {
+    for (bytes, names) in [
+        (&b"[policy\n"[..], "o4send.toml: "),
+        (b"[appliance]\nname = \"cut sh", "o4send.toml: "),
+        (b"[appliance]\nnmae = \"x\"\n", "unknown field `nmae`"),
+        (
+            b"[appliance]\nname = \"Caf\xE9\"\n",
+            "line 2: byte 0xE9 is not UTF-8",
+        ),
+        (
+            b"[bundle]\ntrusted_keys = [\"nope\"]\n",
+            "bundle.trusted_keys[0]",
+        ),
+        (
+            b"[console]\npassword_hash = \"hunter2\"\n",
+            "console.password_hash",
+        ),
+        (
+            b"[[network.wifi.networks]]\nssid = \"x\"\npassphrase = \"short\"\n",
+            "network.wifi.country",
+        ),
+    ] {
+        let b = appliance();
+        b.boot(bytes);
+        let v = run(&b.paths).unwrap();
+        assert!(!v.ok);
+        let line = b.read(CONFIG_STATUS);
+        assert!(line.contains(names), "{line}");
+        assert!(
+            line.trim_end().ends_with("running on the image's defaults"),
+            "{line}"
+        );
+        assert_eq!(b.effective().appliance.name, "image");
+        assert!(
+            b.read("run/o4send/shadow").starts_with("root:!:"),
+            "no password, no login"
+        );
+    }
+}
+
+#[test]
+fn no_file_means_the_images_defaults_and_no_login() {
+    let b = appliance();
+    let v = run(&b.paths).unwrap();
+    assert!(v.ok);
+    assert_eq!(b.effective().appliance.name, "image");
+    assert!(b.read("run/o4send/shadow").starts_with("root:!:"));
+    assert!(b.read(crate::banner::ISSUE).contains("login: none"));
+    assert_eq!(b.read(network::WPA_SUPPLICANT), "");
+    assert_eq!(b.read(network::TIMESYNCD), "");
+    drop(b.dir);
+}
+
+#[test]
+fn taking_wifi_out_takes_its_files_away() {
+    let b = appliance();
+    b.boot(GOOD.as_bytes());
+    run(&b.paths).unwrap();
+    b.boot(b"[appliance]\nname = \"Booth 7\"\n");
+    run(&b.paths).unwrap();
+    assert!(!b.paths.root.join(network::WPA_SUPPLICANT).exists());
+    assert!(!b.paths.root.join(network::WIFI).exists());
+    assert!(!b.paths.root.join(network::TIMESYNCD).exists());
+}
