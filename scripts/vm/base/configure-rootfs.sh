@@ -20,7 +20,7 @@ ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I 
 EOT
 cat > "$R/etc/systemd/system/serial-getty@ttyS1.service.d/autologin.conf" <<'EOT'
 [Service]
-Environment=HOME=/root
+Environment=HOME=/root SYSTEMD_PAGER=cat PAGER=cat
 WorkingDirectory=/root
 ExecStart=
 ExecStart=-/sbin/agetty --autologin root --login-program /bin/bash --login-options -l --noissue --keep-baud 115200,57600,38400,9600 %I $TERM
