@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use access::{hash_problem, ConsoleConfig, DashboardConfig};
-pub use bundle::BundleConfig;
+pub use bundle::{public_key, BundleConfig};
 pub use default_toml::DEFAULT_TOML;
 pub use layers::{Layers, OperatorFile};
 pub use network::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};

@@ -20,6 +20,19 @@ pub enum PhoneKey {
 }
 
 impl PhoneKey {
+    /// How phones are named in the fleet database under this config; `None` when sync is off.
+    pub fn for_sync(cfg: &crate::config::SyncConfig) -> Option<PhoneKey> {
+        if !cfg.enabled() || cfg.refused.is_some() {
+            return None;
+        }
+        if cfg.raw_macs {
+            return Some(PhoneKey::Raw);
+        }
+        cfg.secret
+            .as_ref()
+            .map(|s| PhoneKey::Hmac(s.expose().as_bytes().to_vec()))
+    }
+
     /// The pseudonym of `addr` (or the address, for [`PhoneKey::Raw`]).
     pub fn phone(&self, addr: BdAddr) -> String {
         self.phone_text(&addr.to_string())

@@ -3,12 +3,12 @@
 //! every attempt; a reload swaps the campaign without dropping a push.
 
 use o4send::bench::scenario;
-use o4send::cli::open_store;
 use o4send::clock::Clock;
 use o4send::config::{AdapterConfig, Backend, Config, Role};
 use o4send::content::{demo_campaign, Campaign, Item};
 use o4send::engine::{self, Control, Parts, Progress};
 use o4send::outcome::Outcome;
+use o4send::store::open_for;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ fn run(cfg: Config, db: &Path, orders: Vec<(u64, Control)>) -> Progress {
         .unwrap();
     rt.block_on(async {
         let clock = Clock::virtual_from_now();
-        let store = open_store(&cfg, db, &clock, Default::default()).unwrap();
+        let store = open_for(&cfg, db, &clock, Default::default()).unwrap();
         let (adapters, _world) = o4send::radio::open(&cfg).await.unwrap();
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {

@@ -3,16 +3,14 @@
 //! the benchmark did inflates the figure.
 
 use super::run_engine;
-use crate::cli::CliError;
 use crate::config::{AdapterConfig, Config, SimConfig};
 use crate::engine::Progress;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 /// Runs the measurement in a child process and relays its figures.
-pub fn in_child(sightings: u64) -> Result<ExitCode, CliError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::Failed(format!("cannot find myself: {e}")))?;
+pub fn in_child(sightings: u64) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
     let out = Command::new(exe)
         .args([
             "bench",
@@ -21,19 +19,19 @@ pub fn in_child(sightings: u64) -> Result<ExitCode, CliError> {
             &sightings.to_string(),
         ])
         .output()
-        .map_err(|e| CliError::Failed(format!("cannot start the memory run: {e}")))?;
+        .map_err(|e| format!("cannot start the memory run: {e}"))?;
     print!("{}", String::from_utf8_lossy(&out.stdout));
     if !out.status.success() {
-        return Err(CliError::Failed(format!(
+        return Err(format!(
             "memory run failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        ));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The measurement itself (in the child).
-pub fn measure(sightings: u64) -> Result<ExitCode, CliError> {
+pub fn measure(sightings: u64) -> Result<(), String> {
     println!("rss_kib_at_start={}", proc_status_kib("VmRSS:"));
     // Visitors stay 2–6 minutes, about twenty sightings each: 5 000 phones make 100 000
     // sightings. One radio scans, one pushes (a radio that does both holds inquiry while it pages).
@@ -66,10 +64,10 @@ pub fn measure(sightings: u64) -> Result<ExitCode, CliError> {
     )?;
     let samples = samples
         .lock()
-        .map_err(|_| CliError::Failed("sampler panicked".into()))?
+        .map_err(|_| "sampler panicked".to_string())?
         .clone();
     print_figures(&progress, &samples);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 async fn sample(

@@ -11,7 +11,6 @@ mod memory;
 mod sequential;
 pub mod sync;
 
-use crate::cli::{open_store, CliError};
 use crate::clock::Clock;
 use crate::config::{AdapterConfig, Backend, BehaviourMix, Config, Role, SimConfig};
 use crate::content::{demo_campaign, Campaign, Item};
@@ -19,7 +18,7 @@ use crate::device::MajorClass;
 use crate::engine::{self, Control, Parts, Progress};
 use crate::outcome::Outcome;
 use crate::radio::sim::World;
-use std::process::ExitCode;
+use crate::store::open_for;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -82,26 +81,24 @@ pub fn run_engine(
     cfg: Config,
     done: impl Fn(&Progress) -> bool + Send + Sync + 'static,
     watch_progress: impl FnOnce(watch::Receiver<Progress>, &Arc<World>) + Send + 'static,
-) -> Result<(Progress, Arc<World>), CliError> {
+) -> Result<(Progress, Arc<World>), String> {
     let dir = tempfile_dir()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let clock = Clock::virtual_from_now();
-        let store = open_store(
+        let store = open_for(
             &cfg,
             &dir.join("bench.db"),
             &clock,
             crate::supervise::Heartbeat::unwatched(),
-        )?;
-        let (adapters, world) = crate::radio::open(&cfg)
-            .await
-            .map_err(|e| CliError::Failed(e.to_string()))?;
-        let world =
-            world.ok_or_else(|| CliError::Failed("benchmarks need the sim backend".into()))?;
+        )
+        .map_err(|e| e.to_string())?;
+        let (adapters, world) = crate::radio::open(&cfg).await.map_err(|e| e.to_string())?;
+        let world = world.ok_or_else(|| "benchmarks need the sim backend".to_string())?;
         let (control_tx, control_rx) = mpsc::channel(1);
         let (progress_tx, mut progress_rx) = watch::channel(Progress::default());
         watch_progress(progress_rx.clone(), &world);
@@ -119,21 +116,17 @@ pub fn run_engine(
         };
         let progress = engine::run(parts, control_rx, progress_tx)
             .await
-            .map_err(|e| CliError::Failed(e.to_string()))?;
-        store
-            .close()
-            .await
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
+        store.close().await.map_err(|e| e.to_string())?;
         let _ = std::fs::remove_dir_all(&dir);
         Ok((progress, world))
     })
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf, CliError> {
+fn tempfile_dir() -> Result<std::path::PathBuf, String> {
     let dir =
         std::env::temp_dir().join(format!("o4send-bench-{}-{}", std::process::id(), unique()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::Failed(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
 }
 
@@ -144,7 +137,7 @@ fn unique() -> u64 {
 }
 
 /// Makespan of our engine with `radios` × 7 slots, in seconds.
-fn ours(phones: usize, seed: u64, radios: usize) -> Result<f64, CliError> {
+fn ours(phones: usize, seed: u64, radios: usize) -> Result<f64, String> {
     let cfg = engine_config(scenario(phones, seed), radios);
     let (p, _) = run_engine(
         cfg,
@@ -152,21 +145,16 @@ fn ours(phones: usize, seed: u64, radios: usize) -> Result<f64, CliError> {
         |_, _| {},
     )?;
     if p.count(Outcome::Accepted) as usize != phones {
-        return Err(CliError::Failed(format!(
+        return Err(format!(
             "bench: only {} of {phones} phones accepted",
             p.count(Outcome::Accepted)
-        )));
+        ));
     }
     Ok(Duration::from_millis(p.last_end_ms).as_secs_f64())
 }
 
-/// `o4send bench`.
-pub fn cli(
-    phones: usize,
-    seed: u64,
-    sightings: u64,
-    rss_child: bool,
-) -> Result<ExitCode, CliError> {
+/// `o4send bench`: prints its figures.
+pub fn run(phones: usize, seed: u64, sightings: u64, rss_child: bool) -> Result<(), String> {
     if rss_child {
         return memory::measure(sightings);
     }

@@ -4,7 +4,6 @@
 //! timeouts, in virtual time; the only extra cost modelled is that `sdptool` and `obexftp` each
 //! paged the phone, so a device costs one more connection set-up than it costs us.
 
-use crate::cli::CliError;
 use crate::config::SimConfig;
 use crate::obex::{self, Object};
 use crate::outcome::Outcome;
@@ -14,12 +13,12 @@ use crate::supervise::Heartbeat;
 use std::collections::HashSet;
 
 /// Seconds until every phone accepted.
-pub fn makespan(sim: &SimConfig) -> Result<f64, CliError> {
+pub fn makespan(sim: &SimConfig) -> Result<f64, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     rt.block_on(async {
         let world = World::with_phones(crate::radio::sim::generate(sim), LinkModel::default());
         let radio = world.radio("seq0");

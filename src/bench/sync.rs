@@ -4,7 +4,6 @@
 //! daemon writes it), then one sync round uploads it; the figure is the round's wall time.
 //! Each run uses its own appliance name, so runs against the same server never collide.
 
-use crate::cli::CliError;
 use crate::clock::Stamp;
 use crate::config::{Secret, SyncConfig};
 use crate::device::BdAddr;
@@ -12,7 +11,6 @@ use crate::outcome::Outcome;
 use crate::store::{AttemptRecord, Store, StoreOptions};
 use crate::sync::{self, Settings};
 use std::path::Path;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -70,10 +68,9 @@ pub fn settings(url: &str, appliance: &str) -> Settings {
 }
 
 /// Fills a backlog of `rows`, syncs it once and prints the seconds it took.
-pub fn cli(url: &str, rows: u64) -> Result<ExitCode, CliError> {
+pub fn run(url: &str, rows: u64) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("o4send-bench-sync-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let db = dir.join("o4send.db");
     let _ = std::fs::remove_file(&db);
     let appliance = format!(
@@ -81,17 +78,17 @@ pub fn cli(url: &str, rows: u64) -> Result<ExitCode, CliError> {
         std::process::id(),
         crate::clock::Clock::system().now_ms()
     );
-    let result = crate::cli::runtime()?.block_on(async {
-        fill_backlog(&db, rows).await.map_err(CliError::Failed)?;
-        let store = Store::open(&db, StoreOptions::new("bench")).map_err(|e| CliError::Failed(e.to_string()))?;
+    let result = crate::engine::runtime()?.block_on(async {
+        fill_backlog(&db, rows).await?;
+        let store = Store::open(&db, StoreOptions::new("bench")).map_err(|e| e.to_string())?;
         let backlog = store
             .reader()
             .and_then(|r| r.sync_backlog())
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let stats = sync::once(&settings(url, &appliance), &store, &mut |_| {})
             .await
-            .map_err(|e| CliError::Failed(e.to_string()));
+            .map_err(|e| e.to_string());
         let secs = started.elapsed().as_secs_f64();
         let _ = store.close().await;
         let stats = stats?;
@@ -102,7 +99,7 @@ pub fn cli(url: &str, rows: u64) -> Result<ExitCode, CliError> {
             stats.uploaded,
             stats.uploaded as f64 / secs.max(1e-9)
         );
-        Ok(ExitCode::SUCCESS)
+        Ok(())
     });
     let _ = std::fs::remove_dir_all(&dir);
     result

@@ -5,6 +5,7 @@
 pub mod bundle_cmd;
 mod config_cmd;
 mod content_cmd;
+mod demo_cmd;
 mod import_cmd;
 mod push;
 mod run;
@@ -253,6 +254,12 @@ impl fmt::Display for CliError {
     }
 }
 
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
 impl From<ConfigError> for CliError {
     fn from(e: ConfigError) -> Self {
         CliError::Config(e.0)
@@ -264,7 +271,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     let config = cli.config.clone();
     match cli.command {
         Command::Run => run::run(&config_path(&config)),
-        Command::Demo { phones, seed, db } => crate::demo::cli(config.as_deref(), phones, seed, db),
+        Command::Demo { phones, seed, db } => demo_cmd::demo(config.as_deref(), phones, seed, db),
         Command::Push {
             to,
             tcp,
@@ -328,7 +335,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             rows,
             sync: Some(url),
             ..
-        } => crate::bench::sync::cli(&url, rows),
+        } => done(crate::bench::sync::run(&url, rows)),
         Command::Bench {
             phones,
             seed,
@@ -336,8 +343,13 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             rss_child,
             sync: None,
             ..
-        } => crate::bench::cli(phones, seed, sightings, rss_child),
+        } => done(crate::bench::run(phones, seed, sightings, rss_child)),
     }
+}
+
+/// A command whose output is all printed: success, or its one-line failure.
+fn done(result: Result<(), String>) -> Result<ExitCode, CliError> {
+    result.map(|()| ExitCode::SUCCESS).map_err(CliError::Failed)
 }
 
 fn bundle(config: Option<&Path>, action: BundleAction) -> Result<ExitCode, CliError> {
@@ -406,28 +418,5 @@ pub fn init_logging(cli: &Cli) {
 
 /// A single-threaded tokio runtime: the appliance is small and its work is I/O.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))
-}
-
-/// Opens the log at `path` with the config's retention; `writer_alive` watches its writer.
-pub fn open_store(
-    cfg: &Config,
-    path: &Path,
-    clock: &crate::clock::Clock,
-    writer_alive: crate::supervise::Heartbeat,
-) -> Result<crate::store::Store, CliError> {
-    let mut opts = crate::store::StoreOptions::new(clock.boot_id());
-    opts.writer_alive = writer_alive;
-    opts.phone_key = crate::sync::phone_key(&cfg.sync);
-    opts.retention.max_age_days = cfg.store.max_age_days;
-    opts.retention.max_size_mb = cfg.store.max_size_mb;
-    if clock.is_virtual() {
-        // A simulated run must not let the log fall far behind its virtual clock.
-        opts.hold_virtual_clock = true;
-        opts.queue = 256;
-    }
-    crate::store::Store::open(path, opts).map_err(|e| CliError::Failed(e.to_string()))
+    crate::engine::runtime().map_err(CliError::Failed)
 }

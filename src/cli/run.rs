@@ -6,7 +6,7 @@
 //! and runs the engine until SIGTERM/SIGINT. SIGHUP reloads config and content; a reload that
 //! fails is refused and the running config stays.
 
-use super::{open_store, runtime, status_line, CliError};
+use super::{runtime, status_line, CliError};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::content::Campaign;
@@ -26,7 +26,7 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
     let writer_alive = health.register("store writer", cfg.watchdog.writer_stall());
     let db = cfg.appliance.db_path();
     let store = supervise::while_starting("opening the log", || {
-        open_store(&cfg, &db, &clock, writer_alive)
+        crate::store::open_for(&cfg, &db, &clock, writer_alive)
     })?;
     let campaign = Arc::new(campaign_or_nothing(&cfg));
     runtime()?.block_on(async move {

@@ -12,6 +12,10 @@ pub fn status(
     root: &Path,
 ) -> Result<ExitCode, CliError> {
     let system = System::now(root);
+    if !json {
+        // Before the log: a box whose settings were refused may have no log yet.
+        system.print();
+    }
     let path = match db {
         Some(p) => p,
         None => optional_config(config)?.appliance.db_path(),
@@ -30,12 +34,6 @@ pub fn status(
             serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?;
         println!("{text}");
     } else {
-        for line in [system.config.map(|c| format!("config: {c}")), system.wifi]
-            .into_iter()
-            .flatten()
-        {
-            println!("{line}");
-        }
         print!("{report}");
     }
     Ok(ExitCode::SUCCESS)
@@ -49,6 +47,15 @@ struct System {
 }
 
 impl System {
+    fn print(&self) {
+        if let Some(c) = &self.config {
+            println!("config: {c}");
+        }
+        if let Some(w) = &self.wifi {
+            println!("{w}");
+        }
+    }
+
     fn now(root: &Path) -> System {
         System {
             config: crate::setup::config_status(root),

@@ -1,7 +1,7 @@
 //! `o4send sync`: copy the log to the fleet database now (`--once`: one round, with a progress
 //! line on a terminal), or keep syncing like the daemon's task until interrupted.
 
-use super::{open_store, optional_config, runtime, CliError};
+use super::{optional_config, runtime, CliError};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::sync::{self, Progress, Settings, SyncErrorKind};
@@ -15,7 +15,7 @@ pub fn sync(config: Option<&Path>, db: Option<PathBuf>, once: bool) -> Result<Ex
     let settings = settings(&cfg)?;
     let path = db.unwrap_or_else(|| cfg.appliance.db_path());
     let clock = Clock::system();
-    let store = open_store(
+    let store = crate::store::open_for(
         &cfg,
         &path,
         &clock,

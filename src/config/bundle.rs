@@ -21,3 +21,13 @@ impl Default for BundleConfig {
         }
     }
 }
+
+/// The minisign public key in the base64 line of a `.pub` file, or in a whole `.pub` file's text.
+pub fn public_key(text: &str) -> Result<minisign::PublicKey, String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
+        .unwrap_or("");
+    minisign::PublicKey::from_base64(line).map_err(|e| format!("not a minisign public key ({e})"))
+}

@@ -231,7 +231,7 @@ fn sync(cfg: &Config) -> Result<(), String> {
 fn bundle(cfg: &Config) -> Result<(), String> {
     let b = &cfg.bundle;
     for (i, key) in b.trusted_keys.iter().enumerate() {
-        if let Err(why) = crate::content::bundle::TrustedKey::parse(key) {
+        if let Err(why) = super::public_key(key) {
             return bad(&format!("bundle.trusted_keys[{i}]"), key, &why);
         }
     }

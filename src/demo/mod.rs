@@ -9,16 +9,16 @@
 mod live;
 mod summary;
 
-use crate::cli::{open_store, CliError};
+pub use summary::render as render_summary;
+
 use crate::clock::Clock;
 use crate::config::{AdapterConfig, Backend, Config, SimConfig};
 use crate::content::demo_campaign;
 use crate::device::MajorClass;
 use crate::engine::{self, Control, Parts, Progress};
 use crate::radio::sim::{generate, Behaviour, Phone, World};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use crate::store::open_for;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -76,12 +76,12 @@ fn is_demo_candidate(p: &Phone) -> bool {
 }
 
 /// Runs the demo to its end.
-pub fn run(opts: DemoOptions) -> Result<DemoReport, CliError> {
+pub fn run(opts: DemoOptions) -> Result<DemoReport, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
-        .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let real = Instant::now();
     rt.block_on(async move {
         // The simulated afternoon ends at the real present, so `o4send status` right after the
@@ -89,17 +89,17 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, CliError> {
         let hall = crate::radio::sim::generate(&opts.cfg.radio.sim);
         let closing = hall.iter().map(|p| p.leaves()).max().unwrap_or_default();
         let clock = Clock::virtual_ending_now(closing);
-        let store = open_store(
+        let store = open_for(
             &opts.cfg,
             &opts.db,
             &clock,
             crate::supervise::Heartbeat::unwatched(),
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         let (adapters, world) = crate::radio::open(&opts.cfg)
             .await
-            .map_err(|e| CliError::Failed(e.to_string()))?;
-        let world = world
-            .ok_or_else(|| CliError::Failed("the demo needs radio.backend = \"sim\"".into()))?;
+            .map_err(|e| e.to_string())?;
+        let world = world.ok_or_else(|| "the demo needs radio.backend = \"sim\"".to_string())?;
         let (control_tx, control_rx) = mpsc::channel(1);
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
         tokio::spawn(end_when_hall_empty(
@@ -122,8 +122,8 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, CliError> {
         store
             .close()
             .await
-            .map_err(|e| CliError::Failed(format!("closing the log: {e}")))?;
-        let progress = progress.map_err(|e| CliError::Failed(e.to_string()))?;
+            .map_err(|e| format!("closing the log: {e}"))?;
+        let progress = progress.map_err(|e| e.to_string())?;
         if opts.live {
             eprintln!();
         }
@@ -147,28 +147,4 @@ async fn end_when_hall_empty(
     tokio::time::sleep_until(world.start() + world.closing_time()).await;
     let _ = progress.wait_for(|p| p.in_flight == 0).await;
     let _ = control.send(Control::Shutdown).await;
-}
-
-/// `o4send demo`.
-pub fn cli(
-    config: Option<&Path>,
-    phones: usize,
-    seed: u64,
-    db: Option<PathBuf>,
-) -> Result<ExitCode, CliError> {
-    let mut cfg = demo_config(phones, seed);
-    if let Some(path) = config {
-        let mut own = Config::load(path, false)?;
-        own.radio.backend = Backend::Sim;
-        own.radio.sim.phones = phones;
-        own.radio.sim.seed = seed;
-        cfg = own;
-    }
-    let db = db.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("o4send-demo-{}.db", std::process::id()))
-    });
-    let live = std::io::stderr().is_terminal();
-    let report = run(DemoOptions { cfg, db, live })?;
-    print!("{}", summary::render(&report));
-    Ok(ExitCode::SUCCESS)
 }

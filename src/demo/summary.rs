@@ -6,7 +6,7 @@ use crate::outcome::Outcome;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub(super) fn render(r: &DemoReport) -> String {
+pub fn render(r: &DemoReport) -> String {
     let mut out = String::new();
     let phones = r.world.phones();
     let expo = r.expo_time.as_secs();

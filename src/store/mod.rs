@@ -10,6 +10,7 @@
 mod error;
 mod history;
 mod ingest;
+mod open;
 mod outbox;
 mod reader;
 mod records;
@@ -20,6 +21,7 @@ mod writer;
 
 pub use error::{StoreError, StoreErrorKind};
 pub use history::{DeviceHistory, ItemHistory};
+pub use open::open_for;
 pub use outbox::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
 pub use reader::{DeviceInfo, Reader};
 pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark};

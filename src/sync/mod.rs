@@ -25,20 +25,6 @@ pub use schema::MYSQL_SCHEMA_VERSION;
 pub use task::spawn;
 
 use crate::config::SyncConfig;
-use crate::pseudonym::PhoneKey;
-
-/// How phones are named in the fleet database under this config; `None` when sync is off.
-pub fn phone_key(cfg: &SyncConfig) -> Option<PhoneKey> {
-    if !cfg.enabled() || cfg.refused.is_some() {
-        return None;
-    }
-    if cfg.raw_macs {
-        return Some(PhoneKey::Raw);
-    }
-    cfg.secret
-        .as_ref()
-        .map(|s| PhoneKey::Hmac(s.expose().as_bytes().to_vec()))
-}
 
 /// What a sync round needs to know besides the store.
 #[derive(Clone, Debug)]

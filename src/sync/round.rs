@@ -4,7 +4,7 @@
 
 use super::error::SyncError;
 use super::upload::Uploader;
-use super::{connect, download, phone_key, schema, Settings};
+use super::{connect, download, schema, Settings};
 use crate::store::{marks, Store, SyncMark};
 
 /// Rows uploaded so far out of the backlog found at the start of the round.
@@ -30,7 +30,7 @@ pub async fn once(
     if let Some(why) = &settings.cfg.refused {
         return Err(SyncError::fatal(why.clone()));
     }
-    let key = phone_key(&settings.cfg).ok_or_else(|| {
+    let key = crate::pseudonym::PhoneKey::for_sync(&settings.cfg).ok_or_else(|| {
         SyncError::fatal("sync.mysql_url and sync.secret (or sync.raw_macs = true) are needed")
     })?;
     let mut reader = store.reader().map_err(|e| SyncError::store(&e))?;

@@ -25,13 +25,7 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// The key from the base64 line of a minisign public key, or a whole `.pub` file's text.
     pub fn parse(text: &str) -> Result<TrustedKey, String> {
-        let line = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
-            .unwrap_or("");
-        let key =
-            PublicKey::from_base64(line).map_err(|e| format!("not a minisign public key ({e})"))?;
+        let key = crate::config::public_key(text)?;
         Ok(TrustedKey {
             id: key_id(key.keynum()),
             key,
