@@ -249,11 +249,11 @@ status_text() { g appliance -t 30 'o4send status 2>&1'; }
 # password whose hash is there.
 log "scenario g: boot partition settings; Wi-Fi joins the access point; NTP sets the clock; console wants the password"
 t=$(date +%s)
-BOOTMNT=$(g appliance -t 20 'findmnt -no SOURCE,FSTYPE,OPTIONS /boot')
+BOOTMNT=$(g appliance -t 20 'findmnt -no SOURCE,FSTYPE,OPTIONS /boot' | tr -s ' ')
 [[ $BOOTMNT == "/dev/vdc1 vfat ro,"* ]] || fail g "/boot is not the boot disk's FAT partition mounted read-only: '$BOOTMNT'"
 CSTAT=$(g appliance -t 20 'cat /run/o4send/config-status')
 [ "$CSTAT" = "ok: /boot/o4send.toml" ] || fail g "o4send setup's verdict on the boot file: '$CSTAT'"
-synced() { g appliance -t 20 'test -e /run/systemd/timesync/synchronized'; }
+synced() { g appliance -t 20 'test -e /run/systemd/timesync/synchronized' >/dev/null; }
 wait_until 150 synced ||
     fail g "clock not synchronised within 150 s: $(g appliance -t 30 'journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 -u systemd-networkd -u systemd-timesyncd | tail -5' | tr '\n' ' ')"
 HOST_NOW=$(date +%s)
@@ -266,13 +266,13 @@ g appliance -t 30 "journalctl -b --no-pager -o cat -u systemd-timesyncd | grep '
     fail g "timesyncd's journal has no initial synchronisation"
 WLAN_ADDR=$(g appliance -t 20 "ip -4 -o addr show wlan0 | awk '{print \$4}' | cut -d/ -f1")
 [[ $WLAN_ADDR == 192.168.77.1[0-5][0-9] ]] || fail g "wlan0 has no address from the access point's DHCP range: '$WLAN_ADDR'"
-g appliance -t 20 "grep -q ' $WLAN_ADDR ' /run/rig/ap/dnsmasq.leases && grep -q '$WLAN_ADDR asked' /run/rig/ap/sntp.log" ||
+g appliance -t 20 "grep -q ' $WLAN_ADDR ' /run/rig/ap/dnsmasq.leases && grep -q '$WLAN_ADDR asked' /run/rig/ap/sntp.log" >/dev/null ||
     fail g "the access point's DHCP lease or NTP log lacks $WLAN_ADDR"
 g appliance -t 20 "journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | grep -q \"Trying to associate with .* (SSID='$SSID'\" &&
-    journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | grep -q 'CTRL-EVENT-CONNECTED'" ||
+    journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | grep -q 'CTRL-EVENT-CONNECTED'" >/dev/null ||
     fail g "wpa_supplicant@wlan0 did not join '$SSID': $(g appliance -t 20 'journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | tail -3' | tr '\n' ' ')"
 SSID_HEX=$(printf %s "$SSID" | od -An -tx1 | tr -d ' \n')
-g appliance -t 20 "[ \"\$(stat -c '%a %U' /run/o4send/wpa_supplicant-wlan0.conf)\" = '600 root' ] && grep -q 'ssid=$SSID_HEX' /run/o4send/wpa_supplicant-wlan0.conf" ||
+g appliance -t 20 "[ \"\$(stat -c '%a %U' /run/o4send/wpa_supplicant-wlan0.conf)\" = '600 root' ] && grep -q 'ssid=$SSID_HEX' /run/o4send/wpa_supplicant-wlan0.conf" >/dev/null ||
     fail g "/run/o4send/wpa_supplicant-wlan0.conf is not setup's root-only file naming $SSID"
 # The console: no password, a wrong one, the right one. The banner precedes the first prompt.
 L=$(login_as "") || fail g "login.py failed: $L"
@@ -355,7 +355,7 @@ wifi_refused() { status_text | grep -q '^wifi: "'"$SSID"'" turned the box away (
 wait_until 90 wifi_refused || fail wifi "o4send status does not name the refused passphrase: $(status_text | grep '^wifi' | tr '\n' ' ')"
 WIFI_REFUSED=$(status_text | grep '^wifi:')
 g appliance -t 20 "journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 > /tmp/wpa.txt; grep -q 'WPA: 4-Way Handshake failed - pre-shared key may be incorrect' /tmp/wpa.txt &&
-    grep -q 'CTRL-EVENT-SSID-TEMP-DISABLED .*ssid=\"$SSID\" .*reason=WRONG_KEY' /tmp/wpa.txt" ||
+    grep -q 'CTRL-EVENT-SSID-TEMP-DISABLED .*ssid=\"$SSID\" .*reason=WRONG_KEY' /tmp/wpa.txt" >/dev/null ||
     fail wifi "wpa_supplicant@wlan0's journal does not name the failed handshake: $(g appliance -t 20 'tail -3 /tmp/wpa.txt' | tr '\n' ' ')"
 g appliance -t 60 "/opt/rig/wifi-ap.sh passphrase '$WIFI_PASS'" >/dev/null || fail wifi "could not restore the access point's passphrase"
 rest=$(( b_end - $(date +%s) )); [ "$rest" -le 0 ] || sleep "$rest"
@@ -497,7 +497,10 @@ CSTAT=$(g appliance -t 20 'cat /run/o4send/config-status')
 named "$CSTAT" || fail h "config-status does not name the mistake: '$CSTAT'"
 g appliance -t 30 'journalctl -b --no-pager -o cat -u o4send' > "$RUN/h-journal.txt" 2>&1
 grep -qF "$CSTAT" "$RUN/h-journal.txt" || fail h "the journal of o4send.service does not have the line: $(grep -m1 min_rssi "$RUN/h-journal.txt")"
-g appliance -t 20 "grep -qF 'config: $CSTAT' /run/o4send/banner/issue" || fail h "the banner file does not name the mistake: $(g appliance -t 20 'cat /run/o4send/banner/issue' | tr '\n' ' ')"
+# Setup writes the banner at once; the daemon rewrites it with its status line every few seconds
+# and may, for one round, put back the line it had read before the reload.
+banner_named() { g appliance -t 20 "grep -qF 'config: $CSTAT' /run/o4send/banner/issue" >/dev/null; }
+wait_until 30 banner_named || fail h "the banner file does not name the mistake: $(g appliance -t 20 'cat /run/o4send/banner/issue' | tr '\n' ' ')"
 STATUS_H=$(status_text)
 grep -qF "config: $CSTAT" <<< "$STATUS_H" || fail h "o4send status does not name the mistake: $(head -3 <<< "$STATUS_H" | tr '\n' ' ')"
 grep -q "^wifi: joined \"$SSID\"" <<< "$STATUS_H" || fail h "Wi-Fi not joined again after the passphrase came back (or lost by the broken edit): $(grep '^wifi' <<< "$STATUS_H")"
@@ -506,7 +509,7 @@ L=$(login_as "$CONSOLE_PW") || fail h "login.py failed: $L"
 BANNER=$(jfield banner <<< "$L")
 [[ $BANNER == *"config: $CSTAT"* ]] || fail h "the console's banner does not name the mistake: '$BANNER'"
 [ "$(main_pid)" = "$PIDH" ] || fail h "o4send was restarted by the reload (MainPID $PIDH -> $(main_pid))"
-g appliance -t 20 "grep -qF '$KEY' /run/o4send/o4send.toml && ! grep -qF '$OTHER_KEY' /run/o4send/o4send.toml" || fail h "the trusted keys in force changed"
+g appliance -t 20 "grep -qF '$KEY' /run/o4send/o4send.toml && ! grep -qF '$OTHER_KEY' /run/o4send/o4send.toml" >/dev/null || fail h "the trusted keys in force changed"
 ALIAS=$(g appliance -t 30 'busctl get-property org.bluez /org/bluez/hci0 org.bluez.Adapter1 Alias' | cut -d'"' -f2)
 [ "$ALIAS" = "$SENDER" ] || fail h "the sender name changed to '$ALIAS'"
 TIMES+=("h=$(( $(date +%s) - t ))s")
