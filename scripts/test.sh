@@ -6,14 +6,19 @@
 #     minisign must import), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
 #   - crates, with cargo (Cargo.lock is committed; --locked everywhere);
-#   - shellcheck, and for the Buildroot checks python3-magic and python3-flake8.
+#   - shellcheck, and for the Buildroot checks python3-magic and python3-flake8;
+#   - for the image checks genimage, mtools, dosfstools, jq (tests/genimage-selftest.sh) and
+#     user-mode-linux (tests/growdata-selftest.sh), with apt-get when root.
 # It ends with the VM rig (scripts/vm-test.sh: real BlueZ against emulated phones; root; skipped
-# only with O4SEND_SKIP_VM=1).
-# With BUILDROOT_DIR=<a Buildroot checkout> it also checks the image's Buildroot tree offline.
+# only with O4SEND_SKIP_VM=1) and the checks of the image's Buildroot tree, offline, against every
+# Buildroot release archived in ../shared/buildroot/ (the folder beside this checkout; each
+# archive is unpacked once into a cache keyed by its SHA-256: /var/cache/o4send-buildroot as
+# root, else $XDG_CACHE_HOME/o4send-buildroot) and against BUILDROOT_DIR=<a Buildroot checkout>
+# when set.
 # Ends with one line "test.sh: N passed, M failed, K skipped" and a non-zero exit if anything
 # failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 MSRV=1.88
 passed=0
@@ -84,7 +89,33 @@ bench_smoke() {
 
 shellcheck_image_scripts() {
     shellcheck scripts/build-image.sh scripts/build-static.sh scripts/flash.sh \
-        scripts/validate-buildroot.sh board/common/*.sh tests/*.sh
+        scripts/validate-buildroot.sh scripts/test.sh board/common/*.sh tests/*.sh \
+        board/common/image-overlay/usr/lib/o4send/growdata
+}
+
+# The Buildroot releases archived beside the checkout (CI has a copy of shared/ beside its clone).
+shared_buildroot=$(dirname "$PWD")/shared/buildroot
+
+# unpack_buildroot ARCHIVE: prints the Buildroot tree ARCHIVE holds, unpacked once into the
+# cache under the archive's SHA-256 (a half-done unpacking is never used).
+unpack_buildroot() {
+    local archive=$1 cache sum dir
+    if [ "$(id -u)" -eq 0 ]; then
+        cache=/var/cache/o4send-buildroot
+    else
+        cache=${XDG_CACHE_HOME:-$HOME/.cache}/o4send-buildroot
+    fi
+    sum=$(sha256sum "$archive" | cut -d' ' -f1) || return 1
+    dir=$cache/$sum
+    if [ ! -e "$dir/.unpacked" ]; then
+        rm -rf "$dir.tmp.$$"
+        if ! { mkdir -p "$dir.tmp.$$" && tar -xzf "$archive" -C "$dir.tmp.$$" &&
+            touch "$dir.tmp.$$/.unpacked" && rm -rf "$dir" && mv "$dir.tmp.$$" "$dir"; }; then
+            rm -rf "$dir.tmp.$$"
+            return 1
+        fi
+    fi
+    compgen -G "$dir/buildroot-*/Makefile" | head -n 1 | xargs -r dirname
 }
 
 static_demo_in_empty_root() {
@@ -128,6 +159,15 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     skip "flash.sh on loop devices" "needs root"
 fi
+step "genimage: the SD card from genimage.cfg, post-build/post-fakeroot/post-image.sh (every board)" \
+    tests/genimage-selftest.sh
+# Root for apt-get and loop devices; under CI it runs (and fails) whatever the user.
+if [ "$(id -u)" -eq 0 ] || [ "${CI:-}" = true ]; then
+    step "growdata: the data partition grows online to the card's end (User-Mode Linux)" \
+        tests/growdata-selftest.sh
+else
+    skip "growdata: the data partition grows online" "needs root"
+fi
 if [ "$(id -u)" -eq 0 ]; then
     step "static x86_64 o4send: demo in an empty chroot" static_demo_in_empty_root
 else
@@ -146,11 +186,32 @@ if [ "${O4SEND_SKIP_VM:-0}" = 1 ]; then
 else
     step "VM rig: BlueZ, watchdog and USB import against emulated phones" scripts/vm-test.sh
 fi
+# The image's Buildroot tree against every archived release (about a minute each on two cores),
+# the validator's own selftest against the release build-image.sh pins (or the last one).
+if compgen -G "$shared_buildroot/buildroot-*.tar.gz" >/dev/null; then
+    pinned=buildroot-$(sed -n 's/^BR_VERSION=//p' scripts/build-image.sh)
+    selftest_tree=
+    for archive in "$shared_buildroot"/buildroot-*.tar.gz; do
+        release=$(basename "$archive" .tar.gz)
+        if ! tree=$(unpack_buildroot "$archive") || [ -z "$tree" ]; then
+            step "unpack $release" false
+            continue
+        fi
+        step "validate-buildroot.sh: $release (../shared/buildroot)" scripts/validate-buildroot.sh "$tree"
+        if [ -z "$selftest_tree" ] || [ "$release" = "$pinned" ]; then selftest_tree=$tree; fi
+    done
+    if [ -n "$selftest_tree" ]; then
+        step "validate-buildroot.sh catches a misspelt symbol ($(basename "$selftest_tree"))" \
+            tests/validate-buildroot-selftest.sh "$selftest_tree"
+    fi
+else
+    skip "validate-buildroot.sh against ../shared/buildroot" "no $shared_buildroot/buildroot-*.tar.gz"
+fi
 if [ -n "${BUILDROOT_DIR:-}" ]; then
     step "validate-buildroot.sh $BUILDROOT_DIR" scripts/validate-buildroot.sh "$BUILDROOT_DIR"
     step "validate-buildroot.sh catches a misspelt symbol" tests/validate-buildroot-selftest.sh "$BUILDROOT_DIR"
 else
-    skip "validate-buildroot.sh" "BUILDROOT_DIR not set"
+    skip "validate-buildroot.sh against BUILDROOT_DIR" "BUILDROOT_DIR not set"
 fi
 
 if [ "$failed" -gt 0 ]; then

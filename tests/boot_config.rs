@@ -4,16 +4,10 @@
 //! the box on its last good settings after a broken edit and says so in `o4send status`;
 //! `o4send passwd` makes a hash the system's own crypt(3) accepts.
 
+mod common;
+use common::cli::o4send;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn o4send(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_o4send"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim_end().to_string()

@@ -1,18 +1,12 @@
 //! Acceptance: bad config and bad input end in one line naming the cause, with the right exit
 //! status, and lose nothing already logged. Runs the real binary.
 
+mod common;
+use common::cli::o4send;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn o4send(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_o4send"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
 
 fn stderr_line(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();

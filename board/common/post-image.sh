@@ -7,8 +7,13 @@ cfg_in=$(dirname "$0")/genimage.cfg
 cfg=$BINARIES_DIR/genimage.cfg
 
 # The boot partition takes the device trees, everything the firmware package installed
-# (including config.txt, cmdline.txt and overlays/) and the kernel config.txt names.
-files=()
+# (including config.txt, cmdline.txt and overlays/), the kernel config.txt names, and the
+# operator's settings file: board/common/boot/o4send.toml, the commented template, as
+# o4send.toml at its root (mounted read-only at /boot on the appliance; see docs/flashing.md).
+template=$(dirname "$0")/boot/o4send.toml
+[ -f "$template" ] || { echo "post-image.sh: no $template (the boot partition's o4send.toml)" >&2; exit 1; }
+cp "$template" "$BINARIES_DIR/o4send.toml"
+files=(o4send.toml)
 for f in "$BINARIES_DIR"/*.dtb "$BINARIES_DIR"/rpi-firmware/*; do
     [ -e "$f" ] && files+=("${f#"$BINARIES_DIR"/}")
 done

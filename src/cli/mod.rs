@@ -5,9 +5,11 @@
 pub mod bundle_cmd;
 mod config_cmd;
 mod content_cmd;
+mod dashboard_cmd;
 mod demo_cmd;
 mod import_cmd;
 mod push;
+mod report_cmd;
 mod run;
 mod scan;
 mod setup_cmd;
@@ -104,6 +106,21 @@ pub enum Command {
         /// Read the system's state (config verdict, Wi-Fi) under this directory instead of /.
         #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
         root: PathBuf,
+    },
+    /// The operator's web dashboard (needs dashboard.password_hash; address and port in
+    /// [dashboard]).
+    Dashboard,
+    /// The day's report: figures and charts in one self-contained HTML file (prints to PDF).
+    Report {
+        /// The SQLite log [default: the config's].
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// The day, YYYY-MM-DD in appliance.time_zone [default: today].
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+        /// Where to write the report.
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
     },
     /// Copy the log to the fleet database (MySQL/MariaDB) and fetch the fleet's answers.
     Sync {
@@ -296,6 +313,10 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             json,
         } => scan::scan(config.as_deref(), seconds, adapter, json),
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
+        Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
+        Command::Report { db, date, html } => {
+            report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
+        }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
         Command::Config {
             action: ConfigAction::Check { file },

@@ -14,11 +14,29 @@ pub struct ConsoleConfig {
     pub password_hash: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DashboardConfig {
-    /// The operator's dashboard password, as a crypt hash.
+    /// The operator's dashboard password, as a crypt hash. None: the dashboard does not start.
     pub password_hash: Option<String>,
+    /// Where the dashboard listens: the operator's network (Ethernet or Wi-Fi client).
+    pub address: String,
+    pub port: u16,
+    /// A session ends after this long without a request, and after `session_max_secs` anyway.
+    pub session_idle_secs: u64,
+    pub session_max_secs: u64,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        DashboardConfig {
+            password_hash: None,
+            address: "0.0.0.0".into(),
+            port: 8080,
+            session_idle_secs: 1800,
+            session_max_secs: 12 * 3600,
+        }
+    }
 }
 
 /// The crypt schemes the console's `login` (libxcrypt) checks, by their prefix.

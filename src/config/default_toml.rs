@@ -151,6 +151,12 @@ networks = []
 # password_hash = "$6$..."
 
 [dashboard]
-# The dashboard's password as a crypt hash.
+# The operator's dashboard (`o4send dashboard`): its password as a crypt hash; without one it
+# does not start.
 # password_hash = "$6$..."
+address = "0.0.0.0"
+port = 8080
+# A session ends after this long without a request, and after session_max_secs anyway.
+session_idle_secs = 1800
+session_max_secs = 43200
 "#;

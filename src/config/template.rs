@@ -44,6 +44,7 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # offer_next_after_decline = false
 
 [network]
+# The network settings below take effect when the box starts.
 # Time servers. The box has no clock battery: it sets its clock from these when online.
 # Without any, the usual public pool is used.
 # ntp = ["pool.ntp.org"]

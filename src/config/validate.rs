@@ -335,6 +335,24 @@ fn wifi(w: &super::WifiConfig) -> Result<(), String> {
 }
 
 fn access(cfg: &Config) -> Result<(), String> {
+    let d = &cfg.dashboard;
+    if d.address.parse::<std::net::IpAddr>().is_err() {
+        return bad(
+            "dashboard.address",
+            &d.address,
+            "is not an IP address (0.0.0.0: every network)",
+        );
+    }
+    if d.port == 0 {
+        return bad("dashboard.port", 0, "must be 1 to 65535");
+    }
+    if d.session_idle_secs == 0 || d.session_idle_secs > d.session_max_secs {
+        return bad(
+            "dashboard.session_idle_secs",
+            d.session_idle_secs,
+            "must be at least 1 and at most dashboard.session_max_secs",
+        );
+    }
     for (key, hash) in [
         ("console.password_hash", &cfg.console.password_hash),
         ("dashboard.password_hash", &cfg.dashboard.password_hash),

@@ -93,6 +93,11 @@ impl Reader {
         report::status(&self.conn, &self.path, now_ms).map_err(|e| self.failed(&e))
     }
 
+    /// The figures of one period (a day, usually): see [`super::DayFigures`].
+    pub fn day(&self, period: &super::Period) -> Result<super::DayFigures, StoreError> {
+        super::day::figures(&self.conn, period).map_err(|e| self.failed(&e))
+    }
+
     /// Phones seen and served in the hour before `now_ms`, and the sync backlog: the daemon's
     /// status line.
     pub fn glance(&self, now_ms: i64) -> Result<Glance, StoreError> {

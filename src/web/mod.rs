@@ -1,0 +1,63 @@
+//! The operator's dashboard over HTTP (`o4send dashboard`, its own process and systemd unit):
+//! is the box working, today's figures and charts, straight from the log, which it opens
+//! read-only. Nothing here can stall the pushes: it is another process, and SQLite lets the
+//! daemon write while it reads.
+//!
+//! Safe by default: no page and no data without logging in with the password whose hash is in
+//! the boot partition's `o4send.toml` (only `/health` answers anyone, with one word); failed
+//! logins make that client wait longer each time; sessions end when idle and after a maximum;
+//! every form that changes anything carries the session's CSRF token; pages are written with
+//! maud, which escapes by construction, and sent with a strict Content-Security-Policy.
+
+mod pages;
+mod password;
+mod routes;
+mod sessions;
+
+use crate::config::Config;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use password::{matches as password_matches, unsupported as unsupported_hash};
+
+/// What every request handler shares.
+pub struct App {
+    pub cfg: Config,
+    hash: String,
+    sessions: sessions::Sessions,
+    throttle: sessions::Throttle,
+}
+
+impl App {
+    /// The dashboard of `cfg`; refused (one line) when it has no password it can check.
+    pub fn new(cfg: Config) -> Result<App, String> {
+        let hash = cfg.dashboard.password_hash.clone().ok_or(
+            "dashboard.password_hash is not set in o4send.toml: the dashboard does not start without a password",
+        )?;
+        if let Some(why) = unsupported_hash(&hash) {
+            return Err(format!("dashboard.password_hash: {why}"));
+        }
+        let d = &cfg.dashboard;
+        let sessions = sessions::Sessions::new(
+            Duration::from_secs(d.session_idle_secs),
+            Duration::from_secs(d.session_max_secs),
+        );
+        Ok(App {
+            hash,
+            sessions,
+            throttle: sessions::Throttle::default(),
+            cfg,
+        })
+    }
+}
+
+/// Serves until the process ends; `listener` is already bound (tests bind port 0).
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let router = routes::router(Arc::new(app));
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

@@ -1,0 +1,174 @@
+//! The dashboard's routes: who may see what, and the checks every request passes.
+
+use super::sessions::{same, token};
+use super::{pages, App};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+const SESSION: &str = "o4send_session";
+/// The token that ties a login form to the browser that fetched it (no session yet).
+const LOGIN: &str = "o4send_login";
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/", get(overview))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
+        .layer(axum::middleware::map_response(secure_headers))
+        .with_state(app)
+}
+
+async fn secure_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    r
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, String) {
+    (
+        header::SET_COOKIE,
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"),
+    )
+}
+
+async fn login_page() -> Response {
+    let t = token();
+    let c = set_cookie(LOGIN, &t, 600);
+    ([c], Html(pages::login(&t, None))).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    password: String,
+    csrf: String,
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let ip = peer.ip();
+    let now = Instant::now();
+    let wait = app.throttle.must_wait(ip, now);
+    if !wait.is_zero() {
+        let msg = format!(
+            "Too many wrong passwords: try again in {} s.",
+            wait.as_secs().max(1)
+        );
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            Html(pages::login(&token(), Some(&msg))),
+        )
+            .into_response();
+    }
+    let from_our_form = cookie(&headers, LOGIN).is_some_and(|c| same(&c, &form.csrf));
+    if !from_our_form {
+        return (
+            StatusCode::FORBIDDEN,
+            "the login form has expired or came from elsewhere: reload the page",
+        )
+            .into_response();
+    }
+    let hash = app.hash.clone();
+    let ok = tokio::task::spawn_blocking(move || super::password_matches(&hash, &form.password))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        app.throttle.failed(ip, now);
+        tracing::warn!(client = %ip, "dashboard: wrong password");
+        let t = token();
+        let c = set_cookie(LOGIN, &t, 600);
+        return (
+            StatusCode::UNAUTHORIZED,
+            [c],
+            Html(pages::login(&t, Some("Wrong password."))),
+        )
+            .into_response();
+    }
+    app.throttle.succeeded(ip);
+    let id = app.sessions.start(now);
+    let c = set_cookie(SESSION, &id, app.cfg.dashboard.session_max_secs);
+    tracing::info!(client = %ip, "dashboard: logged in");
+    (
+        AppendHeaders([c, set_cookie(LOGIN, "", 0)]),
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(id) = cookie(&headers, SESSION) else {
+        return Redirect::to("/login").into_response();
+    };
+    match app.sessions.get(&id, Instant::now()) {
+        Some(s) if same(&s.csrf, &form.csrf) => {
+            app.sessions.end(&id);
+            ([set_cookie(SESSION, "", 0)], Redirect::to("/login")).into_response()
+        }
+        _ => (
+            StatusCode::FORBIDDEN,
+            "refused: this request did not come from the dashboard's own page",
+        )
+            .into_response(),
+    }
+}
+
+async fn overview(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let session = cookie(&headers, SESSION).and_then(|id| app.sessions.get(&id, Instant::now()));
+    let Some(session) = session else {
+        return Redirect::to("/login").into_response();
+    };
+    let app2 = app.clone();
+    let page = tokio::task::spawn_blocking(move || pages::overview(&app2.cfg, &session.csrf)).await;
+    match page {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the page failed: {e}"),
+        )
+            .into_response(),
+    }
+}

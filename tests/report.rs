@@ -1,0 +1,120 @@
+//! Acceptance (issue 13, the day's report): the figures `o4send report` prints and draws are the
+//! ones plain SQL finds in the same log, and the HTML file stands alone (no outside reference).
+
+use o4send::report::{self, LocalDay};
+use o4send::store::Reader;
+use rusqlite::Connection;
+use std::process::Command;
+
+fn demo_log(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("demo.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_o4send"))
+        .args([
+            "demo",
+            "--phones",
+            "120",
+            "--seed",
+            "11",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+fn count(conn: &Connection, sql: &str, from: i64, to: i64) -> u64 {
+    conn.query_row(sql, [from, to], |r| r.get::<_, i64>(0))
+        .unwrap() as u64
+}
+
+#[test]
+fn the_days_figures_are_what_sql_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_log(dir.path());
+    let conn = Connection::open(&db).unwrap();
+    let first: i64 = conn
+        .query_row("SELECT min(ended_at) FROM attempts", [], |r| r.get(0))
+        .unwrap();
+    let date = jiff::Timestamp::from_millisecond(first)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let day = LocalDay::new(Some(&date), "UTC").unwrap();
+    let (from, to) = (day.from_ms(), day.to_ms());
+    let r = report::day(&Reader::open(&db).unwrap(), "booth", &day, None).unwrap();
+    let f = &r.figures;
+    let asked = "outcome IN ('accepted','declined','ignored','unsupported_type')";
+    let distinct = |filter: &str| {
+        count(&conn, &format!("SELECT count(DISTINCT device_id) FROM attempts WHERE {filter} AND ended_at >= ?1 AND ended_at < ?2"), from, to)
+    };
+    assert_eq!(f.seen, count(&conn, "SELECT count(DISTINCT device_id) FROM sightings WHERE last_seen >= ?1 AND first_seen < ?2", from, to));
+    assert_eq!(f.offered, distinct(asked));
+    assert_eq!(f.accepted, distinct("outcome = 'accepted'"));
+    assert_eq!(f.declined, distinct("outcome = 'declined'"));
+    assert_eq!(f.ignored, distinct("outcome = 'ignored'"));
+    assert_eq!(
+        f.outcomes.values().sum::<u64>(),
+        count(
+            &conn,
+            "SELECT count(*) FROM attempts WHERE ended_at >= ?1 AND ended_at < ?2",
+            from,
+            to
+        )
+    );
+    assert_eq!(
+        f.in_range, f.seen,
+        "no minimum RSSI: every seen phone is in range"
+    );
+    assert_eq!(f.passers_by + f.visitors, f.seen);
+    assert_eq!(f.dwell.iter().sum::<u64>(), f.seen);
+    assert_eq!(f.per_item.iter().map(|s| s.accepted).sum::<u64>(), count(&conn, "SELECT count(*) FROM attempts WHERE outcome = 'accepted' AND ended_at >= ?1 AND ended_at < ?2", from, to));
+    assert!(f.accepted > 0 && f.offered >= f.accepted && f.seen >= f.offered);
+    let hourly_offered: u64 = f.per_hour.iter().map(|h| h.offered).sum();
+    assert!(
+        hourly_offered >= f.offered,
+        "every offered phone is in at least one hour"
+    );
+    assert_eq!(r.hours.len(), 24);
+
+    let strong = report::day(&Reader::open(&db).unwrap(), "booth", &day, Some(-60)).unwrap();
+    assert_eq!(strong.figures.in_range, count(&conn, "SELECT count(DISTINCT device_id) FROM sightings WHERE rssi_max >= -60 AND last_seen >= ?1 AND first_seen < ?2", from, to));
+}
+
+#[test]
+fn the_html_report_stands_alone_and_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_log(dir.path());
+    let day = LocalDay::new(None, "UTC").unwrap();
+    let mut r = report::day(
+        &Reader::open(&db).unwrap(),
+        "<script>alert(1)</script> & Co",
+        &day,
+        None,
+    )
+    .unwrap();
+    r.figures.per_item.push(o4send::store::Split {
+        name: "<img src=x onerror=alert(2)>".into(),
+        offered: 1,
+        accepted: 1,
+    });
+    let html = report::page(&r);
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
+    assert!(!html.contains("<script>") && !html.contains("<img src=x"));
+    for outside in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(
+            !html.contains(outside),
+            "the report must stand alone: {outside}"
+        );
+    }
+    assert!(
+        html.matches("<svg").count() >= 8,
+        "every chart is inline SVG"
+    );
+}
