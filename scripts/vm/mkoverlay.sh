@@ -40,9 +40,7 @@ appliance)
     # The image's build step that turns /etc/shadow, /etc/issue and the Wi-Fi client's config into
     # links into /run/o4send; the initramfs hook (guest/appliance/opt/rig/initramfs-hook) runs it
     # on the guest's root.
-    if [ -f "$REPO/board/common/readonly-etc.sh" ]; then
-        install -D -m755 "$REPO/board/common/readonly-etc.sh" "$T/opt/rig/board/readonly-etc.sh"
-    fi
+    install -D -m755 "$REPO/board/common/readonly-etc.sh" "$T/opt/rig/board/readonly-etc.sh"
     install -D -m755 "$3" "$T/usr/bin/o4send"
     mkdir -p "$T/var/lib/o4send/content"
     cp -a "$4/." "$T/var/lib/o4send/content/"
