@@ -16,6 +16,7 @@ pub mod engine;
 pub mod fault;
 pub mod obex;
 pub mod outcome;
+pub mod password;
 pub mod pidfile;
 pub mod policy;
 pub mod pseudonym;

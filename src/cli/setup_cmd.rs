@@ -18,25 +18,14 @@ pub fn setup(paths: &SetupPaths) -> Result<ExitCode, CliError> {
 }
 
 pub fn passwd() -> Result<ExitCode, CliError> {
-    let failed = |e: std::io::Error| CliError::Failed(format!("passwd: {e}"));
     let password = read_password()?;
     if password.chars().count() < 8 {
         return Err(CliError::Failed(
             "passwd: a password needs at least 8 characters".into(),
         ));
     }
-    // 12 random bytes are 16 salt characters: the most glibc and libxcrypt read (a longer salt
-    // is cut there, and the hash would never match).
-    let mut salt = [0u8; 12];
-    std::io::Read::read_exact(
-        &mut std::fs::File::open("/dev/urandom").map_err(failed)?,
-        &mut salt,
-    )
-    .map_err(failed)?;
-    use sha_crypt::PasswordHasher;
-    let hash = sha_crypt::ShaCrypt::SHA512
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|e| CliError::Failed(format!("passwd: {e}")))?;
+    let hash =
+        crate::password::hash(&password).map_err(|e| CliError::Failed(format!("passwd: {e}")))?;
     println!("{hash}");
     Ok(ExitCode::SUCCESS)
 }

@@ -39,16 +39,18 @@ pub fn watch_trigger() {
         "fault injection: watching {} (scan, push, writer, core, alias)",
         path.display()
     );
+    // What the file holds now is read before the daemon says it is ready, so a trigger written
+    // after "ready" is always a change (read in the thread, it raced a fast writer and was lost).
+    let at_start = std::fs::read_to_string(&path).ok();
     let spawned = std::thread::Builder::new()
         .name("o4send-fault".into())
-        .spawn(move || poll(&path));
+        .spawn(move || poll(&path, at_start));
     if let Err(e) = spawned {
         tracing::error!("fault injection: cannot watch the trigger file: {e}");
     }
 }
 
-fn poll(path: &Path) {
-    let mut last = std::fs::read_to_string(path).ok();
+fn poll(path: &Path, mut last: Option<String>) {
     loop {
         std::thread::sleep(POLL);
         let now = std::fs::read_to_string(path).ok();

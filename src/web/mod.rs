@@ -10,7 +10,6 @@
 //! maud, which escapes by construction, and sent with a strict Content-Security-Policy.
 
 mod pages;
-mod password;
 mod routes;
 mod sessions;
 
@@ -19,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use password::{matches as password_matches, unsupported as unsupported_hash};
+use crate::password::unsupported as unsupported_hash;
 
 /// What every request handler shares.
 pub struct App {

@@ -1,7 +1,8 @@
 //! The dashboard's routes: who may see what, and the checks every request passes.
 
-use super::sessions::{same, token};
+use super::sessions::token;
 use super::{pages, App};
+use crate::password::same;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
@@ -104,7 +105,7 @@ async fn login(
             .into_response();
     }
     let hash = app.hash.clone();
-    let ok = tokio::task::spawn_blocking(move || super::password_matches(&hash, &form.password))
+    let ok = tokio::task::spawn_blocking(move || crate::password::matches(&hash, &form.password))
         .await
         .unwrap_or(false);
     if !ok {

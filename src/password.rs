@@ -1,0 +1,112 @@
+//! Passwords as crypt hashes, the form the operator puts in the boot partition's `o4send.toml`
+//! for the console and the dashboard: made by `o4send passwd` (SHA-512 crypt, as `openssl passwd
+//! -6`), checked by the dashboard (SHA-crypt `$6$`/`$5$` with the sha-crypt crate, bcrypt
+//! `$2b$`/`$2y$` with the bcrypt crate). The appliance never holds a password itself.
+
+use sha_crypt::{sha256_crypt_b64, sha512_crypt_b64, Sha256Params, Sha512Params, ROUNDS_DEFAULT};
+
+/// The salt alphabet of crypt(3).
+const SALT_CHARS: &[u8] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A SHA-512 crypt hash of `password` with 16 random salt characters (the most glibc and
+/// libxcrypt read).
+pub fn hash(password: &str) -> Result<String, String> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| format!("no random salt: {e}"))?;
+    let salt: String = random
+        .iter()
+        .map(|b| SALT_CHARS[usize::from(*b) % SALT_CHARS.len()] as char)
+        .collect();
+    let digest = sha512_crypt_b64(
+        password.as_bytes(),
+        salt.as_bytes(),
+        &Sha512Params::default(),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    Ok(format!("$6${salt}${digest}"))
+}
+
+/// Whether `password` matches `hash`.
+pub fn matches(hash: &str, password: &str) -> bool {
+    if ["$2b$", "$2y$", "$2a$"].iter().any(|p| hash.starts_with(p)) {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
+    sha_crypt_matches(hash, password).unwrap_or(false)
+}
+
+/// `$6$[rounds=N$]salt$digest` (or `$5$`): the digest computed again and compared in constant time.
+fn sha_crypt_matches(hash: &str, password: &str) -> Option<bool> {
+    let (id, rest) = hash.strip_prefix('$')?.split_once('$')?;
+    let (rounds, rest) = match rest.strip_prefix("rounds=") {
+        Some(r) => {
+            let (n, rest) = r.split_once('$')?;
+            (n.parse().ok()?, rest)
+        }
+        None => (ROUNDS_DEFAULT, rest),
+    };
+    let (salt, digest) = rest.rsplit_once('$')?;
+    let salt = &salt.as_bytes()[..salt.len().min(16)];
+    let computed =
+        match id {
+            "6" => sha512_crypt_b64(password.as_bytes(), salt, &Sha512Params::new(rounds).ok()?)
+                .ok()?,
+            "5" => sha256_crypt_b64(password.as_bytes(), salt, &Sha256Params::new(rounds).ok()?)
+                .ok()?,
+            _ => return None,
+        };
+    Some(same(&computed, digest))
+}
+
+/// Compares in time independent of where the two differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Why the dashboard cannot check `hash` (yescrypt has no maintained Rust crate it could use).
+pub fn unsupported(hash: &str) -> Option<&'static str> {
+    let known = ["$6$", "$5$", "$2b$", "$2y$", "$2a$"];
+    (!known.iter().any(|p| hash.starts_with(p))).then_some(
+        "the dashboard checks $6$, $5$ and $2b$/$2y$ hashes (openssl passwd -6, htpasswd -B, o4send passwd)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hash, matches};
+
+    #[test]
+    fn known_hashes_match_only_their_password() {
+        // `openssl passwd -6 -salt saltsalt booth7`, `openssl passwd -5 -salt saltsalt booth7`
+        let sha = "$6$saltsalt$r2YUdksCwBi0TxgY5/igPoE32SQdJInjlBc/mZdOACDTHxZsEcaw1zA7.5fSL/uwSv53yGMlObmATakz.YTe71";
+        assert!(matches(sha, "booth7"));
+        assert!(!matches(sha, "booth8"));
+        let bc = bcrypt::hash("booth7", 4).unwrap();
+        assert!(matches(&bc, "booth7"));
+        assert!(!matches(&bc, "Booth7"));
+        assert!(!matches("plain", "plain"));
+        assert!(matches(
+            "$5$saltsalt$zO1IOGIVL5uHX50B4vMGZ77FOhmbS3x5rxpIEGyGAN6",
+            "booth7"
+        ));
+        let rounds = format!(
+            "$6$rounds=1000$saltsalt${}",
+            sha_crypt::sha512_crypt_b64(
+                b"booth7",
+                b"saltsalt",
+                &sha_crypt::Sha512Params::new(1000).unwrap()
+            )
+            .unwrap()
+        );
+        assert!(matches(&rounds, "booth7"));
+        let ours = hash("booth seven").unwrap();
+        assert!(
+            ours.starts_with("$6$") && ours.len() == 3 + 16 + 1 + 86,
+            "{ours}"
+        );
+        assert!(matches(&ours, "booth seven") && !matches(&ours, "booth eight"));
+    }
+}
