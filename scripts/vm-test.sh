@@ -2,8 +2,11 @@
 # End-to-end test of o4send's real BlueZ path, with no Bluetooth hardware: QEMU guests (TCG) with
 # emulated controllers from one host `btvirt -s`. An appliance VM runs the o4send binary built from
 # this tree with the board/ config and unit; phone VMs host emulated phones with different
-# behaviours. Scenarios are asserted from o4send's SQLite log, `o4send status --json` and the
-# phones' inboxes. Pieces live in scripts/vm/ (README there). Ends with exactly one line
+# behaviours. The appliance boots like the image: its settings come from a FAT boot disk's
+# o4send.toml (trusted key, sender name, console password, Wi-Fi, NTP server), its Wi-Fi joins a
+# real access point (mac80211_hwsim + hostapd + DHCP + NTP in the same VM) and its clock starts
+# wrong. Scenarios are asserted from o4send's SQLite log, `o4send status`, the journal, the
+# console and the phones' inboxes. Pieces live in scripts/vm/ (README there). Ends with exactly one line
 # "vm-test: PASS ..." or "vm-test: FAIL <scenario>: <why>".
 # Env: O4SEND_SKIP_VM=1 skips; O4SEND_VM_CACHE (default /var/cache/o4send-vm) caches the base image;
 #      O4SEND_VM_BTMON=1 records the HCI traffic of the appliance and of phone-accept with btmon
@@ -52,6 +55,7 @@ fail() {  # fail SCENARIO WHY : collect guest logs, then end the run
 }
 collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 60 'journalctl -b --no-pager -o short-monotonic' > "$RUN/appliance/journal.txt" 2>&1
+    [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 'for f in /run/rig/ap/*.log /run/rig/ap/dnsmasq.leases; do echo "== $f"; cat "$f"; done' > "$RUN/appliance/ap.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason,a.started_at,a.ended_at from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
     [ -S "$RUN/phone-accept/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone-accept -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/phone-accept/btmon.txt" 2>&1
@@ -95,23 +99,62 @@ fi
 BIN=$RUN/o4send
 TIMES+=("cargo=$(( $(date +%s) - t ))s")
 # Scenario f's USB sticks, made on the host as an operator would: a signing key, a bundle signed
-# with it on a FAT image, and a copy whose file was changed after signing. The appliance trusts
-# the key through a drop-in of the board's import unit.
-mkdir -p "$RUN/usb/new" "$RUN/usb/stick"
+# with it on a FAT image, a copy whose file was changed after signing, and the same bundle signed
+# by another key. The appliance trusts the first key through the boot partition's o4send.toml.
+mkdir -p "$RUN/usb/new" "$RUN/usb/stick" "$RUN/usb/other"
 python3 -c 'import random,sys; r=random.Random(9); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(25000)))' > "$RUN/usb/new/usb-leaflet.pdf"
 (cd "$RUN/usb" && "$BIN" bundle keygen --unencrypted --pub rig.pub --secret rig.key > keygen.txt 2>&1) || fail build "bundle keygen: $(tail -1 "$RUN/usb/keygen.txt")"
 "$BIN" bundle create --from "$RUN/usb/new" --to "$RUN/usb/stick" --key "$RUN/usb/rig.key" --name "USB campaign" > "$RUN/usb/create.txt" 2>&1 ||
     fail build "bundle create: $(tail -1 "$RUN/usb/create.txt")"
-make_stick() {  # IMG FROM_DIR
-    mkfs.vfat -C -n O4SEND "$1" 16384 >/dev/null && mcopy -s -i "$1" "$2/o4send" ::
+make_stick() {  # IMG FROM_DIR (not labelled O4SEND: that is the boot partition's label)
+    mkfs.vfat -C -n CONTENT "$1" 16384 >/dev/null && mcopy -s -i "$1" "$2/o4send" ::
 }
 make_stick "$RUN/usb/good.img" "$RUN/usb/stick" || fail build "cannot make the FAT stick image"
 cp -a "$RUN/usb/stick" "$RUN/usb/tampered"
 printf 'X' | dd of="$RUN/usb/tampered/o4send/usb-leaflet.pdf" bs=1 seek=100 conv=notrunc status=none
 make_stick "$RUN/usb/tampered.img" "$RUN/usb/tampered" || fail build "cannot make the tampered stick image"
-KEY=$(tail -1 "$RUN/usb/rig.pub")
-mkdir -p "$RUN/extra/etc/systemd/system/o4send-import@.service.d"
-printf '[Service]\nEnvironment=O4SEND_BUNDLE__TRUSTED_KEYS=%s\n' "$KEY" > "$RUN/extra/etc/systemd/system/o4send-import@.service.d/rig.conf"
+(cd "$RUN/usb" && "$BIN" bundle keygen --unencrypted --pub other.pub --secret other.key > keygen-other.txt 2>&1) || fail build "bundle keygen: $(tail -1 "$RUN/usb/keygen-other.txt")"
+"$BIN" bundle create --from "$RUN/usb/new" --to "$RUN/usb/other" --key "$RUN/usb/other.key" --name "USB campaign" > "$RUN/usb/create-other.txt" 2>&1 ||
+    fail build "bundle create (other key): $(tail -1 "$RUN/usb/create-other.txt")"
+make_stick "$RUN/usb/other.img" "$RUN/usb/other" || fail build "cannot make the other key's stick image"
+KEY=$(tail -1 "$RUN/usb/rig.pub") OTHER_KEY=$(tail -1 "$RUN/usb/other.pub")
+# The boot partition's o4send.toml (scenarios g and h), written as an operator's laptop leaves it:
+# Notepad's UTF-8 with a byte order mark and CRLF line ends. The access point (SSID, passphrase)
+# is the rig's; the network is named nowhere but here. The console password's hash is made with
+# openssl, as docs/flashing.md tells Linux users.
+SENDER="Rig Booth 7" SSID=rig-expo-hall AP_ADDR=192.168.77.1
+WIFI_PASS="rig wifi $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+CONSOLE_PW="rig console $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+mkdir -p "$RUN/boot" "$RUN/extra/etc/rig"
+printf 'SSID=%s\nPASSPHRASE=%s\n' "$SSID" "$WIFI_PASS" > "$RUN/extra/etc/rig/wifi-ap.conf"
+boot_toml() {  # SENDER_NAME TRUSTED_KEY [EXTRA_LINES]: the operator's file
+    cat <<EOT
+# o4send.toml of the VM rig's appliance (scripts/vm-test.sh)
+[appliance]
+sender_name = "$1"
+
+[bundle]
+trusted_keys = ["$2"]
+
+[console]
+password_hash = "$(openssl passwd -6 "$CONSOLE_PW")"
+
+[network]
+ntp = ["$AP_ADDR"]
+
+[network.wifi]
+country = "DE"
+
+[[network.wifi.networks]]
+ssid = "$SSID"
+passphrase = "$WIFI_PASS"
+${3:-}
+EOT
+}
+as_notepad() { printf '\xef\xbb\xbf'; sed 's/$/\r/'; }
+boot_toml "$SENDER" "$KEY" | as_notepad > "$RUN/boot/o4send.toml"
+"$BIN" config check "$RUN/boot/o4send.toml" > "$RUN/boot/check.txt" 2>&1 || fail build "config check of the boot file: $(tail -2 "$RUN/boot/check.txt" | tr '\n' ' ')"
+"$VMDIR/mkbootdisk.sh" "$RUN/boot.img" "$RUN/boot/o4send.toml" || fail build "cannot make the boot disk"
 mkdir -p "$RUN/content"
 # A 40 kB pseudo-random "flyer"; deterministic, so failures reproduce.
 python3 -c 'import random,sys; r=random.Random(4); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(40960)))' > "$RUN/content/expo-flyer.pdf"
@@ -190,7 +233,60 @@ add_item() {  # NAME SIZE SEED : new content item in the guest's content dir and
     g appliance -t 60 "echo $b64 | base64 -d > /var/lib/o4send/content/.$1.tmp && mv /var/lib/o4send/content/.$1.tmp /var/lib/o4send/content/$1" >/dev/null
 }
 
-# ---- 3. scenario a: five phones, five behaviours ----------------------------------------------------
+# Shared by g and h: the booth's console (login.py) and `o4send status`.
+login_as() {  # PASSWORD -> login.py's JSON line (root on ttyS2)
+    python3 "$VMDIR/login.py" -s "$RUN/appliance/login.sock" root "$1"
+}
+jfield() {  # KEY: one field of a JSON object on stdin ("" for null)
+    python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"
+}
+status_text() { g appliance -t 30 'o4send status 2>&1'; }
+
+# ---- 3. scenario g: the boot partition's settings, Wi-Fi, the clock, the console ---------------------
+# All from the boot disk's o4send.toml, put in force by `o4send setup` at boot: the appliance
+# joins the access point named only there (wpa_supplicant@wlan0 + systemd-networkd's DHCP), sets
+# its wrong clock from the NTP server named there (systemd-timesyncd), and its console wants the
+# password whose hash is there.
+log "scenario g: boot partition settings; Wi-Fi joins the access point; NTP sets the clock; console wants the password"
+t=$(date +%s)
+BOOTMNT=$(g appliance -t 20 'findmnt -no SOURCE,FSTYPE,OPTIONS /boot' | tr -s ' ')
+[[ $BOOTMNT == "/dev/vdc1 vfat ro,"* ]] || fail g "/boot is not the boot disk's FAT partition mounted read-only: '$BOOTMNT'"
+CSTAT=$(g appliance -t 20 'cat /run/o4send/config-status')
+[ "$CSTAT" = "ok: /boot/o4send.toml" ] || fail g "o4send setup's verdict on the boot file: '$CSTAT'"
+synced() { g appliance -t 20 'test -e /run/systemd/timesync/synchronized' >/dev/null; }
+wait_until 150 synced ||
+    fail g "clock not synchronised within 150 s: $(g appliance -t 30 'journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 -u systemd-networkd -u systemd-timesyncd | tail -5' | tr '\n' ' ')"
+HOST_NOW=$(date +%s)
+read -r FIRST_LOG GUEST_NOW NTPSYNC <<< "$(g appliance -t 30 'echo $(journalctl -b --no-pager -o short-unix | head -1 | cut -d. -f1) $(date +%s) $(timedatectl show -p NTPSynchronized --value)')"
+[ "$NTPSYNC" = yes ] || fail g "timedatectl: NTPSynchronized=$NTPSYNC"
+skew=$(( GUEST_NOW - HOST_NOW )); skew=${skew#-}
+[ "$skew" -le 5 ] || fail g "after the NTP sync the appliance's clock is ${skew}s off the host's"
+[ $(( HOST_NOW - FIRST_LOG )) -gt 86400 ] || fail g "the clock was not wrong at boot (first journal entry at $(date -u -d @"$FIRST_LOG"))"
+g appliance -t 30 "journalctl -b --no-pager -o cat -u systemd-timesyncd | grep 'Initial clock synchronization'" > "$RUN/g-timesync.txt" ||
+    fail g "timesyncd's journal has no initial synchronisation"
+WLAN_ADDR=$(g appliance -t 20 "ip -4 -o addr show wlan0 | awk '{print \$4}' | cut -d/ -f1")
+[[ $WLAN_ADDR == 192.168.77.1[0-5][0-9] ]] || fail g "wlan0 has no address from the access point's DHCP range: '$WLAN_ADDR'"
+g appliance -t 20 "grep -q ' $WLAN_ADDR ' /run/rig/ap/dnsmasq.leases && grep -q '$WLAN_ADDR asked' /run/rig/ap/sntp.log" >/dev/null ||
+    fail g "the access point's DHCP lease or NTP log lacks $WLAN_ADDR"
+g appliance -t 20 "journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | grep -q \"Trying to associate with .* (SSID='$SSID'\" &&
+    journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | grep -q 'CTRL-EVENT-CONNECTED'" >/dev/null ||
+    fail g "wpa_supplicant@wlan0 did not join '$SSID': $(g appliance -t 20 'journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 | tail -3' | tr '\n' ' ')"
+SSID_HEX=$(printf %s "$SSID" | od -An -tx1 | tr -d ' \n')
+g appliance -t 20 "[ \"\$(stat -c '%a %U' /run/o4send/wpa_supplicant-wlan0.conf)\" = '600 root' ] && grep -q 'ssid=$SSID_HEX' /run/o4send/wpa_supplicant-wlan0.conf" >/dev/null ||
+    fail g "/run/o4send/wpa_supplicant-wlan0.conf is not setup's root-only file naming $SSID"
+# The console: no password, a wrong one, the right one. The banner precedes the first prompt.
+L=$(login_as "") || fail g "login.py failed: $L"
+[ "$(jfield result <<< "$L")" = incorrect ] || fail g "root with an empty password: $(jfield result <<< "$L") ($(jfield transcript <<< "$L" | tr '\r\n' '  ' | tail -c 300))"
+BANNER=$(jfield banner <<< "$L")
+[[ $BANNER == *"o4send appliance"*"config: ok: /boot/o4send.toml"* ]] || fail g "the console's banner before the login prompt: '$BANNER'"
+L=$(login_as "wrong $CONSOLE_PW") || fail g "login.py failed: $L"
+[ "$(jfield result <<< "$L")" = incorrect ] || fail g "root with a wrong password: $(jfield result <<< "$L")"
+L=$(login_as "$CONSOLE_PW") || fail g "login.py failed: $L"
+[ "$(jfield result <<< "$L")" = shell ] || fail g "root with the boot file's password: $(jfield result <<< "$L") ($(jfield transcript <<< "$L" | tr '\r\n' '  ' | tail -c 300))"
+TIMES+=("g=$(( $(date +%s) - t ))s")
+log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 "$RUN/g-timesync.txt" | sed 's/.*synchronization to //'), ${skew}s off the host)"
+
+# ---- 4. scenario a: five phones, five behaviours ----------------------------------------------------
 log "scenario a: o4send meets accept/decline/ignore/no-OPP/out-of-range phones"
 t=$(date +%s)
 g appliance -t 60 "/usr/bin/o4send config check /etc/o4send/o4send.toml && systemctl enable --now o4send.service" > "$RUN/a-start.txt" 2>&1 ||
@@ -226,25 +322,52 @@ for want in sys.argv[2:]:
 open(sys.argv[1].rsplit('/', 1)[0] + '/status-check.txt', 'w').write('; '.join(bad))
 sys.exit(1 if bad else 0)
 PY
+python3 - "$RUN/a-status.json" "$SSID" <<'PY' || fail a "o4send status --json on the boot file and Wi-Fi: $(cat "$RUN/status-check.txt")"
+import json, sys
+s = json.load(open(sys.argv[1])); bad = []
+if s.get('config') != 'ok: /boot/o4send.toml': bad.append('config=%r' % s.get('config'))
+if not str(s.get('wifi')).startswith('wifi: joined "%s" (192.168.77.' % sys.argv[2]): bad.append('wifi=%r' % s.get('wifi'))
+open(sys.argv[1].rsplit('/', 1)[0] + '/status-check.txt', 'w').write('; '.join(bad))
+sys.exit(1 if bad else 0)
+PY
+# What the phones were shown as the sender: the boot file's sender_name (their bluetoothd's name
+# for the appliance when obexd asked them), not the campaign's.
+SENDERS=$(asks_logs | python3 -c 'import json,sys; print("|".join(sorted({json.loads(l).get("sender", "") for l in sys.stdin if l.startswith("{")})))')
+[ "$SENDERS" = "$SENDER" ] || fail a "the phones saw the sender as '$SENDERS', want '$SENDER' (boot file's sender_name)"
+# The clock was synchronised before o4send started: every attempt row says so.
+read -r n_rows n_synced <<< "$(sql "select count(*), coalesce(sum(clock_synced), 0) from attempts")"
+[ "$n_rows" -gt 0 ] && [ "$n_rows" = "$n_synced" ] || fail a "attempt rows with clock_synced = 1: $n_synced of $n_rows"
 check_forgotten a "$ACCEPT" "$DECLINE" "$IGNORE" "$NOOPP" "$GONE"
 TIMES+=("a=$(( $(date +%s) - t ))s")
 log "scenario a: ok ($(( $(date +%s) - t ))s)"
 
-# ---- 4. scenario b: nobody is asked twice -----------------------------------------------------------
-log "scenario b: restart o4send, nobody is asked again"
+# ---- 5. scenario b: nobody is asked twice -----------------------------------------------------------
+# Meanwhile (scenario "wifi"), the access point's passphrase changes under the appliance, as if
+# the boot file named the wrong one: the appliance's next 4-way handshake fails, which
+# wpa_supplicant's journal and `o4send status` must name; then the right passphrase comes back.
+log "scenario b: restart o4send, nobody is asked again (meanwhile: the Wi-Fi passphrase goes wrong)"
 t=$(date +%s)
 before=$(attempt_table); asks_before=$(all_asks)
+g appliance -t 60 "/opt/rig/wifi-ap.sh passphrase 'not $WIFI_PASS'" >/dev/null || fail wifi "could not change the access point's passphrase"
 g appliance -t 60 'systemctl restart o4send && systemctl is-active o4send' >/dev/null || fail b "o4send did not restart"
-sleep 30   # three discovery rounds (about 10 s each) with every phone in range
+b_end=$(( $(date +%s) + 30 ))   # three discovery rounds (about 10 s each) with every phone in range
+wifi_refused() { status_text | grep -q '^wifi: "'"$SSID"'" turned the box away (4-way handshake failed: wrong passphrase'; }
+wait_until 90 wifi_refused || fail wifi "o4send status does not name the refused passphrase: $(status_text | grep '^wifi' | tr '\n' ' ')"
+WIFI_REFUSED=$(status_text | grep '^wifi:')
+g appliance -t 20 "journalctl -b --no-pager -o cat -u wpa_supplicant@wlan0 > /tmp/wpa.txt; grep -q 'WPA: 4-Way Handshake failed - pre-shared key may be incorrect' /tmp/wpa.txt &&
+    grep -q 'CTRL-EVENT-SSID-TEMP-DISABLED .*ssid=\"$SSID\" .*reason=WRONG_KEY' /tmp/wpa.txt" >/dev/null ||
+    fail wifi "wpa_supplicant@wlan0's journal does not name the failed handshake: $(g appliance -t 20 'tail -3 /tmp/wpa.txt' | tr '\n' ' ')"
+g appliance -t 60 "/opt/rig/wifi-ap.sh passphrase '$WIFI_PASS'" >/dev/null || fail wifi "could not restore the access point's passphrase"
+rest=$(( b_end - $(date +%s) )); [ "$rest" -le 0 ] || sleep "$rest"
 after=$(attempt_table); asks_after=$(all_asks)
 [ "$before" = "$after" ] || fail b "attempts changed after restart: before [$(echo $before)] after [$(echo $after)]"
 [ "$asks_before" = "$asks_after" ] || fail b "phones were asked again ($asks_before -> $asks_after obexd asks)"
 check_forgotten b "$ACCEPT" "$DECLINE" "$IGNORE" "$NOOPP" "$GONE"
 TIMES+=("b=$(( $(date +%s) - t ))s")
-log "scenario b: ok ($(( $(date +%s) - t ))s)"
+log "scenario b: ok ($(( $(date +%s) - t ))s; $WIFI_REFUSED)"
 PID0=$(main_pid)   # the o4send that b restarted must live through c and d
 
-# ---- 5. scenario c: bluetoothd restarted under o4send -----------------------------------------------
+# ---- 6. scenario c: bluetoothd restarted under o4send -----------------------------------------------
 # Shared by c and d: a new phone appears and a new item is published (reload), then the radio stack
 # is disturbed while that work is in flight; o4send (same MainPID) must finish it.
 disturbed() {  # SCENARIO LATE_PHONE LATE_ADDR ITEM SEED DISTURB_FUNCTION
@@ -271,7 +394,7 @@ disturbed c phone-late-c "$LATE_C" expo-map.pdf 5 restart_bluetoothd
 TIMES+=("c=$(( $(date +%s) - t ))s")
 log "scenario c: ok ($(( $(date +%s) - t ))s)"
 
-# ---- 6. scenario d: controller unplugged and plugged back ----------------------------------------
+# ---- 7. scenario d: controller unplugged and plugged back ----------------------------------------
 # Unplug as the kernel sees it: QMP removes the virtio console port (hci0 vanishes, the link to the
 # phones drops because h4proxy's pair and btvirt's controller go too), then plugs a fresh port back
 # in on the same h4proxy listener; btvirt reuses the freed controller index, so the address is the
@@ -354,7 +477,45 @@ g appliance -t 60 "rm -f $FAULT_DROPIN && systemctl daemon-reload && systemctl r
 TIMES+=("e=$(( $(date +%s) - t ))s")
 log "scenario e: ok ($(( $(date +%s) - t ))s, NRestarts $N0 -> $N1)"
 
-# ---- 9. scenario f: content from a USB stick --------------------------------------------------------
+# ---- 9. scenario h: a broken edit of the boot file, then a reload ----------------------------------
+# The card is taken out, o4send.toml edited on a laptop (a new sender name, another trusted key,
+# and a bad value) and put back: the host rewrites the FAT on the boot disk with mtools while the
+# guest has it mounted read-only, the guest unmounts and mounts it again as a re-inserted card, and
+# `systemctl reload o4send` runs `o4send setup` before the daemon's SIGHUP. The mistake must be
+# named in one line in the journal, on the banner and in `o4send status`, and nothing may change:
+# same daemon, same trusted key (scenario f's sticks prove it), same sender name, pushes go on.
+log "scenario h: a broken edit of the boot file and a reload: named on the journal, banner and status; nothing changes"
+t=$(date +%s)
+PIDH=$(main_pid)
+boot_toml "Edited Booth" "$OTHER_KEY" $'\n[policy]\nmin_rssi = "loud"' | as_notepad > "$RUN/boot/broken.toml"
+"$VMDIR/mkbootdisk.sh" --edit "$RUN/boot.img" "$RUN/boot/broken.toml" || fail h "mtools could not rewrite the boot disk"
+g appliance -t 60 'umount /boot && blockdev --flushbufs /dev/vdc1 /dev/vdc && systemctl start boot.mount && grep -q loud /boot/o4send.toml' > "$RUN/h-remount.txt" 2>&1 ||
+    fail h "the re-mounted boot partition does not show the edit: $(tr '\n' ' ' < "$RUN/h-remount.txt")"
+g appliance -t 90 'systemctl reload o4send' > "$RUN/h-reload.txt" 2>&1 || fail h "systemctl reload o4send failed: $(tr '\n' ' ' < "$RUN/h-reload.txt")"
+named() { [[ $1 == *o4send.toml* && $1 == *policy.min_rssi* && $1 == *'"loud"'* && $1 == *"running on the last good settings"* ]]; }
+CSTAT=$(g appliance -t 20 'cat /run/o4send/config-status')
+named "$CSTAT" || fail h "config-status does not name the mistake: '$CSTAT'"
+g appliance -t 30 'journalctl -b --no-pager -o cat -u o4send' > "$RUN/h-journal.txt" 2>&1
+grep -qF "$CSTAT" "$RUN/h-journal.txt" || fail h "the journal of o4send.service does not have the line: $(grep -m1 min_rssi "$RUN/h-journal.txt")"
+# Setup writes the banner at once; the daemon rewrites it with its status line every few seconds
+# and may, for one round, put back the line it had read before the reload.
+banner_named() { g appliance -t 20 "grep -qF 'config: $CSTAT' /run/o4send/banner/issue" >/dev/null; }
+wait_until 30 banner_named || fail h "the banner file does not name the mistake: $(g appliance -t 20 'cat /run/o4send/banner/issue' | tr '\n' ' ')"
+STATUS_H=$(status_text)
+grep -qF "config: $CSTAT" <<< "$STATUS_H" || fail h "o4send status does not name the mistake: $(head -3 <<< "$STATUS_H" | tr '\n' ' ')"
+grep -q "^wifi: joined \"$SSID\"" <<< "$STATUS_H" || fail h "Wi-Fi not joined again after the passphrase came back (or lost by the broken edit): $(grep '^wifi' <<< "$STATUS_H")"
+L=$(login_as "$CONSOLE_PW") || fail h "login.py failed: $L"
+[ "$(jfield result <<< "$L")" = shell ] || fail h "the console no longer takes the last good password: $(jfield result <<< "$L")"
+BANNER=$(jfield banner <<< "$L")
+[[ $BANNER == *"config: $CSTAT"* ]] || fail h "the console's banner does not name the mistake: '$BANNER'"
+[ "$(main_pid)" = "$PIDH" ] || fail h "o4send was restarted by the reload (MainPID $PIDH -> $(main_pid))"
+g appliance -t 20 "grep -qF '$KEY' /run/o4send/o4send.toml && ! grep -qF '$OTHER_KEY' /run/o4send/o4send.toml" >/dev/null || fail h "the trusted keys in force changed"
+ALIAS=$(g appliance -t 30 'busctl get-property org.bluez /org/bluez/hci0 org.bluez.Adapter1 Alias' | cut -d'"' -f2)
+[ "$ALIAS" = "$SENDER" ] || fail h "the sender name changed to '$ALIAS'"
+TIMES+=("h=$(( $(date +%s) - t ))s")
+log "scenario h: ok ($(( $(date +%s) - t ))s; ${CSTAT})"
+
+# ---- 10. scenario f: content from a USB stick -------------------------------------------------------
 # FAT images hot-plugged over QMP as USB mass storage: the board's udev rule starts
 # o4send-import@sdX.service, which mounts the stick read-only and runs `o4send import`.
 log "scenario f: a signed USB stick changes the campaign; a tampered one changes nothing"
@@ -382,20 +543,28 @@ wait_until 180 expect_outcomes "$ACCEPT:usb-leaflet.pdf:accepted $LATE_C:usb-lea
 for p in phone-accept phone-late-c phone-late-d; do
     sha_ok $p usb-leaflet.pdf || fail f "$p's copy of usb-leaflet.pdf differs"
 done
+# The tampered stick and one signed by another key (the key the broken edit of h tried to trust),
+# plugged together.
 plug stick2 "$RUN/usb/tampered.img" || fail f "QMP could not plug the tampered stick"
-wait_until 90 says 'import refused' || fail f "the tampered stick was not refused within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
+plug stick3 "$RUN/usb/other.img" || fail f "QMP could not plug the other key's stick"
+refusals() { [ "$(import_log | grep -c 'import refused')" -ge 2 ]; }
+wait_until 90 refusals || fail f "the tampered and the other key's sticks were not both refused within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
 unplug stick2 || true
-REFUSAL=$(import_log | grep 'import refused' | tail -1)
-[ "$(active)" = "$NEW" ] || fail f "the tampered stick changed the content: $(active)"
+unplug stick3 || true
+OTHER_REFUSAL=$(import_log | grep 'import refused' | grep 'does not trust' | tail -1)
+[ -n "$OTHER_REFUSAL" ] || fail f "the other key's stick was not refused for its key: $(import_log | grep 'import refused' | tr '\n' ' ')"
+REFUSAL=$(import_log | grep 'import refused' | grep -v 'does not trust' | tail -1)
+[ -n "$REFUSAL" ] || fail f "the tampered stick was not refused: $(import_log | grep 'import refused' | tr '\n' ' ')"
+[ "$(active)" = "$NEW" ] || fail f "a refused stick changed the content: $(active)"
 # Retries of the signed file to the other phones may go on; what must not change is what is
 # offered: the active campaign (above) and the file the phones get.
 sleep 10
 [ "$(active)" = "$NEW" ] || fail f "the content changed after the tampered stick: $(active)"
 sha_ok phone-accept usb-leaflet.pdf || fail f "phone-accept's copy of usb-leaflet.pdf changed after the tampered stick"
 TIMES+=("f=$(( $(date +%s) - t ))s")
-log "scenario f: ok ($(( $(date +%s) - t ))s; refused: ${REFUSAL#*refused: })"
+log "scenario f: ok ($(( $(date +%s) - t ))s; refused: ${REFUSAL#*refused: }; ${OTHER_REFUSAL#*refused: })"
 
-# ---- 10. benchmark: 1 MiB, our OBEX client vs BlueZ's obexd ----------------------------------------
+# ---- 11. benchmark: 1 MiB, our OBEX client vs BlueZ's obexd ----------------------------------------
 log "benchmark: 1 MiB to phone-accept, o4send push vs obexd"
 g appliance -t 60 'systemctl stop o4send; head -c 1048576 /dev/urandom > /tmp/bench-ours.bin; cp /tmp/bench-ours.bin /tmp/bench-obexd.bin; sha256sum < /tmp/bench-ours.bin' > "$RUN/bench-sha" || fail bench "setup"
 # Pitfall: a session that starts while the previous ACL is still being torn down is dropped
@@ -436,4 +605,4 @@ RATIO=$(awk -v a="$OURS" -v b="$OBEXD" 'BEGIN{printf "%.2f", a/b}')
 echo "vm-bench: 1 MiB to phone-accept, median of 3: ours_secs=$OURS obexd_secs=$OBEXD ratio=$RATIO (ours ${OURS_ALL[*]}; obexd ${OBEXD_ALL[*]}) tries=[${BENCH_TRIES% }]"
 
 collect_logs
-RESULT="vm-test: PASS a,b,c,d,e,f + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"
+RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"

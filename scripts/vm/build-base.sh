@@ -11,13 +11,22 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${O4SEND_VM_CACHE:-/var/cache/o4send-vm}
 PKGS=systemd,systemd-sysv,dbus,udev,kmod,bluez,bluez-obexd,bluez-test-tools,python3-dbus,python3-gi,procps,util-linux,sqlite3,iproute2,less,strace
+# The appliance's Wi-Fi and clock (scenario g): the client side as the image has it
+# (wpa_supplicant, systemd-networkd, systemd-timesyncd) and the access point's side (hostapd,
+# dnsmasq's DHCP server; the NTP server is the rig's own sntp-server.py, see guest/appliance).
+PKGS=$PKGS,wpasupplicant,hostapd,dnsmasq-base,iw,systemd-timesyncd,wireless-regdb
 # Kernel modules kept in the image (closure computed with modprobe --show-depends). xhci_pci,
 # usb_storage, sd_mod, vfat and the code pages: the USB content stick the rig hot-plugs. af_alg, algif_*,
 # ecb and cmac: BlueZ's btdev/SMP use the kernel crypto API through AF_ALG (without them btvirt in a
 # guest fails with "Failed to open Virtual HCI device"; bluetoothd's LE/SMP code needs them too).
+# mac80211_hwsim (cfg80211, mac80211 follow): the appliance's two simulated Wi-Fi radios, a client
+# and an access point; ccm (CCMP, WPA2's cipher), gcm, ghash-generic, cmac (management frame
+# protection), aesni-intel and libarc4 are loaded by mac80211 through the crypto API at run time,
+# so modprobe's dependency closure does not find them by itself.
 WANT="bluetooth hci_uart hci_vhci rfcomm bnep ecdh_generic ecc cmac ecb ccm af_alg algif_hash algif_skcipher
       virtio_pci virtio_blk virtio_console virtio_rng ext4 crc32c_generic crc32c-intel rfkill
-      xhci_pci usb_storage sd_mod vfat nls_utf8 nls_ascii nls_cp437 nls_iso8859_1"
+      xhci_pci usb_storage sd_mod vfat nls_utf8 nls_ascii nls_cp437 nls_iso8859_1
+      mac80211_hwsim cfg80211 mac80211 gcm ghash-generic aesni-intel libarc4"
 
 KEY=$( (cat "$0"; cd "$HERE/base" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 OUT=$CACHE/base-$KEY

@@ -6,9 +6,10 @@
 #   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR [EXTRA_DIR]
 # EXTRA_DIR (per-run files: the fault-injection build, drop-ins with this run's bundle key) is
 # copied over everything else.
-# The appliance overlay carries the project's own files: the o4send binary as /usr/bin/o4send and
-# board/common/rootfs-overlay/** (o4send.toml, o4send.service) straight from the repo, plus the
-# rig's drop-in and the test content for /var/lib/o4send/content.
+# The appliance overlay carries the project's own files: the o4send binary as /usr/bin/o4send,
+# board/common/rootfs-overlay/** (o4send.toml, o4send.service, o4send-setup.service, boot.mount)
+# and board/common/readonly-etc.sh straight from the repo, plus the rig's units and drop-in and the
+# test content for /var/lib/o4send/content.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -36,6 +37,10 @@ noopp)
     ;;
 appliance)
     cp -a "$REPO/board/common/rootfs-overlay/." "$T/"
+    # The image's build step that turns /etc/shadow, /etc/issue and the Wi-Fi client's config into
+    # links into /run/o4send; the initramfs hook (guest/appliance/opt/rig/initramfs-hook) runs it
+    # on the guest's root.
+    install -D -m755 "$REPO/board/common/readonly-etc.sh" "$T/opt/rig/board/readonly-etc.sh"
     install -D -m755 "$3" "$T/usr/bin/o4send"
     mkdir -p "$T/var/lib/o4send/content"
     cp -a "$4/." "$T/var/lib/o4send/content/"

@@ -6,7 +6,7 @@
                               the rig writes one line per VM, scripts/vm/phones.conf says why),
                               runs obexd as their OPP server and an obexd agent that decides per
                               phone, writes /run/rig/phones.json and logs every ask to
-                              /run/rig/asks.log
+                              /run/rig/asks.log (with the sender's name as the phone knows it)
   rigbt.py phone-on NAME      make a phone that started "off" appear (powered, discoverable)
   rigbt.py adapter HCI [--alias A] [--discoverable] [--class-phone] [--off]
   rigbt.py obexd-push --dest ADDR --file F [--source ADDR]   push with BlueZ's obexd client
@@ -109,6 +109,22 @@ class ObexAgent(dbus.service.Object):
     def __init__(self, bus, path, phones):
         super().__init__(bus, path)
         self.bus, self.by_addr, self.pending = bus, {v['addr'].upper(): (k, v) for k, v in phones.items()}, []
+        self.system = dbus.SystemBus()
+
+    def sender(self, local, remote):
+        """The sender's name as this phone's bluetoothd knows it (Device1.Name: the remote name the
+        kernel asked for when the sender connected), what a phone shows in "X wants to send you"."""
+        try:
+            om = dbus.Interface(self.system.get_object(BLUEZ, '/'), 'org.freedesktop.DBus.ObjectManager').GetManagedObjects()
+        except dbus.DBusException:
+            return ''
+        for ifs in om.values():
+            d = ifs.get('org.bluez.Device1')
+            if d and str(d.get('Address', '')).upper() == remote.upper():
+                ad = om.get(d['Adapter'], {}).get('org.bluez.Adapter1', {})
+                if str(ad.get('Address', '')).upper() == local.upper():
+                    return str(d.get('Name', ''))
+        return ''
 
     @dbus.service.method(I, in_signature='', out_signature='')
     def Release(self): pass
@@ -125,7 +141,8 @@ class ObexAgent(dbus.service.Object):
         name, ph = self.by_addr.get(str(s['Source']).upper(), ('?', {'behaviour': 'decline'}))
         beh = ph['behaviour']
         rec = dict(t=time.time(), phone=name, behaviour=beh, remote=str(s['Destination']),
-                   name=str(t.get('Name', '')), size=int(t.get('Size', 0)))
+                   name=str(t.get('Name', '')), size=int(t.get('Size', 0)),
+                   sender=self.sender(str(s['Source']), str(s['Destination'])))
         with open(RUN + '/asks.log', 'a') as f:
             f.write(json.dumps(rec) + '\n')
         log('AuthorizePush', rec)
