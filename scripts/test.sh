@@ -178,7 +178,7 @@ if [ "${O4SEND_STATIC_AARCH64:-}" = 1 ]; then
 else
     skip "static aarch64 o4send" "O4SEND_STATIC_AARCH64 not 1; about 10 minutes on two cores"
 fi
-# Real BlueZ in QEMU guests against emulated phones (about 11 minutes on two cores, 14 from a fresh
+# Real BlueZ in QEMU guests against emulated phones (about 13 minutes on two cores, 16 from a fresh
 # clone; needs root, installs qemu/debootstrap/mtools, caches its base image in /var/cache/o4send-vm).
 # Without root it fails and says why; O4SEND_SKIP_VM=1 skips it.
 if [ "${O4SEND_SKIP_VM:-0}" = 1 ]; then

@@ -48,19 +48,24 @@ pub fn describe(status: &str, networks: &str) -> String {
 }
 
 fn ask(control: &Path, command: &str) -> std::io::Result<String> {
-    let local = std::env::temp_dir().join(format!("o4send-wpa-{}", std::process::id()));
-    let _ = std::fs::remove_file(&local);
-    let sock = UnixDatagram::bind(&local)?;
-    let answer = (|| {
-        sock.set_read_timeout(Some(Duration::from_secs(2)))?;
-        sock.connect(control)?;
-        sock.send(command.as_bytes())?;
-        let mut buf = vec![0u8; 4096];
-        let n = sock.recv(&mut buf)?;
-        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
-    })();
-    let _ = std::fs::remove_file(&local);
-    answer
+    use std::os::linux::net::SocketAddrExt;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // wpa_supplicant answers to the address the question came from. An abstract address lives
+    // in no directory, so it works from the daemon's private /tmp (PrivateTmp=) as from a shell.
+    let name = format!(
+        "o4send-wpa-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let local = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let sock = UnixDatagram::bind_addr(&local)?;
+    sock.set_read_timeout(Some(Duration::from_secs(2)))?;
+    sock.connect(control)?;
+    sock.send(command.as_bytes())?;
+    let mut buf = vec![0u8; 4096];
+    let n = sock.recv(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 #[cfg(test)]
