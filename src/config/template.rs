@@ -11,8 +11,8 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # Every setting left commented keeps the value shown.
 #
 # A mistake never stops the box: it keeps running on the last settings that worked and names
-# the mistake (file, setting, value, why) on the screen it is plugged into, in `o4send status`
-# and on the dashboard. The box never writes to this partition.
+# the mistake (file, setting, value, why) on the screen it is plugged into and in
+# `o4send status`. The box never writes to this partition.
 # Check the file on a laptop before you go: o4send config check o4send.toml
 
 [appliance]
@@ -84,7 +84,7 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # password_hash = "$6$..."
 
 [dashboard]
-# The password of the operator's web dashboard, as a hash made the same way.
+# The password of the operator's web dashboard (`o4send dashboard`), as a hash made the same way.
 # password_hash = "$6$..."
 "#;
 
