@@ -10,13 +10,9 @@ use std::path::{Path, PathBuf};
 pub const ISSUE: &str = "run/o4send/banner/issue";
 
 /// The banner's text. agetty reads `\` as the start of an escape: every one is doubled, and
-/// control characters (a terminal's escape sequences) are dropped.
-pub fn render(name: &str, config_line: &str, status: &str, login: bool) -> String {
-    render_with(name, config_line, status, None, login)
-}
-
-/// The banner with the Wi-Fi client's line, when the box has one.
-pub fn render_with(
+/// control characters (a terminal's escape sequences) are dropped. The Wi-Fi client's line is shown
+/// when the box has one.
+pub fn render(
     name: &str,
     config_line: &str,
     status: &str,
@@ -72,7 +68,7 @@ impl Banner {
         let config =
             crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
         let wifi = crate::wifi_state::line(Path::new(crate::wifi_state::CONTROL));
-        let text = render_with(&self.name, &config, status, wifi.as_deref(), self.login);
+        let text = render(&self.name, &config, status, wifi.as_deref(), self.login);
         if text == self.last {
             return;
         }
@@ -89,7 +85,13 @@ mod tests {
 
     #[test]
     fn escapes_cannot_reach_the_terminal() {
-        let text = render("B\\x\u{1b}[2J", "ok: /boot/o4send.toml", "3 phones", false);
+        let text = render(
+            "B\\x\u{1b}[2J",
+            "ok: /boot/o4send.toml",
+            "3 phones",
+            None,
+            false,
+        );
         assert!(text.contains("o4send appliance \"B\\\\x[2J\""));
         assert!(!text.contains('\u{1b}'));
         assert!(text.contains("login: none"));

@@ -69,6 +69,7 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
         &verdict.config.appliance.name,
         &verdict.line,
         "starting",
+        None,
         verdict.config.console.password_hash.is_some(),
     );
     files.write_banner(&text)?;
@@ -79,7 +80,6 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
 /// image's defaults alone.
 fn decide(paths: &SetupPaths) -> Verdict {
     let store = last_good::LastGood::new(&paths.root);
-    let image = Layers::ImageFile(&paths.image_config);
     let problem = match read_and_check(paths) {
         Ok((config, Some(op))) => {
             let saved = store.save(&op.text).err();
@@ -106,7 +106,7 @@ fn decide(paths: &SetupPaths) -> Verdict {
         }
         Err(e) => e.0,
     };
-    let (config, fallback) = fallback(&store, paths, image);
+    let (config, fallback) = fallback(&store, paths);
     let line = format!("{problem}; running on {fallback}");
     Verdict {
         config,
@@ -121,13 +121,14 @@ fn read_and_check(paths: &SetupPaths) -> Result<(Config, Option<OperatorFile>), 
     Ok((config, op))
 }
 
-fn fallback(store: &last_good::LastGood, paths: &SetupPaths, image: Layers) -> (Config, String) {
+fn fallback(store: &last_good::LastGood, paths: &SetupPaths) -> (Config, String) {
+    let image = || Layers::ImageFile(&paths.image_config);
     if let Some((op, saved)) = store.load(&paths.boot_config) {
-        if let Ok(cfg) = Config::from_layers(Layers::ImageFile(&paths.image_config), Some(&op)) {
+        if let Ok(cfg) = Config::from_layers(image(), Some(&op)) {
             return (cfg, format!("the last good settings (saved {saved})"));
         }
     }
-    match Config::from_layers(image, None) {
+    match Config::from_layers(image(), None) {
         Ok(cfg) => (cfg, "the image's defaults".into()),
         Err(e) => {
             tracing::error!("config: the image's defaults do not load: {e}");
