@@ -176,7 +176,7 @@ fn nothing_without_a_login_and_the_day_with_one() {
     let page = request(d.port, "GET", "/", &format!("o4send_session={session}"), "");
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("Today at Booth &lt;7&gt;"),
+        page.body.contains("<h1>Booth &lt;7&gt;</h1>"),
         "the name is escaped"
     );
     assert!(page.body.contains("Acceptance rate") && page.body.contains("<svg"));
