@@ -212,6 +212,8 @@ pub struct SimConfig {
     pub dwell_max_secs: u64,
     /// Relative weights of the behaviours.
     pub mix: BehaviourMix,
+    /// Also write what each phone receives into this folder, one subfolder per phone (tests).
+    pub inbox: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -223,6 +225,7 @@ impl Default for SimConfig {
             dwell_min_secs: 1200,
             dwell_max_secs: 2400,
             mix: BehaviourMix::default(),
+            inbox: None,
         }
     }
 }

@@ -43,6 +43,7 @@ pub fn scenario(phones: usize, seed: u64) -> SimConfig {
             slow_link: 0,
             out_of_range: 0,
         },
+        inbox: None,
     }
 }
 

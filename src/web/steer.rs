@@ -76,7 +76,7 @@ async fn order(app: &App, who: &Authed, what: What, page: &str) -> Response {
     let order = Order {
         id: new_id(),
         who: who.who.clone(),
-        at_ms: crate::clock::Clock::system().now_ms(),
+        at_ms: super::views::now(),
         what,
     };
     if let Err(e) = app.spool.submit(&order) {

@@ -106,7 +106,7 @@ pub fn reader(app: &App) -> Result<Reader, String> {
 }
 
 pub fn now() -> i64 {
-    crate::clock::Clock::system().now_ms()
+    jiff::Timestamp::now().as_millisecond()
 }
 
 /// Runs `make` on a blocking thread; its page, or a plain error naming the cause.
