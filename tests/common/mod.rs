@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests.
 
+pub mod browser;
 pub mod cli;
 pub mod daemon;
 pub mod mariadb;
