@@ -190,6 +190,22 @@ fn check_eval(page: &mut Page) {
     );
 }
 
+/// Uncaught exceptions and console.error() are collected; dialogs are accepted, not hung on.
+fn check_errors_and_dialogs(page: &mut Page) {
+    assert_eq!(page.js_errors(), Vec::<String>::new());
+    page.eval(
+        "console.error('csv', 'not ready', 7); setTimeout(() => { throw new Error('boom') })",
+    );
+    page.eval("new Promise(r => setTimeout(r, 100))");
+    let errors = page.js_errors();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0], "console.error: csv not ready 7");
+    assert!(errors[1].contains("Error: boom"), "{errors:?}");
+    assert!(page.js_errors().is_empty());
+    assert_eq!(page.eval("confirm('Delete the campaign?')"), true);
+    assert_eq!(page.dialogs(), ["Delete the campaign?"]);
+}
+
 /// The CSV behind the download link, fetched with the session cookie.
 fn check_download(page: &mut Page) {
     let csv = page.fetch("/data.csv");
@@ -226,6 +242,30 @@ fn check_pictures(page: &mut Page, site: &str) {
     eprintln!("{}: {bytes} bytes", pdf.display());
 }
 
+/// A frozen Chromium (SIGSTOP to its process group) fails the call, with what hung, within
+/// the page's timeout instead of hanging the test.
+fn check_hung_chromium_fails(browser: &mut Browser) {
+    let group = browser.pid() as libc::pid_t;
+    // SAFETY: kill(2) on the process group Browser::start created for this Chromium.
+    assert_eq!(unsafe { libc::kill(-group, libc::SIGSTOP) }, 0);
+    let page = browser.page();
+    page.set_timeout(Duration::from_secs(1));
+    let started = Instant::now();
+    let hung = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| page.eval("1")));
+    let waited = started.elapsed();
+    // SAFETY: as above; the group is then killed by the Browser's drop.
+    unsafe { libc::kill(-group, libc::SIGCONT) };
+    let message = *hung
+        .expect_err("a frozen chromium answered")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.contains("chromium did not answer Runtime.evaluate within 1s"),
+        "{message}"
+    );
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
 #[test]
 fn drives_a_real_chromium_through_a_login_and_a_download() {
     let started = Instant::now();
@@ -238,8 +278,10 @@ fn drives_a_real_chromium_through_a_login_and_a_download() {
     sign_in(page, &site);
     check_cookie(page);
     check_eval(page);
+    check_errors_and_dialogs(page);
     check_download(page);
     check_pictures(page, &site);
+    check_hung_chromium_fails(&mut browser);
     eprintln!("browser self-test: {:?}", started.elapsed());
 }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
-/// How long one DevTools call, a page load or Chromium's start may take.
+/// How long Chromium's start, and by default one DevTools call or a page load, may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A headless Chromium with one tab; the process (and its helpers) is killed and its profile
@@ -43,9 +43,18 @@ struct Process {
 pub struct Page {
     ws: WebSocket<TcpStream>,
     next_id: u64,
-    /// Events read while waiting for a response, oldest first.
+    /// Events read while waiting for a response, oldest first (at most [`MAX_EVENTS`]).
     events: VecDeque<Value>,
+    /// How long one call or page load may take.
+    timeout: Duration,
+    /// Uncaught exceptions and console.error() calls of the pages, not yet taken.
+    errors: Vec<String>,
+    /// The messages of the alert/confirm/prompt dialogs accepted, not yet taken.
+    dialogs: Vec<String>,
 }
+
+/// Events nobody waited for are dropped beyond this many.
+const MAX_EVENTS: usize = 1000;
 
 /// What `fetch()` inside the page got back.
 #[derive(Debug)]
@@ -102,12 +111,18 @@ impl Browser {
         let port = process.wait_for_port();
         let mut page = Page::connect(&page_websocket_url(port, &process.log()));
         page.call("Page.enable", json!({}));
+        page.call("Runtime.enable", json!({}));
         Some(Browser { page, process })
     }
 
     /// The tab.
     pub fn page(&mut self) -> &mut Page {
         &mut self.page
+    }
+
+    /// The process id of Chromium (of Debian's wrapper script, the leader of its group).
+    pub fn pid(&self) -> u32 {
+        self.process.child.id()
     }
 
     /// What Chromium wrote on stderr so far (for failure messages).
@@ -232,14 +247,29 @@ impl Drop for Process {
         // SAFETY: kill(2) on the process group this Browser created; no memory is involved.
         unsafe { libc::kill(-group, libc::SIGKILL) };
         let _ = self.child.wait();
-        // The helpers are reaped by init; wait (briefly) until none is left writing into the
-        // profile, so that the temp dir goes away whole.
+        // Wait (briefly) until none of its helpers is left writing into the profile, so that the
+        // temp dir goes away whole. Dead ones may stay zombies for a while: init reaps them.
         let deadline = Instant::now() + Duration::from_secs(3);
-        // SAFETY: as above, signal 0 only checks that the group still exists.
-        while unsafe { libc::kill(-group, 0) } == 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
+        while group_has_live_process(group) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// Whether a process of the group `group` is still running (not a zombie), by /proc.
+fn group_has_live_process(group: libc::pid_t) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten().any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // After "pid (comm) ": state, ppid, pgrp.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().take(3).collect())
+            .unwrap_or_default();
+        fields.len() == 3 && fields[0] != "Z" && fields[2] == group.to_string()
+    })
 }
 
 impl Page {
@@ -263,18 +293,17 @@ impl Page {
             ws,
             next_id: 1,
             events: VecDeque::new(),
+            timeout: TIMEOUT,
+            errors: Vec::new(),
+            dialogs: Vec::new(),
         }
     }
 
-    /// One DevTools command; its `result`. Panics on a protocol error or after [`TIMEOUT`].
+    /// One DevTools command; its `result`. Panics on a protocol error or after the
+    /// page's timeout.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        let request = json!({"id": id, "method": method, "params": params});
-        self.ws
-            .send(Message::text(request.to_string()))
-            .unwrap_or_else(|e| panic!("DevTools {method}: {e}"));
-        let deadline = Instant::now() + TIMEOUT;
+        let id = self.send(method, params.clone());
+        let deadline = Instant::now() + self.timeout;
         loop {
             let message = self.read(deadline, method);
             if message["id"] == id {
@@ -284,9 +313,25 @@ impl Page {
                 return message["result"].clone();
             }
             if message.get("method").is_some() {
-                self.events.push_back(message);
+                self.note_event(message);
             }
         }
+    }
+
+    /// Sets how long one call or page load may take from now on (30 s at first).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Sends one DevTools command without waiting for its answer; its id.
+    fn send(&mut self, method: &str, params: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = json!({"id": id, "method": method, "params": params});
+        self.ws
+            .send(Message::text(request.to_string()))
+            .unwrap_or_else(|e| panic!("DevTools {method}: {e}"));
+        id
     }
 
     /// The next message from Chromium; panics once `deadline` has passed (`what` says for what).
@@ -307,9 +352,54 @@ impl Page {
             }
             assert!(
                 Instant::now() < deadline,
-                "chromium did not answer {what} within {TIMEOUT:?}"
+                "chromium did not answer {what} within {:?}",
+                self.timeout
             );
         }
+    }
+
+    /// Keeps an event for [`Page::wait_event`], the page's errors or its dialogs; a dialog is
+    /// accepted at once (it would block the page).
+    fn note_event(&mut self, event: Value) {
+        let params = &event["params"];
+        match event["method"].as_str().unwrap_or_default() {
+            "Runtime.exceptionThrown" => {
+                let details = &params["exceptionDetails"];
+                let text = details["exception"]["description"].as_str();
+                let text = text.or(details["text"].as_str()).unwrap_or_default();
+                self.errors.push(text.to_string());
+            }
+            "Runtime.consoleAPICalled" if params["type"] == "error" => {
+                let args = params["args"].as_array().cloned().unwrap_or_default();
+                let words: Vec<String> = args.iter().map(console_arg).collect();
+                self.errors
+                    .push(format!("console.error: {}", words.join(" ")));
+            }
+            "Page.javascriptDialogOpening" => {
+                let message = params["message"].as_str().unwrap_or_default();
+                self.dialogs.push(message.to_string());
+                self.send("Page.handleJavaScriptDialog", json!({"accept": true}));
+            }
+            _ => {
+                if self.events.len() == MAX_EVENTS {
+                    self.events.pop_front();
+                }
+                self.events.push_back(event);
+            }
+        }
+    }
+
+    /// The uncaught exceptions and console.error() calls since the last time this was asked.
+    pub fn js_errors(&mut self) -> Vec<String> {
+        self.call("Runtime.evaluate", json!({"expression": "0"})); // reads what came before
+        std::mem::take(&mut self.errors)
+    }
+
+    /// The messages of the dialogs (alert, confirm, prompt) accepted since the last time this
+    /// was asked.
+    pub fn dialogs(&mut self) -> Vec<String> {
+        self.call("Runtime.evaluate", json!({"expression": "0"}));
+        std::mem::take(&mut self.dialogs)
     }
 
     /// Waits for the event `method` (one already read counts); returns its params.
@@ -317,21 +407,21 @@ impl Page {
         if let Some(i) = self.events.iter().position(|e| e["method"] == method) {
             return self.events.remove(i).unwrap()["params"].clone();
         }
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             let message = self.read(deadline, method);
             if message["method"] == method {
                 return message["params"].clone();
             }
             if message.get("method").is_some() {
-                self.events.push_back(message);
+                self.note_event(message);
             }
         }
     }
 
     /// Runs `action` (which starts a navigation) and waits until the new page has loaded.
     fn navigating(&mut self, action: impl FnOnce(&mut Page)) {
-        self.events.clear();
+        self.events.retain(|e| e["method"] != "Page.loadEventFired");
         action(self);
         self.wait_event("Page.loadEventFired");
     }
@@ -516,6 +606,15 @@ impl Page {
             fetched.body
         );
         fetched.body
+    }
+}
+
+/// One console.error() argument as text (a string as is, an object by its description).
+fn console_arg(arg: &Value) -> String {
+    match &arg["value"] {
+        Value::String(text) => text.clone(),
+        Value::Null => arg["description"].as_str().unwrap_or_default().to_string(),
+        value => value.to_string(),
     }
 }
 
