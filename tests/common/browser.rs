@@ -109,7 +109,7 @@ impl Browser {
         let child = spawn(&binary, dir.path());
         let mut process = Process { child, dir };
         let port = process.wait_for_port();
-        let mut page = Page::connect(&page_websocket_url(port, &process.log()));
+        let mut page = Page::connect(&page_websocket_url(port, &process));
         page.call("Page.enable", json!({}));
         page.call("Runtime.enable", json!({}));
         Some(Browser { page, process })
@@ -194,7 +194,7 @@ fn spawn(binary: &Path, dir: &Path) -> Child {
 
 /// The websocket of the first page target, from `GET /json/list` (retried: the tab may not be
 /// listed yet right after the port opens).
-fn page_websocket_url(port: u16, log: &str) -> String {
+fn page_websocket_url(port: u16, process: &Process) -> String {
     let deadline = Instant::now() + TIMEOUT;
     while Instant::now() < deadline {
         let list = http_get(port, "/json/list").unwrap_or_default();
@@ -208,7 +208,10 @@ fn page_websocket_url(port: u16, log: &str) -> String {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("chromium listed no page target in {TIMEOUT:?}:\n{log}");
+    panic!(
+        "chromium listed no page target in {TIMEOUT:?}:\n{}",
+        process.log()
+    );
 }
 
 /// The body of a plain GET to Chromium's DevTools server (which keeps the connection open:
