@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 
 pub mod appliance;
+pub mod browser;
 pub mod cli;
 pub mod daemon;
 pub mod http;
