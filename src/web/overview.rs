@@ -1,6 +1,6 @@
 //! The overview page: is the box working (from the daemon's live state), today's figures and
-//! charts (from the log), and what the status LED is saying. It reloads itself every 3 s, so a
-//! push that ends shows within 5 s.
+//! charts (from the log), and what the status LED is saying. It renews itself every 2 s
+//! (`/live.js`), so a push that ends shows within 5 s.
 
 use super::pages::{ago, clock_time, frame};
 use crate::led;

@@ -16,21 +16,28 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px
 td form,li form{display:inline}button{margin:.1rem}code{word-break:break-all}
 ";
 
-/// A whole page: `refresh` makes it reload itself every 3 s (the overview's live figures).
-pub fn frame(title: &str, csrf: Option<&str>, refresh: bool, content: Markup) -> String {
+/// The script that keeps a live page current (`/live.js`).
+pub const LIVE_JS: &str = include_str!("static/live.js");
+
+/// A whole page: a `live` one keeps itself current (every 2 s with `/live.js`, every 5 s by
+/// reloading when scripts are off).
+pub fn frame(title: &str, csrf: Option<&str>, live: bool, content: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if refresh { meta http-equiv="refresh" content="3"; }
+                @if live {
+                    script src="/live.js" defer {}
+                    noscript { meta http-equiv="refresh" content="5"; }
+                }
                 title { (title) }
                 style { (PreEscaped(report::style())) (PreEscaped(STYLE)) }
             }
             body {
                 @if let Some(csrf) = csrf { (nav(csrf)) }
-                (content)
+                main { (content) }
             }
         }
     }

@@ -28,6 +28,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/", get(views::overview))
+        .route("/live.js", get(live_js))
         .route("/phones", get(views::phones).post(steer::phone))
         .route(
             "/campaign",
@@ -49,7 +50,7 @@ async fn secure_headers(mut r: Response) -> Response {
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -61,6 +62,14 @@ async fn secure_headers(mut r: Response) -> Response {
     r
 }
 
+async fn live_js(_who: Authed) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        pages::LIVE_JS,
+    )
+        .into_response()
+}
+
 fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, String) {
     (
         header::SET_COOKIE,
@@ -68,8 +77,12 @@ fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, Str
     )
 }
 
-async fn login_page() -> Response {
-    let t = token();
+/// The login form; a browser that already holds a login token keeps it, so a second tab (or a
+/// fetch that landed here) does not spoil the form of the first.
+async fn login_page(headers: HeaderMap) -> Response {
+    let t = cookie(&headers, LOGIN)
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(token);
     let c = set_cookie(LOGIN, &t, 600);
     ([c], Html(pages::login(&t, None))).into_response()
 }

@@ -47,7 +47,7 @@ fn config_text(dir: &Path, port: u16, phones: usize, arrival: u64) -> String {
         "[appliance]\nname = {NAME:?}\ndata_dir = \"{d}\"\nlive_dir = \"{d}/live\"\n\
          [radio]\nbackend = \"sim\"\n\
          [[radio.adapters]]\nid = \"sim0\"\nrole = \"both\"\nslots = 4\n\
-         [radio.sim]\nseed = 13\nphones = {phones}\narrival_window_secs = {arrival}\n\
+         [radio.sim]\nseed = 10\nphones = {phones}\narrival_window_secs = {arrival}\n\
          dwell_min_secs = 900\ndwell_max_secs = 900\ninbox = \"{d}/inbox\"\n\
          [radio.sim.mix]\naccept = 6\ndecline = 2\nignore = 0\nprompt_expires = 0\nno_opp = 1\n\
          refuse_connection = 0\ndrop_mid_transfer = 0\nrefuse_type = 0\nslow_link = 0\nout_of_range = 0\n\
