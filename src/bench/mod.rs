@@ -7,6 +7,7 @@
 //! in a fresh child process, reporting resident memory as it goes and at its peak.
 
 mod bound;
+pub mod dashboard;
 mod memory;
 mod sequential;
 pub mod sync;

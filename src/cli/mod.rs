@@ -194,6 +194,9 @@ pub enum Command {
         /// Benchmark the fleet sync against this MySQL/MariaDB URL (its tables are used).
         #[arg(long, value_name = "URL")]
         sync: Option<String>,
+        /// Instead: the dashboard process's resident memory, idle after a login and a few pages.
+        #[arg(long)]
+        dashboard: bool,
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
@@ -364,6 +367,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             sync: Some(url),
             ..
         } => done(crate::bench::sync::run(&url, rows)),
+        Command::Bench {
+            dashboard: true, ..
+        } => done(crate::bench::dashboard::run()),
         Command::Bench {
             phones,
             seed,
