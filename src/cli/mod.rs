@@ -430,23 +430,32 @@ pub fn pick_adapter(
         .ok_or_else(|| CliError::Config("radio.adapters: no adapter for this job".into()))
 }
 
-/// Logs go to stderr (the journal, under systemd); `RUST_LOG` overrides the level set by `-v`.
+/// Logs go to stderr (the journal, under systemd); `RUST_LOG` (`debug`, `o4send::engine=debug,warn`)
+/// overrides the level set by `-v`. Targets, not EnvFilter: EnvFilter's regular expressions
+/// would add half a megabyte to the binary.
 pub fn init_logging(cli: &Cli) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
     let default = match (cli.verbose, &cli.command) {
-        (0, Command::Run) => "info",
+        (0, Command::Run | Command::Dashboard | Command::Led) => "info",
         (0, _) => "warn",
         (1, _) => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok());
+    let filter = from_env.unwrap_or_else(|| default.parse().unwrap_or_default());
     // Colours only for a person at a terminal: the journal (and a test reading stderr) gets
     // plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // The builder's own level (INFO unless told) would hide what the targets let through.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
+        .finish()
+        .with(filter)
         .try_init();
 }
 
