@@ -115,6 +115,13 @@ pub enum Command {
         /// The SQLite log [default: the config's].
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Instead: the fleet's report from the fleet database at this MySQL/MariaDB URL (a
+        /// password missing from it comes from sync.password / O4SEND_SYNC__PASSWORD).
+        #[arg(long, value_name = "URL", requires = "fleet", conflicts_with = "db")]
+        mysql: Option<String>,
+        /// The fleet (sync.fleet of its appliances), with --mysql.
+        #[arg(long, value_name = "NAME", requires = "mysql")]
+        fleet: Option<String>,
         /// The day, YYYY-MM-DD in appliance.time_zone [default: today].
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
@@ -314,7 +321,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         } => scan::scan(config.as_deref(), seconds, adapter, json),
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
         Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
-        Command::Report { db, date, html } => {
+        Command::Report {
+            mysql: Some(url),
+            fleet: Some(fleet),
+            date,
+            html,
+            ..
+        } => report_cmd::fleet(config.as_deref(), &url, &fleet, date.as_deref(), &html),
+        Command::Report { db, date, html, .. } => {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),

@@ -18,6 +18,7 @@ mod records;
 mod report;
 mod retention;
 mod schema;
+mod tally;
 mod writer;
 
 pub use day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
@@ -30,6 +31,7 @@ pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord
 pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, Window};
 pub use retention::{Retention, RetentionStats};
 pub use schema::SCHEMA_VERSION;
+pub use tally::{Attempt, Tally, Visit};
 
 use ingest::Context;
 use records::Record;

@@ -1,0 +1,207 @@
+//! Counting a period's visits and attempts into its [`DayFigures`], whichever database the rows
+//! come from: the appliance's SQLite log (phones keyed by device id) or the fleet's MySQL
+//! (phones keyed by their pseudonym). One counter for both keeps an appliance's figures the
+//! same whichever way they were read, and makes a fleet's figures the union of its phones.
+
+use super::day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
+use crate::outcome::Outcome;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hash;
+use std::str::FromStr;
+
+/// One visit row: a phone heard from `first_ms` to `last_ms`.
+pub struct Visit<K> {
+    pub phone: K,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub rssi_max: Option<i64>,
+    /// The phone had been seen before the period.
+    pub returning: bool,
+}
+
+/// One attempt row, ended at `ended_ms`.
+pub struct Attempt<'a, K> {
+    pub phone: K,
+    pub item: &'a str,
+    pub radio: &'a str,
+    pub outcome: &'a str,
+    pub ended_ms: i64,
+}
+
+/// One phone's presence in the period.
+struct Presence {
+    first: i64,
+    last: i64,
+    strongest: Option<i64>,
+    returning: bool,
+    hours: HashSet<usize>,
+}
+
+/// Phones that were asked, took a file, declined one, let one run out.
+#[derive(Default)]
+struct Answers<K> {
+    offered: HashSet<K>,
+    accepted: HashSet<K>,
+    declined: HashSet<K>,
+    ignored: HashSet<K>,
+}
+
+/// The running count of one period; rows in any order, a phone in any number of rows.
+pub struct Tally<'p, K> {
+    period: &'p Period<'p>,
+    phones: HashMap<K, Presence>,
+    answers: Answers<K>,
+    /// Per hour: phones offered, phones that accepted.
+    hourly: Vec<(HashSet<K>, HashSet<K>)>,
+    outcomes: BTreeMap<String, u64>,
+    items: BTreeMap<String, Split>,
+    radios: BTreeMap<String, Split>,
+}
+
+impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
+    pub fn new(period: &'p Period<'p>) -> Tally<'p, K> {
+        Tally {
+            period,
+            phones: HashMap::new(),
+            answers: Answers {
+                offered: HashSet::new(),
+                accepted: HashSet::new(),
+                declined: HashSet::new(),
+                ignored: HashSet::new(),
+            },
+            hourly: (0..period.hour_starts.len())
+                .map(|_| (HashSet::new(), HashSet::new()))
+                .collect(),
+            outcomes: super::report::zero_counts(),
+            items: BTreeMap::new(),
+            radios: BTreeMap::new(),
+        }
+    }
+
+    /// Counts a visit row that overlaps the period (the part outside it is cut off).
+    pub fn visit(&mut self, v: Visit<K>) {
+        let p = self.period;
+        let first = v.first_ms.max(p.from_ms);
+        let last = v.last_ms.min(p.to_ms - 1);
+        let e = self.phones.entry(v.phone).or_insert_with(|| Presence {
+            first,
+            last,
+            strongest: None,
+            returning: false,
+            hours: HashSet::new(),
+        });
+        e.first = e.first.min(first);
+        e.last = e.last.max(last);
+        e.strongest = e.strongest.max(v.rssi_max);
+        e.returning |= v.returning;
+        e.hours.extend(hour_of(p, first)..=hour_of(p, last));
+    }
+
+    /// Counts an attempt that ended in the period.
+    pub fn attempt(&mut self, a: Attempt<'_, K>) {
+        *self.outcomes.entry(a.outcome.to_string()).or_default() += 1;
+        let Ok(outcome) = Outcome::from_str(a.outcome) else {
+            return;
+        };
+        if !asked(outcome) {
+            return;
+        }
+        let took = outcome == Outcome::Accepted;
+        self.answer(&a.phone, outcome);
+        if let Some((offered, accepted)) = self.hourly.get_mut(hour_of(self.period, a.ended_ms)) {
+            offered.insert(a.phone.clone());
+            if took {
+                accepted.insert(a.phone);
+            }
+        }
+        split(&mut self.items, a.item, took);
+        split(&mut self.radios, a.radio, took);
+    }
+
+    fn answer(&mut self, phone: &K, outcome: Outcome) {
+        let a = &mut self.answers;
+        a.offered.insert(phone.clone());
+        let set = match outcome {
+            Outcome::Accepted => &mut a.accepted,
+            Outcome::Declined => &mut a.declined,
+            Outcome::Ignored => &mut a.ignored,
+            _ => return,
+        };
+        set.insert(phone.clone());
+    }
+
+    /// The period's figures.
+    pub fn figures(self) -> DayFigures {
+        let mut f = DayFigures {
+            outcomes: self.outcomes,
+            per_hour: self
+                .period
+                .hour_starts
+                .iter()
+                .zip(&self.hourly)
+                .map(|(&start_ms, (offered, accepted))| HourFigures {
+                    start_ms,
+                    seen: 0,
+                    offered: offered.len() as u64,
+                    accepted: accepted.len() as u64,
+                })
+                .collect(),
+            dwell: vec![0; DWELL_BUCKETS.len()],
+            offered: self.answers.offered.len() as u64,
+            accepted: self.answers.accepted.len() as u64,
+            declined: self.answers.declined.len() as u64,
+            ignored: self.answers.ignored.len() as u64,
+            per_item: self.items.into_values().collect(),
+            per_radio: self.radios.into_values().collect(),
+            ..DayFigures::default()
+        };
+        for phone in self.phones.values() {
+            count_presence(self.period, &mut f, phone);
+        }
+        f
+    }
+}
+
+fn split(map: &mut BTreeMap<String, Split>, name: &str, took: bool) {
+    if !map.contains_key(name) {
+        let s = Split {
+            name: name.to_string(),
+            ..Split::default()
+        };
+        map.insert(name.to_string(), s);
+    }
+    if let Some(s) = map.get_mut(name) {
+        s.offered += 1;
+        s.accepted += u64::from(took);
+    }
+}
+
+fn count_presence(p: &Period, f: &mut DayFigures, phone: &Presence) {
+    f.seen += 1;
+    let strong = match (p.min_rssi, phone.strongest) {
+        (Some(min), Some(rssi)) => rssi >= i64::from(min),
+        _ => true,
+    };
+    f.in_range += u64::from(strong);
+    f.returning += u64::from(phone.returning);
+    let dwell_secs = (phone.last - phone.first) / 1000;
+    let bucket = DWELL_BUCKETS.iter().position(|(_, max)| dwell_secs < *max);
+    f.dwell[bucket.unwrap_or(DWELL_BUCKETS.len() - 1)] += 1;
+    if dwell_secs < PASSER_BY_SECS {
+        f.passers_by += 1;
+    } else {
+        f.visitors += 1;
+    }
+    for &h in &phone.hours {
+        if let Some(hour) = f.per_hour.get_mut(h) {
+            hour.seen += 1;
+        }
+    }
+}
+
+/// The index of the hour `at_ms` falls in.
+fn hour_of(p: &Period, at_ms: i64) -> usize {
+    p.hour_starts
+        .partition_point(|&start| start <= at_ms)
+        .saturating_sub(1)
+}
