@@ -198,6 +198,28 @@ pub enum Command {
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
+        #[command(subcommand)]
+        what: Option<BenchWhat>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Time the day's report (figures and HTML page) on a crowded day's log, against its
+    /// budget of 100 ms.
+    Report {
+        /// Attempts in the day.
+        #[arg(long, default_value_t = 1_000_000)]
+        attempts: u64,
+        /// Visits (sighting rows) in the day.
+        #[arg(long, default_value_t = 2_000_000)]
+        visits: u64,
+        /// Distinct phones.
+        #[arg(long, default_value_t = 50_000)]
+        phones: u64,
+        /// Build the log here and keep it [default: a temporary one].
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
     },
 }
 
@@ -366,6 +388,23 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Content {
             action: ContentAction::Rollback,
         } => content_cmd::rollback(config.as_deref()),
+        Command::Bench {
+            what:
+                Some(BenchWhat::Report {
+                    attempts,
+                    visits,
+                    phones,
+                    db,
+                }),
+            ..
+        } => {
+            let crowd = crate::bench::report::Crowd {
+                attempts,
+                visits,
+                phones: phones.max(1),
+            };
+            done(crate::bench::report::run(crowd, db.as_deref()))
+        }
         Command::Bench {
             rows,
             sync: Some(url),

@@ -2,13 +2,14 @@
 //! was asked, who answered how, per hour, per item and per radio. `crate::report` turns them into
 //! what a manager reads; this file only knows the tables.
 //!
-//! Two queries, one over the period's visit rows and one over its attempts, both through the
-//! `last_seen` and `ended_at` indexes; everything else is counted in one pass in memory by
+//! Two queries, one over the period's visit rows and one over its attempts, each answered from
+//! an index alone (`sightings_period`, `attempts_period`: schema version 3), then one lookup per
+//! phone for whether it is returning; everything is counted in one pass in memory by
 //! [`super::tally`], which counts the fleet database's rows the same way.
 
 use super::tally::{Attempt, Tally, Visit};
 use crate::outcome::Outcome;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -93,9 +94,8 @@ pub(crate) fn figures(conn: &Connection, p: &Period) -> rusqlite::Result<DayFigu
 
 fn visits(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "SELECT s.device_id, s.first_seen, s.last_seen, s.rssi_max, d.first_seen < ?1
-         FROM sightings s JOIN devices d ON d.id = s.device_id
-         WHERE s.last_seen >= ?1 AND s.first_seen < ?2",
+        "SELECT device_id, first_seen, last_seen, rssi_max FROM sightings
+         WHERE last_seen >= ?1 AND first_seen < ?2",
     )?;
     let mut rows = stmt.query(params![p.from_ms, p.to_ms])?;
     while let Some(r) = rows.next()? {
@@ -104,8 +104,23 @@ fn visits(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Resu
             first_ms: r.get(1)?,
             last_ms: r.get(2)?,
             rssi_max: r.get(3)?,
-            returning: r.get(4)?,
+            returning: false,
         });
+    }
+    returning(tx, p, tally)
+}
+
+/// Marks the phones first seen before the period: one lookup per phone, not one per visit.
+fn returning(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Result<()> {
+    let mut earlier = tx.prepare_cached("SELECT first_seen < ?2 FROM devices WHERE id = ?1")?;
+    let phones: Vec<i64> = tally.phones().copied().collect();
+    for id in phones {
+        let before = earlier
+            .query_row(params![id, p.from_ms], |r| r.get::<_, bool>(0))
+            .optional()?;
+        if before == Some(true) {
+            tally.returning(&id);
+        }
     }
     Ok(())
 }

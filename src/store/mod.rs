@@ -42,6 +42,12 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use writer::{Op, Writer};
 
+/// Creates the log file at `path` with the current schema (or migrates it), and nothing more:
+/// for tools that fill a log in bulk (`o4send bench report`) through the real schema.
+pub fn create(path: &Path) -> Result<(), StoreError> {
+    schema::open_writer(path).map(drop)
+}
+
 /// How the store behaves; [`StoreOptions::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {

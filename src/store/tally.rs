@@ -9,6 +9,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::str::FromStr;
 
+/// A fast hash for phone keys (ids and pseudonyms from the logs themselves, counted once per
+/// report): a day's report hashes millions of them.
+type Fast = foldhash::fast::FixedState;
+type Phones<K> = HashSet<K, Fast>;
+
 /// One visit row: a phone heard from `first_ms` to `last_ms`.
 pub struct Visit<K> {
     pub phone: K,
@@ -34,43 +39,49 @@ struct Presence {
     last: i64,
     strongest: Option<i64>,
     returning: bool,
-    hours: HashSet<usize>,
+    /// Bit `i`: heard in the period's hour `i`.
+    hours: u64,
 }
 
 /// Phones that were asked, took a file, declined one, let one run out.
 #[derive(Default)]
 struct Answers<K> {
-    offered: HashSet<K>,
-    accepted: HashSet<K>,
-    declined: HashSet<K>,
-    ignored: HashSet<K>,
+    offered: Phones<K>,
+    accepted: Phones<K>,
+    declined: Phones<K>,
+    ignored: Phones<K>,
 }
 
 /// The running count of one period; rows in any order, a phone in any number of rows.
 pub struct Tally<'p, K> {
     period: &'p Period<'p>,
-    phones: HashMap<K, Presence>,
+    phones: HashMap<K, Presence, Fast>,
     answers: Answers<K>,
     /// Per hour: phones offered, phones that accepted.
-    hourly: Vec<(HashSet<K>, HashSet<K>)>,
+    hourly: Vec<(Phones<K>, Phones<K>)>,
     outcomes: BTreeMap<String, u64>,
     items: BTreeMap<String, Split>,
     radios: BTreeMap<String, Split>,
 }
 
 impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
+    /// A count of `period`, which has at most 64 hours (a day has 23 to 25).
     pub fn new(period: &'p Period<'p>) -> Tally<'p, K> {
+        assert!(
+            period.hour_starts.len() <= 64,
+            "a period of at most 64 hours"
+        );
         Tally {
             period,
-            phones: HashMap::new(),
+            phones: HashMap::default(),
             answers: Answers {
-                offered: HashSet::new(),
-                accepted: HashSet::new(),
-                declined: HashSet::new(),
-                ignored: HashSet::new(),
+                offered: HashSet::default(),
+                accepted: HashSet::default(),
+                declined: HashSet::default(),
+                ignored: HashSet::default(),
             },
             hourly: (0..period.hour_starts.len())
-                .map(|_| (HashSet::new(), HashSet::new()))
+                .map(|_| Default::default())
                 .collect(),
             outcomes: super::report::zero_counts(),
             items: BTreeMap::new(),
@@ -88,18 +99,35 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
             last,
             strongest: None,
             returning: false,
-            hours: HashSet::new(),
+            hours: 0,
         });
         e.first = e.first.min(first);
         e.last = e.last.max(last);
         e.strongest = e.strongest.max(v.rssi_max);
         e.returning |= v.returning;
-        e.hours.extend(hour_of(p, first)..=hour_of(p, last));
+        e.hours |= hour_bits(hour_of(p, first), hour_of(p, last));
+    }
+
+    /// The phones counted so far.
+    pub fn phones(&self) -> impl Iterator<Item = &K> {
+        self.phones.keys()
+    }
+
+    /// Marks a counted phone as seen before the period.
+    pub fn returning(&mut self, phone: &K) {
+        if let Some(p) = self.phones.get_mut(phone) {
+            p.returning = true;
+        }
     }
 
     /// Counts an attempt that ended in the period.
     pub fn attempt(&mut self, a: Attempt<'_, K>) {
-        *self.outcomes.entry(a.outcome.to_string()).or_default() += 1;
+        match self.outcomes.get_mut(a.outcome) {
+            Some(n) => *n += 1,
+            None => {
+                self.outcomes.insert(a.outcome.to_string(), 1);
+            }
+        }
         let Ok(outcome) = Outcome::from_str(a.outcome) else {
             return;
         };
@@ -192,11 +220,19 @@ fn count_presence(p: &Period, f: &mut DayFigures, phone: &Presence) {
     } else {
         f.visitors += 1;
     }
-    for &h in &phone.hours {
-        if let Some(hour) = f.per_hour.get_mut(h) {
-            hour.seen += 1;
-        }
+    for (i, hour) in f.per_hour.iter_mut().enumerate() {
+        hour.seen += (phone.hours >> i) & 1;
     }
+}
+
+/// The bits of hours `from` to `to`, both included (`to` < 64).
+fn hour_bits(from: usize, to: usize) -> u64 {
+    let upto = if to >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (to + 1)) - 1
+    };
+    upto & !((1u64 << from) - 1)
 }
 
 /// The index of the hour `at_ms` falls in.
@@ -204,4 +240,22 @@ fn hour_of(p: &Period, at_ms: i64) -> usize {
     p.hour_starts
         .partition_point(|&start| start <= at_ms)
         .saturating_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hour_bits;
+
+    #[test]
+    fn hour_bits_cover_both_ends() {
+        assert_eq!(hour_bits(0, 0), 0b1);
+        assert_eq!(hour_bits(2, 4), 0b11100);
+        assert_eq!(hour_bits(63, 63), 1 << 63);
+        assert_eq!(hour_bits(0, 63), u64::MAX);
+        assert_eq!(
+            hour_bits(5, 4),
+            0,
+            "a visit ending before it starts is in no hour"
+        );
+    }
 }
