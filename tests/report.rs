@@ -89,13 +89,14 @@ fn the_days_figures_are_what_sql_finds() {
             day.hour_starts().get(i + 1).copied().unwrap_or(to),
         );
         let q = "SELECT count(DISTINCT device_id) FROM sightings WHERE last_seen >= ?1 AND first_seen < ?2";
-        assert_eq!(
-            hour.seen,
-            count(&conn, q, start, end),
-            "hour {}",
-            r.hours[i]
-        );
+        let label = &r.hours[i];
+        assert_eq!(hour.seen, count(&conn, q, start, end), "hour {label}");
+        let q = format!("SELECT count(DISTINCT device_id) FROM attempts WHERE {asked} AND ended_at >= ?1 AND ended_at < ?2");
+        assert_eq!(hour.offered, count(&conn, &q, start, end), "hour {label}");
+        let q = "SELECT count(DISTINCT device_id) FROM attempts WHERE outcome = 'accepted' AND ended_at >= ?1 AND ended_at < ?2";
+        assert_eq!(hour.accepted, count(&conn, q, start, end), "hour {label}");
     }
+    assert!(f.per_hour.iter().any(|h| h.offered > 0 && h.accepted > 0));
 
     // A third of the phones had been seen on an earlier day.
     conn.execute(

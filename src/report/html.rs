@@ -74,9 +74,13 @@ pub fn fleet_page(r: &FleetReport) -> String {
                     (d.date) " (" (d.time_zone) ") · " (r.appliances.len()) " appliances · "
                     "together, each phone counts once"
                 }
-                @for part in std::iter::once(d).chain(&r.appliances) {
+                section.part {
+                    h2 { (d.appliance) }
+                    (figures_and_charts(d))
+                }
+                @for part in &r.appliances {
                     section.part {
-                        h2 { (part.appliance) }
+                        h2 { "Appliance " (part.appliance) }
                         (figures_and_charts(part))
                     }
                 }

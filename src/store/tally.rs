@@ -5,14 +5,13 @@
 
 use super::day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
 use crate::outcome::Outcome;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::str::FromStr;
 
 /// A fast hash for phone keys (ids and pseudonyms from the logs themselves, counted once per
 /// report): a day's report hashes millions of them.
 type Fast = foldhash::fast::FixedState;
-type Phones<K> = HashSet<K, Fast>;
 
 /// One visit row: a phone heard from `first_ms` to `last_ms`.
 pub struct Visit<K> {
@@ -43,22 +42,23 @@ struct Presence {
     hours: u64,
 }
 
-/// Phones that were asked, took a file, declined one, let one run out.
+/// What one phone was asked in the period and how it answered: one entry per phone, so an
+/// attempt costs one lookup.
 #[derive(Default)]
-struct Answers<K> {
-    offered: Phones<K>,
-    accepted: Phones<K>,
-    declined: Phones<K>,
-    ignored: Phones<K>,
+struct Asked {
+    /// Bit `i`: asked in hour `i`; took a file in hour `i`.
+    hours: u64,
+    accepted_hours: u64,
+    accepted: bool,
+    declined: bool,
+    ignored: bool,
 }
 
 /// The running count of one period; rows in any order, a phone in any number of rows.
 pub struct Tally<'p, K> {
     period: &'p Period<'p>,
     phones: HashMap<K, Presence, Fast>,
-    answers: Answers<K>,
-    /// Per hour: phones offered, phones that accepted.
-    hourly: Vec<(Phones<K>, Phones<K>)>,
+    asked: HashMap<K, Asked, Fast>,
     outcomes: BTreeMap<String, u64>,
     items: BTreeMap<String, Split>,
     radios: BTreeMap<String, Split>,
@@ -74,15 +74,7 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
         Tally {
             period,
             phones: HashMap::default(),
-            answers: Answers {
-                offered: HashSet::default(),
-                accepted: HashSet::default(),
-                declined: HashSet::default(),
-                ignored: HashSet::default(),
-            },
-            hourly: (0..period.hour_starts.len())
-                .map(|_| Default::default())
-                .collect(),
+            asked: HashMap::default(),
             outcomes: super::report::zero_counts(),
             items: BTreeMap::new(),
             radios: BTreeMap::new(),
@@ -135,56 +127,50 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
             return;
         }
         let took = outcome == Outcome::Accepted;
-        self.answer(&a.phone, outcome);
-        if let Some((offered, accepted)) = self.hourly.get_mut(hour_of(self.period, a.ended_ms)) {
-            offered.insert(a.phone.clone());
-            if took {
-                accepted.insert(a.phone);
-            }
+        let hour = 1u64 << hour_of(self.period, a.ended_ms);
+        let e = self.asked.entry(a.phone).or_default();
+        e.hours |= hour;
+        if took {
+            e.accepted_hours |= hour;
         }
+        e.accepted |= took;
+        e.declined |= outcome == Outcome::Declined;
+        e.ignored |= outcome == Outcome::Ignored;
         split(&mut self.items, a.item, took);
         split(&mut self.radios, a.radio, took);
     }
 
-    fn answer(&mut self, phone: &K, outcome: Outcome) {
-        let a = &mut self.answers;
-        a.offered.insert(phone.clone());
-        let set = match outcome {
-            Outcome::Accepted => &mut a.accepted,
-            Outcome::Declined => &mut a.declined,
-            Outcome::Ignored => &mut a.ignored,
-            _ => return,
-        };
-        set.insert(phone.clone());
-    }
-
     /// The period's figures.
     pub fn figures(self) -> DayFigures {
+        let count = |pick: fn(&Asked) -> bool| self.asked.values().filter(|a| pick(a)).count();
         let mut f = DayFigures {
             outcomes: self.outcomes,
             per_hour: self
                 .period
                 .hour_starts
                 .iter()
-                .zip(&self.hourly)
-                .map(|(&start_ms, (offered, accepted))| HourFigures {
+                .map(|&start_ms| HourFigures {
                     start_ms,
-                    seen: 0,
-                    offered: offered.len() as u64,
-                    accepted: accepted.len() as u64,
+                    ..HourFigures::default()
                 })
                 .collect(),
             dwell: vec![0; DWELL_BUCKETS.len()],
-            offered: self.answers.offered.len() as u64,
-            accepted: self.answers.accepted.len() as u64,
-            declined: self.answers.declined.len() as u64,
-            ignored: self.answers.ignored.len() as u64,
+            offered: self.asked.len() as u64,
+            accepted: count(|a| a.accepted) as u64,
+            declined: count(|a| a.declined) as u64,
+            ignored: count(|a| a.ignored) as u64,
             per_item: self.items.into_values().collect(),
             per_radio: self.radios.into_values().collect(),
             ..DayFigures::default()
         };
         for phone in self.phones.values() {
             count_presence(self.period, &mut f, phone);
+        }
+        for asked in self.asked.values() {
+            for (i, hour) in f.per_hour.iter_mut().enumerate() {
+                hour.offered += (asked.hours >> i) & 1;
+                hour.accepted += (asked.accepted_hours >> i) & 1;
+            }
         }
         f
     }
