@@ -121,12 +121,21 @@ async fn check_schema(conn: &mut Conn, shown: &str) -> Result<(), String> {
     }
 }
 
-/// The fleet has rows, or the names of the fleets that do.
+/// The fleet has rows, or the names of the fleets that do. A fleet that ever uploaded an
+/// attempt is in `fleets`; only for one that is not are the visits searched (a full scan).
 async fn check_fleet(conn: &mut Conn, fleet: &str, shown: &str) -> Result<(), String> {
+    let failed = |e: mysql_async::Error| format!("reading the fleets in {shown}: {e}");
+    let listed: Option<String> = conn
+        .exec_first("SELECT fleet FROM fleets WHERE fleet = ?", (fleet,))
+        .await
+        .map_err(failed)?;
+    if listed.is_some() {
+        return Ok(());
+    }
     let known: Vec<String> = conn
         .query("SELECT fleet FROM fleets UNION SELECT DISTINCT fleet FROM sightings ORDER BY 1")
         .await
-        .map_err(|e| format!("reading the fleets in {shown}: {e}"))?;
+        .map_err(failed)?;
     if known.iter().any(|f| f == fleet) {
         return Ok(());
     }

@@ -127,17 +127,22 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
             return;
         }
         let took = outcome == Outcome::Accepted;
-        let hour = 1u64 << hour_of(self.period, a.ended_ms);
-        let e = self.asked.entry(a.phone).or_default();
-        e.hours |= hour;
-        if took {
-            e.accepted_hours |= hour;
-        }
-        e.accepted |= took;
-        e.declined |= outcome == Outcome::Declined;
-        e.ignored |= outcome == Outcome::Ignored;
+        self.answer(a.phone, outcome, a.ended_ms);
         split(&mut self.items, a.item, took);
         split(&mut self.radios, a.radio, took);
+    }
+
+    /// Notes how `phone` answered a question at `at_ms`.
+    fn answer(&mut self, phone: K, outcome: Outcome, at_ms: i64) {
+        let hour = 1u64 << hour_of(self.period, at_ms);
+        let e = self.asked.entry(phone).or_default();
+        e.hours |= hour;
+        if outcome == Outcome::Accepted {
+            e.accepted_hours |= hour;
+            e.accepted = true;
+        }
+        e.declined |= outcome == Outcome::Declined;
+        e.ignored |= outcome == Outcome::Ignored;
     }
 
     /// The period's figures.
