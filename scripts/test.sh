@@ -2,8 +2,9 @@
 # Runs every o4send test, installing what the tests need on a fresh Debian machine:
 #   - openobex-apps (OpenOBEX's own OBEX server, for the interop test), mariadb-server (the
 #     sync tests start a throwaway MariaDB on loopback), systemd (systemd-analyze rates the
-#     shipped unit's sandbox, tests/service.rs) and minisign (bundles signed by Debian's
-#     minisign must import), with apt-get when root;
+#     shipped unit's sandbox, tests/service.rs), minisign (bundles signed by Debian's
+#     minisign must import) and chromium (the dashboard tests drive a real headless Chromium
+#     over the DevTools protocol, tests/common/browser.rs), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
 #   - crates, with cargo (Cargo.lock is committed; --locked everywhere);
 #   - shellcheck, and for the Buildroot checks python3-magic and python3-flake8;
@@ -50,6 +51,7 @@ install_debian_packages() {
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     command -v minisign >/dev/null || missing+=(minisign)
+    command -v chromium >/dev/null || missing+=(chromium)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then

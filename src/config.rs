@@ -82,6 +82,10 @@ pub struct Appliance {
     pub content_dir: Option<PathBuf>,
     /// IANA time zone of the campaign's dates and daily hours.
     pub time_zone: String,
+    /// Where the daemon publishes its live state for the dashboard and the LED (tmpfs).
+    pub live_dir: PathBuf,
+    /// The status LED `o4send led` drives (the kernel's LED class; the Pi's green ACT LED).
+    pub status_led: PathBuf,
 }
 
 impl Default for Appliance {
@@ -93,6 +97,8 @@ impl Default for Appliance {
             db: None,
             content_dir: None,
             time_zone: "UTC".into(),
+            live_dir: PathBuf::from("/run/o4send/live"),
+            status_led: PathBuf::from("/sys/class/leds/ACT"),
         }
     }
 }
@@ -206,6 +212,8 @@ pub struct SimConfig {
     pub dwell_max_secs: u64,
     /// Relative weights of the behaviours.
     pub mix: BehaviourMix,
+    /// Also write what each phone receives into this folder, one subfolder per phone (tests).
+    pub inbox: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -217,6 +225,7 @@ impl Default for SimConfig {
             dwell_min_secs: 1200,
             dwell_max_secs: 2400,
             mix: BehaviourMix::default(),
+            inbox: None,
         }
     }
 }

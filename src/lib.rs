@@ -14,7 +14,10 @@ pub mod device;
 pub mod engine;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod led;
+pub mod live;
 pub mod obex;
+pub mod orders;
 pub mod outcome;
 pub mod password;
 pub mod pidfile;

@@ -4,7 +4,9 @@
 //! every page carries a strict Content-Security-Policy. (The browser tests come with the rest of
 //! the dashboard.)
 
-use std::io::{Read, Write};
+mod common;
+
+use common::http::request;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -38,8 +40,7 @@ fn start() -> Dashboard {
         .output()
         .unwrap();
     assert!(demo.status.success());
-    // `openssl passwd -6 -salt saltsalt booth7`
-    let hash = "$6$saltsalt$r2YUdksCwBi0TxgY5/igPoE32SQdJInjlBc/mZdOACDTHxZsEcaw1zA7.5fSL/uwSv53yGMlObmATakz.YTe71";
+    let hash = common::appliance::HASH;
     let port = free_port();
     let cfg = dir.path().join("o4send.toml");
     std::fs::write(
@@ -63,50 +64,6 @@ fn start() -> Dashboard {
         child,
         port,
         _dir: dir,
-    }
-}
-
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let v = l.strip_prefix("set-cookie: ")?;
-            let (k, rest) = v.split_once('=')?;
-            (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
-        })
-    }
-    fn field(&self, name: &str) -> String {
-        let at = self
-            .body
-            .find(&format!("name=\"{name}\" value=\""))
-            .expect("the field");
-        let rest = &self.body[at..];
-        rest.split('"').nth(3).unwrap().to_string()
-    }
-}
-
-fn request(port: u16, method: &str, path: &str, cookies: &str, form: &str) -> Reply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookies}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        form.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Reply {
-        status,
-        head: head.to_ascii_lowercase(),
-        body: body.to_string(),
     }
 }
 
@@ -176,7 +133,7 @@ fn nothing_without_a_login_and_the_day_with_one() {
     let page = request(d.port, "GET", "/", &format!("o4send_session={session}"), "");
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("Today at Booth &lt;7&gt;"),
+        page.body.contains("<h1>Booth &lt;7&gt;</h1>"),
         "the name is escaped"
     );
     assert!(page.body.contains("Acceptance rate") && page.body.contains("<svg"));

@@ -32,12 +32,12 @@ fn secs(value: &str) -> Duration {
     Duration::from_secs(n.parse().unwrap_or_else(|_| panic!("{value}: not seconds")))
 }
 
-#[test]
-fn systemd_analyze_security_rates_the_unit_at_most_3_0() {
+/// systemd's own rating of a shipped unit's sandbox (0 safest, 10 unsandboxed).
+fn exposure(unit: &str) -> f64 {
     let out = Command::new("systemd-analyze")
         .args(["security", "--offline=true", "--no-pager"])
         .arg(format!("--root={}", overlay().display()))
-        .arg("o4send.service")
+        .arg(unit)
         .output()
         .unwrap_or_else(|e| {
             panic!("cannot run systemd-analyze ({e}): install systemd (apt-get install systemd)")
@@ -52,14 +52,27 @@ fn systemd_analyze_security_rates_the_unit_at_most_3_0() {
                 String::from_utf8_lossy(&out.stderr)
             )
         });
-    let figure: f64 = line
-        .split(':')
+    eprintln!("systemd-analyze security {unit}: {}", line.trim());
+    line.split(':')
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("unreadable: {line}"));
-    eprintln!("systemd-analyze security o4send.service: {}", line.trim());
-    assert!(figure <= MAX_EXPOSURE, "{line}\n{text}");
+        .unwrap_or_else(|| panic!("unreadable: {line}"))
+}
+
+#[test]
+fn systemd_analyze_security_rates_the_unit_at_most_3_0() {
+    let figure = exposure("o4send.service");
+    assert!(figure <= MAX_EXPOSURE, "o4send.service: {figure}");
+}
+
+/// The dashboard and the LED run beside the daemon and must be boxed in at least as tightly.
+#[test]
+fn the_dashboard_and_the_led_are_sandboxed_as_tightly() {
+    for unit in ["o4send-dashboard.service", "o4send-led.service"] {
+        let figure = exposure(unit);
+        assert!(figure <= MAX_EXPOSURE, "{unit}: {figure}");
+    }
 }
 
 #[test]

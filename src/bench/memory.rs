@@ -113,7 +113,12 @@ fn print_figures(progress: &Progress, samples: &[(u64, u64)]) {
 
 /// A `kB` field of /proc/self/status (0 where there is none).
 fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status_kib("self", field)
+}
+
+/// A `/proc/<pid>/status` figure in KiB (0 when unreadable).
+pub(super) fn status_kib(pid: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))

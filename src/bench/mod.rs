@@ -8,6 +8,7 @@
 //! sync ([`sync`]) and the day's report on a crowded day ([`report`]) have their own runs.
 
 mod bound;
+pub mod dashboard;
 mod memory;
 pub mod report;
 mod sequential;
@@ -45,6 +46,7 @@ pub fn scenario(phones: usize, seed: u64) -> SimConfig {
             slow_link: 0,
             out_of_range: 0,
         },
+        inbox: None,
     }
 }
 

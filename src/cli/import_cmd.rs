@@ -18,9 +18,33 @@ pub fn import(
     allow_older: bool,
 ) -> Result<ExitCode, CliError> {
     let cfg = Config::load(config.unwrap_or(&default_path()), false)?;
+    let result = import_with(&cfg, stick_root, allow_older);
+    note_for_the_led(&cfg, &result);
+    result
+}
+
+/// Leaves the verdict where the status LED and the dashboard see it.
+fn note_for_the_led(cfg: &Config, result: &Result<ExitCode, CliError>) {
+    let line = match result {
+        Ok(_) => "imported (or already active)".to_string(),
+        Err(e) => e.to_string(),
+    };
+    let note = crate::live::StickNote {
+        at_ms: crate::clock::Clock::system().now_ms(),
+        accepted: result.is_ok(),
+        line,
+    };
+    let dir = &cfg.appliance.live_dir;
+    if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| crate::live::note_stick(dir, &note))
+    {
+        tracing::debug!("no stick verdict for the LED: {}: {e}", dir.display());
+    }
+}
+
+fn import_with(cfg: &Config, stick_root: &Path, allow_older: bool) -> Result<ExitCode, CliError> {
     let refused = |e: String| CliError::Failed(format!("import refused: {e}"));
-    let keys = bundle::trusted_keys(&cfg).map_err(CliError::Config)?;
-    let limits = Limits::of(&cfg);
+    let keys = bundle::trusted_keys(cfg).map_err(CliError::Config)?;
+    let limits = Limits::of(cfg);
     let stick = Stick::open(stick_root, &keys, &limits).map_err(refused)?;
     let layout = Layout::new(&cfg.appliance.content_path());
     let installed = install::import(&layout, &stick, cfg.engine.max_item_bytes, allow_older)
@@ -48,7 +72,7 @@ pub fn import(
         m.items.len(),
         m.total_bytes(),
         stick.signed.key_id,
-        tell_daemon(&cfg)
+        tell_daemon(cfg)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,9 @@ mod content_cmd;
 mod dashboard_cmd;
 mod demo_cmd;
 mod import_cmd;
+mod led_cmd;
+mod live_feed;
+mod orders_task;
 mod push;
 mod report_cmd;
 mod run;
@@ -110,6 +113,9 @@ pub enum Command {
     /// The operator's web dashboard (needs dashboard.password_hash; address and port in
     /// [dashboard]).
     Dashboard,
+    /// Drive the status LED (appliance.status_led) from the daemon's live state; the patterns
+    /// are in docs/dashboard.md.
+    Led,
     /// The day's report: figures and charts in one self-contained HTML file (prints to PDF).
     Report {
         /// The SQLite log [default: the config's].
@@ -195,6 +201,9 @@ pub enum Command {
         /// Benchmark the fleet sync against this MySQL/MariaDB URL (its tables are used).
         #[arg(long, value_name = "URL")]
         sync: Option<String>,
+        /// Instead: the dashboard process's resident memory, idle after a login and a few pages.
+        #[arg(long)]
+        dashboard: bool,
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
@@ -343,6 +352,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         } => scan::scan(config.as_deref(), seconds, adapter, json),
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
         Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
+        Command::Led => led_cmd::led(config.as_deref()),
         Command::Report {
             mysql: Some(url),
             fleet: Some(fleet),
@@ -410,6 +420,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             sync: Some(url),
             ..
         } => done(crate::bench::sync::run(&url, rows)),
+        Command::Bench {
+            dashboard: true, ..
+        } => done(crate::bench::dashboard::run()),
         Command::Bench {
             phones,
             seed,

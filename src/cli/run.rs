@@ -20,7 +20,8 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
 pub fn run(path: &Path) -> Result<ExitCode, CliError> {
-    let cfg = Config::load(path, false)?;
+    let mut cfg = Config::load(path, false)?;
+    crate::orders::lists::merge_into(&mut cfg);
     let clock = Clock::system();
     let health = Health::default();
     let writer_alive = health.register("store writer", cfg.watchdog.writer_stall());
@@ -43,7 +44,20 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         // Installed before anything is announced: an early SIGHUP must reload, not kill.
         let handlers = install_signals()
             .map_err(|e| CliError::Failed(format!("cannot install signal handlers: {e}")))?;
-        tokio::spawn(signals(handlers, path.to_path_buf(), control_tx));
+        tokio::spawn(signals(handlers, path.to_path_buf(), control_tx.clone()));
+        tokio::spawn(super::orders_task::serve(
+            cfg.clone(),
+            path.to_path_buf(),
+            store.clone(),
+            control_tx,
+        ));
+        tokio::spawn(super::live_feed::publish(super::live_feed::Sources::of(
+            &cfg,
+            &adapters,
+            store.reader().ok(),
+            progress_rx.clone(),
+            health.clone(),
+        )));
         let _pid_file = write_pid_file(&cfg);
         tokio::spawn(status_line::refresh(status_line::Sources {
             reader: store
@@ -175,14 +189,15 @@ async fn signals(handlers: Handlers, path: PathBuf, control: mpsc::Sender<Contro
 }
 
 /// Reads config and content again; `None` (and a logged reason) when either is broken.
-fn reload(path: &Path) -> Option<Control> {
-    let cfg = match Config::load(path, false) {
+pub(super) fn reload(path: &Path) -> Option<Control> {
+    let mut cfg = match Config::load(path, false) {
         Ok(cfg) => cfg,
         Err(e) => {
             tracing::error!("reload refused, keeping the running config: {e}");
             return None;
         }
     };
+    crate::orders::lists::merge_into(&mut cfg);
     match load_campaign(&cfg) {
         Ok(campaign) => {
             tracing::info!("reloading: campaign {:?}", campaign.name);

@@ -14,6 +14,10 @@ data_dir = "/var/lib/o4send"
 # content_dir = "/var/lib/o4send/content"   # default: <data_dir>/content
 # IANA time zone for the campaign's dates and daily hours.
 time_zone = "UTC"
+# Where the daemon publishes its live state for the dashboard and the status LED (a tmpfs).
+live_dir = "/run/o4send/live"
+# The status LED `o4send led` drives (Linux LED class): the Pi's green ACT LED.
+status_led = "/sys/class/leds/ACT"
 
 [radio]
 # "bluez" for real controllers, "sim" for simulated phones.

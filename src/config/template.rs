@@ -84,7 +84,8 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # password_hash = "$6$..."
 
 [dashboard]
-# The password of the operator's web dashboard (`o4send dashboard`), as a hash made the same way.
+# The operator's web dashboard, http://<this box>:8080/ from a browser: it starts once its
+# password is set here, as a hash made the same way (docs/dashboard.md).
 # password_hash = "$6$..."
 "#;
 

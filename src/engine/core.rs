@@ -35,7 +35,6 @@ pub(super) struct Core {
     clock: Clock,
     health: Health,
     adapters: Vec<Adapter>,
-    busy: Vec<usize>,
     queue: VecDeque<BdAddr>,
     queued: HashSet<BdAddr>,
     opts: PushOptions,
@@ -71,6 +70,13 @@ impl Core {
             .map(|a| a.slots)
             .sum();
         let (done_tx, done_rx) = mpsc::channel(slots.max(1) * 2);
+        let progress = Progress {
+            busy: vec![0; parts.adapters.len()],
+            campaign: parts.campaign.clone(),
+            allow: parts.cfg.policy.allow.clone().into(),
+            deny: parts.cfg.policy.deny.clone().into(),
+            ..Progress::default()
+        };
         Ok(Core {
             opts: parts.cfg.obex_options(),
             cfg: parts.cfg,
@@ -80,12 +86,11 @@ impl Core {
             store: parts.store,
             clock: parts.clock,
             health: parts.health,
-            busy: vec![0; parts.adapters.len()],
             adapters: parts.adapters,
             queue: VecDeque::new(),
             queued: HashSet::new(),
             start: Instant::now(),
-            progress: Progress::default(),
+            progress,
             published,
             done_tx,
             done_rx,
@@ -169,6 +174,7 @@ impl Core {
     async fn sighting(&mut self, s: Sighting) {
         tracing::debug!(addr = %s.addr, rssi = ?s.rssi, radio = %s.radio, "sighting");
         self.progress.sightings += 1;
+        self.progress.last_sighting_at = Some(self.clock.now_ms());
         if self.policy.is_denied(s.addr) {
             return; // opted out: not contacted, not logged
         }
@@ -223,14 +229,14 @@ impl Core {
 
     /// The pushing radio with the most free slots.
     fn free_adapter(&self) -> Option<usize> {
-        let free = |i: usize| self.adapters[i].slots.saturating_sub(self.busy[i]);
+        let free = |i: usize| self.adapters[i].slots.saturating_sub(self.progress.busy[i]);
         (0..self.adapters.len())
             .filter(|i| self.adapters[*i].role.pushes() && free(*i) > 0)
             .max_by_key(|i| (free(*i), std::cmp::Reverse(*i)))
     }
 
     fn launch(&mut self, adapter: usize, job: crate::policy::Job) {
-        self.busy[adapter] += 1;
+        self.progress.busy[adapter] += 1;
         self.progress.in_flight += 1;
         self.progress.peak_in_flight = self.progress.peak_in_flight.max(self.progress.in_flight);
         let radio = &self.adapters[adapter];
@@ -251,7 +257,8 @@ impl Core {
     }
 
     fn finished(&mut self, done: Done) {
-        self.busy[done.adapter] -= 1;
+        self.progress.busy[done.adapter] -= 1;
+        self.progress.last_end_at = Some(self.clock.now_ms());
         self.progress.in_flight -= 1;
         self.progress.attempts += 1;
         self.progress.by_outcome[outcome_index(done.outcome)] += 1;
@@ -292,6 +299,9 @@ impl Core {
         self.policy
             .reload(&cfg.policy, time_zone(&cfg), campaign.clone());
         self.opts = cfg.obex_options();
+        self.progress.campaign = campaign.clone();
+        self.progress.allow = cfg.policy.allow.clone().into();
+        self.progress.deny = cfg.policy.deny.clone().into();
         self.cfg = cfg;
         self.campaign = campaign.clone();
         self.set_alias();

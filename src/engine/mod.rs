@@ -56,6 +56,15 @@ pub struct Progress {
     pub forgotten: u64,
     /// Milliseconds since the start when the last attempt ended.
     pub last_end_ms: u64,
+    /// Pushes in flight per radio, in the order of the adapters.
+    pub busy: Vec<usize>,
+    /// Wall-clock times (Unix ms) of the last sighting and of the last attempt's end.
+    pub last_sighting_at: Option<i64>,
+    pub last_end_at: Option<i64>,
+    /// The campaign and phone lists in force.
+    pub campaign: Arc<Campaign>,
+    pub allow: Arc<[crate::device::BdAddr]>,
+    pub deny: Arc<[crate::device::BdAddr]>,
 }
 
 impl Progress {

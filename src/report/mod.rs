@@ -6,6 +6,7 @@
 //! commands); it draws with charts-rs and writes HTML with maud, which escapes by construction.
 
 mod charts;
+pub mod csv_export;
 pub mod fleet;
 mod html;
 mod period;

@@ -7,6 +7,7 @@
 //! handle that queues records for one writer thread ([`writer`]); readers ([`Reader`]) get
 //! their own read-only connections, which WAL mode lets run beside the writer.
 
+mod browse;
 mod day;
 mod error;
 mod history;
@@ -21,6 +22,7 @@ mod schema;
 mod tally;
 mod writer;
 
+pub use browse::{AttemptRow, EventRow, RecentDevice, VisitRow};
 pub use day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
 pub use error::{StoreError, StoreErrorKind};
 pub use history::{DeviceHistory, ItemHistory};

@@ -124,6 +124,38 @@ impl Reader {
             .map_err(|e| self.failed(&e))
     }
 
+    /// The `limit` phones heard last, newest first, with their last answer.
+    pub fn recent_devices(&self, limit: usize) -> Result<Vec<super::RecentDevice>, StoreError> {
+        super::browse::recent(&self.conn, limit).map_err(|e| self.failed(&e))
+    }
+
+    /// The newest `limit` events of `kind`.
+    pub fn events(&self, kind: &str, limit: usize) -> Result<Vec<super::EventRow>, StoreError> {
+        super::browse::events(&self.conn, kind, limit).map_err(|e| self.failed(&e))
+    }
+
+    /// Every attempt that ended in `[from_ms, to_ms)`, oldest first, handed to `each`.
+    pub fn each_attempt(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        each: &mut dyn FnMut(super::AttemptRow) -> Result<(), String>,
+    ) -> Result<(), String> {
+        super::browse::attempts(&self.conn, from_ms, to_ms, each)
+            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))
+    }
+
+    /// Every visit that overlaps `[from_ms, to_ms)`, oldest first, handed to `each`.
+    pub fn each_visit(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        each: &mut dyn FnMut(super::VisitRow) -> Result<(), String>,
+    ) -> Result<(), String> {
+        super::browse::visits(&self.conn, from_ms, to_ms, each)
+            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -9,9 +9,16 @@
 //! every form that changes anything carries the session's CSRF token; pages are written with
 //! maud, which escapes by construction, and sent with a strict Content-Security-Policy.
 
+mod auth;
+mod campaign;
+mod export;
+mod overview;
 mod pages;
+mod phones;
 mod routes;
 mod sessions;
+mod steer;
+mod views;
 
 use crate::config::Config;
 use std::net::SocketAddr;
@@ -26,6 +33,10 @@ pub struct App {
     hash: String,
     sessions: sessions::Sessions,
     throttle: sessions::Throttle,
+    /// Where orders for the daemon go.
+    spool: crate::orders::Spool,
+    /// The appliance's time zone, for the times pages show.
+    tz: jiff::tz::TimeZone,
 }
 
 impl App {
@@ -43,6 +54,9 @@ impl App {
             Duration::from_secs(d.session_max_secs),
         );
         Ok(App {
+            spool: crate::orders::Spool::new(&cfg.appliance.data_dir),
+            tz: jiff::tz::TimeZone::get(&cfg.appliance.time_zone)
+                .unwrap_or(jiff::tz::TimeZone::UTC),
             hash,
             sessions,
             throttle: sessions::Throttle::default(),

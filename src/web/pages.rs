@@ -1,31 +1,69 @@
-//! The dashboard's pages, written with maud (every value escaped by construction) and sized for a
-//! phone as well as a laptop.
+//! The frame every dashboard page shares (navigation, style, the log-out form) and the login
+//! page, written with maud (every value escaped by construction) and sized for a phone as well as
+//! a laptop; plus the small words pages use for times.
 
-use crate::config::Config;
-use crate::report::{self, LocalDay};
-use crate::store::Reader;
+use crate::report;
+use jiff::tz::TimeZone;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-fn frame(title: &str, refresh: bool, content: Markup) -> String {
+const STYLE: &str = "
+nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;margin-bottom:.6rem}
+nav a{font-weight:600}nav form{margin-left:auto}
+.verdict{font-size:1.2rem;font-weight:700;padding:.6rem;border-radius:.5rem;background:#e8f5e9}
+.verdict.fault{background:#ffebee}.verdict.off{background:#eee}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #eee;padding:.3rem;text-align:left;vertical-align:top}
+.status th{width:11rem}.note{padding:.5rem;border-radius:.4rem;background:#fff8e1}
+td form,li form{display:inline}button{margin:.1rem}code{word-break:break-all}
+";
+
+/// The script that keeps a live page current (`/live.js`).
+pub const LIVE_JS: &str = include_str!("static/live.js");
+
+/// A whole page: a `live` one keeps itself current (every 2 s with `/live.js`, every 5 s by
+/// reloading when scripts are off).
+pub fn frame(title: &str, csrf: Option<&str>, live: bool, content: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if refresh { meta http-equiv="refresh" content="5"; }
+                @if live {
+                    script src="/live.js" defer {}
+                    noscript { meta http-equiv="refresh" content="5"; }
+                }
                 title { (title) }
-                style { (PreEscaped(report::style())) }
+                style { (PreEscaped(report::style())) (PreEscaped(STYLE)) }
             }
-            body { (content) }
+            body {
+                @if let Some(csrf) = csrf { (nav(csrf)) }
+                main { (content) }
+            }
         }
     }
     .into_string()
 }
 
+fn nav(csrf: &str) -> Markup {
+    html! {
+        nav {
+            a href="/" { "Overview" }
+            a href="/phones" { "Phones" }
+            a href="/campaign" { "Campaign" }
+            a href="/report" { "Day's report" }
+            a href="/export" { "Export" }
+            form method="post" action="/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Log out" }
+            }
+        }
+    }
+}
+
 pub fn login(csrf: &str, message: Option<&str>) -> String {
     frame(
         "o4send — log in",
+        None,
         false,
         html! {
             h1 { "o4send dashboard" }
@@ -40,32 +78,37 @@ pub fn login(csrf: &str, message: Option<&str>) -> String {
     )
 }
 
-/// Today at a glance; the page reloads itself every 5 s.
-pub fn overview(cfg: &Config, csrf: &str) -> String {
-    let name = &cfg.appliance.name;
-    let content = match today(cfg) {
-        Ok(r) => html! {
-            p.sub { (r.date) " (" (r.time_zone) ")" }
-            (report::body(&r))
-        },
-        Err(e) => html! { p role="alert" { "The log cannot be read: " (e) } },
-    };
-    frame(
-        &format!("o4send — {name}"),
-        true,
-        html! {
-            form method="post" action="/logout" style="float:right" {
-                input type="hidden" name="csrf" value=(csrf);
-                button type="submit" { "Log out" }
-            }
-            h1 { "Today at " (name) }
-            (content)
-        },
-    )
+/// The verdict of the order just given, when the page was reached after one.
+pub fn verdict_note(verdict: Option<&crate::orders::Verdict>) -> Markup {
+    html! {
+        @if let Some(v) = verdict {
+            p.note role="status" { @if v.ok { "Done: " } @else { "Not done: " } (v.line) }
+        }
+    }
 }
 
-fn today(cfg: &Config) -> Result<report::DayReport, String> {
-    let day = LocalDay::new(None, &cfg.appliance.time_zone)?;
-    let reader = Reader::open(&cfg.appliance.db_path()).map_err(|e| e.to_string())?;
-    report::day(&reader, &cfg.appliance.name, &day, cfg.policy.min_rssi).map_err(|e| e.to_string())
+/// `14:03:22` in the appliance's time zone, with the date when it is not today.
+pub fn clock_time(ms: i64, now_ms: i64, tz: &TimeZone) -> String {
+    let (Ok(t), Ok(now)) = (
+        jiff::Timestamp::from_millisecond(ms),
+        jiff::Timestamp::from_millisecond(now_ms),
+    ) else {
+        return "–".into();
+    };
+    let (t, now) = (t.to_zoned(tz.clone()), now.to_zoned(tz.clone()));
+    if t.date() == now.date() {
+        t.strftime("%H:%M:%S").to_string()
+    } else {
+        t.strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// `12 s ago`, `5 min ago`, `3 h ago`.
+pub fn ago(ms: i64, now_ms: i64) -> String {
+    let s = ((now_ms - ms) / 1000).max(0);
+    match s {
+        0..=119 => format!("{s} s ago"),
+        120..=7199 => format!("{} min ago", s / 60),
+        _ => format!("{} h ago", s / 3600),
+    }
 }

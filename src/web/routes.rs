@@ -1,9 +1,11 @@
-//! The dashboard's routes: who may see what, and the checks every request passes.
+//! The dashboard's routes: who may see what, the headers every answer carries, and logging in
+//! and out. The pages are in `views`, the writes in `steer`, the CSV in `export`.
 
+use super::auth::{cookie, Authed, SESSION};
 use super::sessions::token;
-use super::{pages, App};
+use super::{export, pages, steer, views, App};
 use crate::password::same;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,16 +15,31 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-const SESSION: &str = "o4send_session";
 /// The token that ties a login form to the browser that fetched it (no session yet).
 const LOGIN: &str = "o4send_login";
 
 pub fn router(app: Arc<App>) -> Router {
+    // An upload may carry a whole bundle; every other form is small.
+    let upload_limit = usize::try_from(app.cfg.bundle.max_bundle_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/", get(overview))
+        .route("/", get(views::overview))
+        .route("/live.js", get(live_js))
+        .route("/phones", get(views::phones).post(steer::phone))
+        .route(
+            "/campaign",
+            get(views::campaign)
+                .post(steer::upload)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/campaign/rollback", post(steer::rollback))
+        .route("/report", get(views::report))
+        .route("/export", get(export::page))
+        .route("/export.csv", get(export::csv))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(app)
@@ -33,7 +50,7 @@ async fn secure_headers(mut r: Response) -> Response {
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -45,16 +62,12 @@ async fn secure_headers(mut r: Response) -> Response {
     r
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then(|| v.to_string())
-        })
+async fn live_js(_who: Authed) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        pages::LIVE_JS,
+    )
+        .into_response()
 }
 
 fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, String) {
@@ -64,8 +77,12 @@ fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, Str
     )
 }
 
-async fn login_page() -> Response {
-    let t = token();
+/// The login form; a browser that already holds a login token keeps it, so a second tab (or a
+/// fetch that landed here) does not spoil the form of the first.
+async fn login_page(headers: HeaderMap) -> Response {
+    let t = cookie(&headers, LOGIN)
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(token);
     let c = set_cookie(LOGIN, &t, 600);
     ([c], Html(pages::login(&t, None))).into_response()
 }
@@ -139,37 +156,14 @@ struct CsrfForm {
 async fn logout(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
+    who: Authed,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some(id) = cookie(&headers, SESSION) else {
-        return Redirect::to("/login").into_response();
-    };
-    match app.sessions.get(&id, Instant::now()) {
-        Some(s) if same(&s.csrf, &form.csrf) => {
-            app.sessions.end(&id);
-            ([set_cookie(SESSION, "", 0)], Redirect::to("/login")).into_response()
-        }
-        _ => (
-            StatusCode::FORBIDDEN,
-            "refused: this request did not come from the dashboard's own page",
-        )
-            .into_response(),
+    if !who.is_ours(&form.csrf) {
+        return Authed::forged();
     }
-}
-
-async fn overview(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let session = cookie(&headers, SESSION).and_then(|id| app.sessions.get(&id, Instant::now()));
-    let Some(session) = session else {
-        return Redirect::to("/login").into_response();
-    };
-    let app2 = app.clone();
-    let page = tokio::task::spawn_blocking(move || pages::overview(&app2.cfg, &session.csrf)).await;
-    match page {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the page failed: {e}"),
-        )
-            .into_response(),
+    if let Some(id) = cookie(&headers, SESSION) {
+        app.sessions.end(&id);
     }
+    ([set_cookie(SESSION, "", 0)], Redirect::to("/login")).into_response()
 }

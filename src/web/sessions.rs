@@ -17,6 +17,8 @@ pub fn token() -> String {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub csrf: String,
+    /// A short name for the log ("who did it"), not the token: a hash of it.
+    pub tag: String,
     started: Instant,
     last: Instant,
 }
@@ -45,6 +47,7 @@ impl Sessions {
             id.clone(),
             Session {
                 csrf: token(),
+                tag: crate::content::sha256_hex(id.as_bytes())[..8].to_string(),
                 started: now,
                 last: now,
             },

@@ -83,7 +83,7 @@ const NAMES: &[&str] = &[
     "bell\u{7}\u{1b}[31mred",
     "",
     "iPhone",
-    "Nokia 6230i",
+    "<b>Nokia</b> <script>alert(1)</script>",
     "Xperia\ttab",
     "موبايل",
     "%s%s%n",

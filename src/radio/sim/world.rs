@@ -58,12 +58,18 @@ pub struct World {
     log: Mutex<Vec<PhoneLog>>,
     forgotten: Mutex<u64>,
     keep_inboxes: std::sync::atomic::AtomicBool,
+    /// Where received objects are also written, one folder per phone (`radio.sim.inbox`).
+    inbox: Option<std::path::PathBuf>,
 }
 
 impl World {
     /// A hall drawn from the config's seed, starting now.
     pub fn new(cfg: &SimConfig) -> Arc<World> {
-        World::with_phones(generate(cfg), LinkModel::default())
+        let mut world = World::with_phones(generate(cfg), LinkModel::default());
+        if let Some(w) = Arc::get_mut(&mut world) {
+            w.inbox = cfg.inbox.clone();
+        }
+        world
     }
 
     pub fn with_phones(phones: Vec<Phone>, link: LinkModel) -> Arc<World> {
@@ -77,6 +83,7 @@ impl World {
             log,
             forgotten: Mutex::new(0),
             keep_inboxes: std::sync::atomic::AtomicBool::new(true),
+            inbox: None,
         })
     }
 
@@ -148,10 +155,29 @@ impl World {
     }
 
     pub(super) fn note_received(&self, index: usize, objects: Vec<Received>) {
+        if let Some(dir) = &self.inbox {
+            self.write_inbox(dir, index, &objects);
+        }
         let mut log = self.lock_log();
         log[index].deliveries += objects.len() as u32;
         if self.keep_inboxes.load(std::sync::atomic::Ordering::Relaxed) {
             log[index].received.extend(objects);
+        }
+    }
+
+    /// Writes what phone `index` received into `dir/<address>/` (a test reads it from outside
+    /// the daemon's process); a name is reduced to its last component, as a phone would.
+    fn write_inbox(&self, dir: &std::path::Path, index: usize, objects: &[Received]) {
+        let phone = dir.join(self.phones[index].addr.to_string().replace(':', "-"));
+        for o in objects {
+            let name = std::path::Path::new(&o.name)
+                .file_name()
+                .unwrap_or_default();
+            let written = std::fs::create_dir_all(&phone)
+                .and_then(|()| std::fs::write(phone.join(name), &o.body));
+            if let Err(e) = written {
+                tracing::warn!("simulated inbox {}: {e}", phone.display());
+            }
         }
     }
 
