@@ -87,6 +87,7 @@ bench_smoke() {
     # The benchmark runs end to end on a small hall; figures for docs/benchmarks.md come from
     # a release build with the full sizes (see docs/benchmarks.md).
     cargo run --locked --quiet -- bench --phones 30 --sightings 5000
+    cargo run --locked --quiet -- bench report --attempts 2000 --visits 4000 --phones 300
 }
 
 shellcheck_image_scripts() {

@@ -83,6 +83,32 @@ fn the_days_figures_are_what_sql_finds() {
     );
     assert_eq!(r.hours.len(), 24);
 
+    for (i, hour) in f.per_hour.iter().enumerate() {
+        let (start, end) = (
+            day.hour_starts()[i],
+            day.hour_starts().get(i + 1).copied().unwrap_or(to),
+        );
+        let q = "SELECT count(DISTINCT device_id) FROM sightings WHERE last_seen >= ?1 AND first_seen < ?2";
+        let label = &r.hours[i];
+        assert_eq!(hour.seen, count(&conn, q, start, end), "hour {label}");
+        let q = format!("SELECT count(DISTINCT device_id) FROM attempts WHERE {asked} AND ended_at >= ?1 AND ended_at < ?2");
+        assert_eq!(hour.offered, count(&conn, &q, start, end), "hour {label}");
+        let q = "SELECT count(DISTINCT device_id) FROM attempts WHERE outcome = 'accepted' AND ended_at >= ?1 AND ended_at < ?2";
+        assert_eq!(hour.accepted, count(&conn, q, start, end), "hour {label}");
+    }
+    assert!(f.per_hour.iter().any(|h| h.offered > 0 && h.accepted > 0));
+
+    // A third of the phones had been seen on an earlier day.
+    conn.execute(
+        "UPDATE devices SET first_seen = ?1 - 86400000 WHERE id % 3 = 0",
+        [from],
+    )
+    .unwrap();
+    let again = report::day(&Reader::open(&db).unwrap(), "booth", &day, None).unwrap();
+    let returning = "SELECT count(DISTINCT s.device_id) FROM sightings s JOIN devices d ON d.id = s.device_id WHERE d.first_seen < ?1 AND s.last_seen >= ?1 AND s.first_seen < ?2";
+    assert_eq!(again.figures.returning, count(&conn, returning, from, to));
+    assert!(again.figures.returning > 0);
+
     let strong = report::day(&Reader::open(&db).unwrap(), "booth", &day, Some(-60)).unwrap();
     assert_eq!(strong.figures.in_range, count(&conn, "SELECT count(DISTINCT device_id) FROM sightings WHERE rssi_max >= -60 AND last_seen >= ?1 AND first_seen < ?2", from, to));
 }

@@ -4,11 +4,13 @@
 //! with one and with two push radios of 7 slots, and by an o4send-style sequential sender
 //! (one inquiry, then one push at a time, repeat). Each makespan is compared with a lower bound
 //! no scheduler can beat. Memory: a long run of the daemon over 100 000 simulated sightings,
-//! in a fresh child process, reporting resident memory as it goes and at its peak.
+//! in a fresh child process, reporting resident memory as it goes and at its peak. The fleet
+//! sync ([`sync`]) and the day's report on a crowded day ([`report`]) have their own runs.
 
 mod bound;
 pub mod dashboard;
 mod memory;
+pub mod report;
 mod sequential;
 pub mod sync;
 

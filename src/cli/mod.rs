@@ -121,6 +121,13 @@ pub enum Command {
         /// The SQLite log [default: the config's].
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Instead: the fleet's report from the fleet database at this MySQL/MariaDB URL (a
+        /// password missing from it comes from sync.password / O4SEND_SYNC__PASSWORD).
+        #[arg(long, value_name = "URL", requires = "fleet", conflicts_with = "db")]
+        mysql: Option<String>,
+        /// The fleet (sync.fleet of its appliances), with --mysql.
+        #[arg(long, value_name = "NAME", requires = "mysql")]
+        fleet: Option<String>,
         /// The day, YYYY-MM-DD in appliance.time_zone [default: today].
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
@@ -200,6 +207,28 @@ pub enum Command {
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
+        #[command(subcommand)]
+        what: Option<BenchWhat>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Time the day's report (figures and HTML page) on a crowded day's log, against its
+    /// budget of 100 ms.
+    Report {
+        /// Attempts in the day.
+        #[arg(long, default_value_t = 1_000_000)]
+        attempts: u64,
+        /// Visits (sighting rows) in the day.
+        #[arg(long, default_value_t = 2_000_000)]
+        visits: u64,
+        /// Distinct phones.
+        #[arg(long, default_value_t = 50_000)]
+        phones: u64,
+        /// Build the log here and keep it [default: a temporary one].
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
     },
 }
 
@@ -324,7 +353,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
         Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
         Command::Led => led_cmd::led(config.as_deref()),
-        Command::Report { db, date, html } => {
+        Command::Report {
+            mysql: Some(url),
+            fleet: Some(fleet),
+            date,
+            html,
+            ..
+        } => report_cmd::fleet(config.as_deref(), &url, &fleet, date.as_deref(), &html),
+        Command::Report { db, date, html, .. } => {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
@@ -362,6 +398,23 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Content {
             action: ContentAction::Rollback,
         } => content_cmd::rollback(config.as_deref()),
+        Command::Bench {
+            what:
+                Some(BenchWhat::Report {
+                    attempts,
+                    visits,
+                    phones,
+                    db,
+                }),
+            ..
+        } => {
+            let crowd = crate::bench::report::Crowd {
+                attempts,
+                visits,
+                phones: phones.max(1),
+            };
+            done(crate::bench::report::run(crowd, db.as_deref()))
+        }
         Command::Bench {
             rows,
             sync: Some(url),

@@ -1,7 +1,8 @@
-//! `o4send report --html FILE`: the day's report as one self-contained HTML file.
+//! `o4send report --html FILE`: the day's report as one self-contained HTML file, of this
+//! appliance's log, or with `--mysql URL --fleet NAME` of a whole fleet from its database.
 
-use super::{optional_config, CliError};
-use crate::report::{self, LocalDay};
+use super::{optional_config, runtime, CliError};
+use crate::report::{self, fleet, LocalDay};
 use crate::store::Reader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,8 +18,7 @@ pub fn report(
     let day = LocalDay::new(date, &cfg.appliance.time_zone).map_err(CliError::Failed)?;
     let reader = Reader::open(&db)?;
     let r = report::day(&reader, &cfg.appliance.name, &day, cfg.policy.min_rssi)?;
-    std::fs::write(html, report::page(&r))
-        .map_err(|e| CliError::Failed(format!("{}: {e}", html.display())))?;
+    write(html, &report::page(&r))?;
     println!(
         "{}: {} — seen {}, offered {}, accepted {}",
         html.display(),
@@ -28,4 +28,41 @@ pub fn report(
         r.figures.accepted
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fleet's day from its MySQL/MariaDB database.
+pub fn fleet(
+    config: Option<&Path>,
+    url: &str,
+    fleet: &str,
+    date: Option<&str>,
+    html: &Path,
+) -> Result<ExitCode, CliError> {
+    let cfg = optional_config(config)?;
+    let day = LocalDay::new(date, &cfg.appliance.time_zone).map_err(CliError::Failed)?;
+    let source = fleet::Source {
+        url,
+        password: cfg.sync.password.as_ref().map(|p| p.expose()),
+        fleet,
+    };
+    let r = runtime()?
+        .block_on(fleet::day(&source, &day, cfg.policy.min_rssi))
+        .map_err(CliError::Failed)?;
+    write(html, &report::fleet_page(&r))?;
+    let f = &r.together.figures;
+    println!(
+        "{}: {} — fleet {}, {} appliances — seen {}, offered {}, accepted {} (each phone once)",
+        html.display(),
+        r.together.date,
+        r.fleet,
+        r.appliances.len(),
+        f.seen,
+        f.offered,
+        f.accepted
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(html: &Path, page: &str) -> Result<(), CliError> {
+    std::fs::write(html, page).map_err(|e| CliError::Failed(format!("{}: {e}", html.display())))
 }

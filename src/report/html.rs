@@ -1,9 +1,11 @@
 //! The day's report as one self-contained HTML file: figures, charts (inline SVG) and what each
 //! figure means, at phone width or laptop width, and printable to PDF on A4 without cut charts.
+//! The fleet's page is the same parts once for the fleet together and once per appliance, each
+//! starting a printed page, with the definitions once at the end.
 //! Written with maud: every value is escaped by construction; only the charts' SVG, which
 //! charts-rs escapes itself, goes in as it is.
 
-use super::{charts, DayReport, DEFINITIONS};
+use super::{charts, DayReport, FleetReport, DEFINITIONS, FLEET_DEFINITIONS};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 const STYLE: &str = "
@@ -15,7 +17,8 @@ h1{font-size:1.5rem;margin:.2rem 0}.sub{color:#666;margin:0 0 1rem}
 figure{margin:0;border:1px solid #eee;border-radius:.5rem;padding:.5rem;break-inside:avoid}
 figure svg{width:100%;height:auto}figcaption{font-weight:600;margin-bottom:.3rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
-@media print{body{max-width:none;padding:0}.charts{grid-template-columns:1fr 1fr}figure{border:none}}
+.part h2{border-bottom:2px solid #ccc;padding-bottom:.2rem;margin-top:2rem}
+@media print{body{max-width:none;padding:0}.charts{grid-template-columns:1fr 1fr}figure{border:none}.part+.part{break-before:page}h2{break-after:avoid}}
 @page{size:A4;margin:12mm}
 ";
 
@@ -47,11 +50,73 @@ pub const fn style() -> &'static str {
 
 /// The figures, the charts and what the figures mean: the report without its page.
 pub fn body(r: &DayReport) -> Markup {
+    html! {
+        (figures_and_charts(r))
+        (definitions(&DEFINITIONS))
+    }
+}
+
+/// The fleet's whole page: the fleet together, then each appliance, then the definitions once.
+pub fn fleet_page(r: &FleetReport) -> String {
+    let d = &r.together;
+    let markup: Markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "o4send — fleet " (r.fleet) " — " (d.date) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "The day of fleet " (r.fleet) }
+                p.sub {
+                    (d.date) " (" (d.time_zone) ") · " (r.appliances.len()) " appliances · "
+                    "together, each phone counts once"
+                }
+                section.part {
+                    h2 { (d.appliance) }
+                    (figures_and_charts(d))
+                }
+                @for part in &r.appliances {
+                    section.part {
+                        h2 { "Appliance " (part.appliance) }
+                        (figures_and_charts(part))
+                    }
+                }
+                (definitions(&FLEET_DEFINITIONS))
+                (definitions_list(&DEFINITIONS))
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// The figures and the charts of one appliance's (or the fleet's) day.
+fn figures_and_charts(r: &DayReport) -> Markup {
+    html! {
+        section.figures {
+            @for (name, value) in &figures(r) {
+                div.figure { span { (name) } b { (value) } }
+            }
+        }
+        section.charts {
+            @for chart in charts::all(r) {
+                figure {
+                    figcaption { (chart.title) }
+                    (PreEscaped(chart.svg))
+                }
+            }
+        }
+    }
+}
+
+fn figures(r: &DayReport) -> [(&'static str, String); 11] {
     let f = &r.figures;
     let rate = r
         .acceptance()
         .map_or("–".to_string(), |a| format!("{:.0} %", a * 100.0));
-    let figures: [(&str, String); 11] = [
+    [
         ("Seen", f.seen.to_string()),
         ("In range", f.in_range.to_string()),
         ("Offered", f.offered.to_string()),
@@ -63,26 +128,23 @@ pub fn body(r: &DayReport) -> Markup {
         ("Visitors", f.visitors.to_string()),
         ("Returning", f.returning.to_string()),
         ("Attempts", f.outcomes.values().sum::<u64>().to_string()),
-    ];
+    ]
+}
+
+/// "What the figures mean", heading and list.
+fn definitions(terms: &[(&str, &str)]) -> Markup {
     html! {
-                section.figures {
-                    @for (name, value) in &figures {
-                        div.figure { span { (name) } b { (value) } }
-                    }
-                }
-                section.charts {
-                    @for chart in charts::all(r) {
-                        figure {
-                            figcaption { (chart.title) }
-                            (PreEscaped(chart.svg))
-                        }
-                    }
-                }
-                h2 { "What the figures mean" }
-                dl {
-                    @for (name, meaning) in &DEFINITIONS {
-                        dt { (name) } dd { (meaning) }
-                    }
-                }
+        h2 { "What the figures mean" }
+        (definitions_list(terms))
+    }
+}
+
+fn definitions_list(terms: &[(&str, &str)]) -> Markup {
+    html! {
+        dl {
+            @for (name, meaning) in terms {
+                dt { (name) } dd { (meaning) }
+            }
+        }
     }
 }

@@ -7,13 +7,15 @@
 
 mod charts;
 pub mod csv_export;
+pub mod fleet;
 mod html;
 mod period;
 
 use crate::store::{DayFigures, Reader, StoreError};
 use serde::Serialize;
 
-pub use html::{body, page, style};
+pub use fleet::FleetReport;
+pub use html::{body, fleet_page, page, style};
 pub use period::LocalDay;
 
 /// One appliance's day.
@@ -29,6 +31,17 @@ pub struct DayReport {
 }
 
 impl DayReport {
+    /// The report of `day`, whose hours start at `starts`.
+    pub fn new(appliance: &str, day: &LocalDay, starts: &[i64], figures: DayFigures) -> DayReport {
+        DayReport {
+            appliance: appliance.to_string(),
+            date: day.date_text(),
+            time_zone: day.zone_name().to_string(),
+            hours: starts.iter().map(|&ms| day.hour_label(ms)).collect(),
+            figures,
+        }
+    }
+
     /// The acceptance rate: phones that took a file, of the phones asked (None when nobody was).
     pub fn acceptance(&self) -> Option<f64> {
         let f = &self.figures;
@@ -50,13 +63,12 @@ pub fn day(
         hour_starts: &starts,
         min_rssi,
     };
-    Ok(DayReport {
-        appliance: appliance.to_string(),
-        date: day.date_text(),
-        time_zone: day.zone_name().to_string(),
-        hours: starts.iter().map(|&ms| day.hour_label(ms)).collect(),
-        figures: reader.day(&period)?,
-    })
+    Ok(DayReport::new(
+        appliance,
+        day,
+        &starts,
+        reader.day(&period)?,
+    ))
 }
 
 /// What each figure means, in the words the page shows.
@@ -70,4 +82,11 @@ pub const DEFINITIONS: [(&str, &str); 9] = [
     ("Dwell time", "from the first to the last time a phone was heard that day"),
     ("Passers-by / visitors", "phones around for under 5 minutes / for 5 minutes or more"),
     ("Returning", "phones seen that day that had been seen on an earlier day"),
+];
+
+/// What the fleet's figures mean besides [`DEFINITIONS`], shown once on the fleet's page.
+pub const FLEET_DEFINITIONS: [(&str, &str); 3] = [
+    ("Fleet together", "every phone counted once, however many appliances heard or asked it: seen, in range, offered, accepted, declined, ignored, passers-by, visitors and returning are the union of the appliances' phones, not the sum of their figures (attempts and the per-item and per-radio bars are sums)"),
+    ("Fleet dwell time", "from the first time any appliance heard the phone that day to the last time any did; a returning phone had been seen by any appliance of the fleet on an earlier day"),
+    ("Phones", "told apart by the key the appliances uploaded: a pseudonym shared by the fleet (the same phone has the same key on every appliance), or its address with sync.raw_macs"),
 ];

@@ -19,6 +19,7 @@ mod records;
 mod report;
 mod retention;
 mod schema;
+mod tally;
 mod writer;
 
 pub use browse::{AttemptRow, EventRow, RecentDevice, VisitRow};
@@ -32,6 +33,7 @@ pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord
 pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, Window};
 pub use retention::{Retention, RetentionStats};
 pub use schema::SCHEMA_VERSION;
+pub use tally::{Attempt, Tally, Visit};
 
 use ingest::Context;
 use records::Record;
@@ -41,6 +43,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use writer::{Op, Writer};
+
+/// Creates the log file at `path` with the current schema (or migrates it), and nothing more:
+/// for tools that fill a log in bulk (`o4send bench report`) through the real schema.
+pub fn create(path: &Path) -> Result<(), StoreError> {
+    schema::open_writer(path).map(drop)
+}
 
 /// How the store behaves; [`StoreOptions::new`] gives the defaults.
 #[derive(Clone, Debug)]

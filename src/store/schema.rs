@@ -120,8 +120,19 @@ CREATE TABLE fleet_answers(
 ) WITHOUT ROWID;
 ";
 
+/// Version 3: the day's report (`o4send report`, the dashboard) reads a whole day of visits and
+/// attempts; indexes that hold every column it reads answer it without touching the tables (on
+/// a crowded day of 3 million rows, several times faster). They replace the indexes on
+/// `last_seen` and `ended_at`, whose first column they share.
+const V3: &str = "
+CREATE INDEX sightings_period ON sightings(last_seen, first_seen, device_id, rssi_max);
+DROP INDEX sightings_last_seen;
+CREATE INDEX attempts_period ON attempts(ended_at, device_id, outcome, radio, item_name);
+DROP INDEX attempts_ended;
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
