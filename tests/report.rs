@@ -144,3 +144,53 @@ fn the_html_report_stands_alone_and_escapes() {
         "every chart is inline SVG"
     );
 }
+
+/// The dashboard's today: counted once, then only the rows written since; always what a full
+/// count of the same log finds.
+#[test]
+fn a_running_day_equals_a_full_count_after_more_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_log(dir.path());
+    let conn = Connection::open(&db).unwrap();
+    let first: i64 = conn
+        .query_row("SELECT min(ended_at) FROM attempts", [], |r| r.get(0))
+        .unwrap();
+    let date = jiff::Timestamp::from_millisecond(first)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let day = LocalDay::new(Some(&date), "UTC").unwrap();
+    let mut running = None;
+    let reader = Reader::open(&db).unwrap();
+    let before = report::day_running(&reader, "b", &day, Some(-75), &mut running).unwrap();
+    let full = report::day(&reader, "b", &day, Some(-75)).unwrap();
+    assert_eq!(before.figures, full.figures);
+    // More phones on the same log: a second hall.
+    let out = Command::new(env!("CARGO_BIN_EXE_o4send"))
+        .args([
+            "demo",
+            "--phones",
+            "80",
+            "--seed",
+            "12",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let reader = Reader::open(&db).unwrap();
+    let after = report::day_running(&reader, "b", &day, Some(-75), &mut running).unwrap();
+    let full = report::day(&reader, "b", &day, Some(-75)).unwrap();
+    assert_eq!(after.figures, full.figures);
+    let attempts = |r: &report::DayReport| r.figures.outcomes.values().sum::<u64>();
+    assert!(attempts(&after) >= attempts(&before));
+    eprintln!(
+        "running day: {} then {} attempts, {} then {} phones seen",
+        attempts(&before),
+        attempts(&after),
+        before.figures.seen,
+        after.figures.seen
+    );
+}

@@ -220,8 +220,8 @@ async fn each_row<T: mysql_async::prelude::FromRow>(
 /// The running counts: the fleet's, and each appliance's.
 struct Counts<'p> {
     period: &'p Period<'p>,
-    together: Tally<'p, String>,
-    each: BTreeMap<String, Tally<'p, String>>,
+    together: Tally<String>,
+    each: BTreeMap<String, Tally<String>>,
     rows: u64,
 }
 
@@ -235,7 +235,7 @@ impl<'p> Counts<'p> {
         }
     }
 
-    fn appliance(&mut self, name: String) -> &mut Tally<'p, String> {
+    fn appliance(&mut self, name: String) -> &mut Tally<String> {
         let period = self.period;
         self.rows += 1;
         self.each.entry(name).or_insert_with(|| Tally::new(period))

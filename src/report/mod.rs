@@ -11,7 +11,7 @@ pub mod fleet;
 mod html;
 mod period;
 
-use crate::store::{DayFigures, Reader, StoreError};
+use crate::store::{DayFigures, Reader, RunningDay, StoreError};
 use serde::Serialize;
 
 pub use fleet::FleetReport;
@@ -56,6 +56,27 @@ pub fn day(
     day: &LocalDay,
     min_rssi: Option<i16>,
 ) -> Result<DayReport, StoreError> {
+    counted(appliance, day, min_rssi, |p| reader.day(p))
+}
+
+/// The same, kept current in `running` across calls (the dashboard's today): after the first
+/// call only the rows written since are read.
+pub fn day_running(
+    reader: &Reader,
+    appliance: &str,
+    day: &LocalDay,
+    min_rssi: Option<i16>,
+    running: &mut Option<RunningDay>,
+) -> Result<DayReport, StoreError> {
+    counted(appliance, day, min_rssi, |p| reader.day_running(p, running))
+}
+
+fn counted(
+    appliance: &str,
+    day: &LocalDay,
+    min_rssi: Option<i16>,
+    count: impl FnOnce(&crate::store::Period) -> Result<DayFigures, StoreError>,
+) -> Result<DayReport, StoreError> {
     let starts = day.hour_starts();
     let period = crate::store::Period {
         from_ms: day.from_ms(),
@@ -63,12 +84,7 @@ pub fn day(
         hour_starts: &starts,
         min_rssi,
     };
-    Ok(DayReport::new(
-        appliance,
-        day,
-        &starts,
-        reader.day(&period)?,
-    ))
+    Ok(DayReport::new(appliance, day, &starts, count(&period)?))
 }
 
 /// What each figure means, in the words the page shows.

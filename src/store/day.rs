@@ -92,6 +92,101 @@ pub(crate) fn figures(conn: &Connection, p: &Period) -> rusqlite::Result<DayFigu
     Ok(tally.figures())
 }
 
+/// A period's figures kept current (the dashboard's today): counted in full once, then only
+/// the rows written since (visits by their change counter, attempts by id).
+pub struct RunningDay {
+    tally: Tally<i64>,
+    from_ms: i64,
+    to_ms: i64,
+    last_attempt: i64,
+    last_change: i64,
+}
+
+pub(crate) fn running(
+    conn: &Connection,
+    p: &Period,
+    state: &mut Option<RunningDay>,
+) -> rusqlite::Result<DayFigures> {
+    let tx = conn.unchecked_transaction()?; // one consistent snapshot
+    let marks = |tx: &Connection| -> rusqlite::Result<(i64, i64)> {
+        tx.query_row(
+            "SELECT (SELECT IFNULL(MAX(id), 0) FROM attempts),
+                    (SELECT IFNULL(MAX(change_seq), 0) FROM sightings)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    };
+    match state {
+        Some(day) if day.from_ms == p.from_ms && day.to_ms == p.to_ms => {
+            let (attempt, change) = marks(&tx)?;
+            newer_visits(&tx, p, day, change)?;
+            newer_attempts(&tx, p, day, attempt)?;
+            (day.last_attempt, day.last_change) = (attempt, change);
+        }
+        _ => {
+            let (last_attempt, last_change) = marks(&tx)?;
+            let mut tally = Tally::new(p);
+            visits(&tx, p, &mut tally)?;
+            attempts(&tx, p, &mut tally)?;
+            *state = Some(RunningDay {
+                tally,
+                from_ms: p.from_ms,
+                to_ms: p.to_ms,
+                last_attempt,
+                last_change,
+            });
+        }
+    }
+    Ok(state
+        .as_ref()
+        .map(|d| d.tally.figures())
+        .unwrap_or_default())
+}
+
+/// Visits changed since the last count, up to the change `upto`; phones new to the count are
+/// looked up for "returning".
+fn newer_visits(
+    tx: &Connection,
+    p: &Period,
+    day: &mut RunningDay,
+    upto: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT device_id, first_seen, last_seen, rssi_max FROM sightings
+         WHERE change_seq > ?3 AND change_seq <= ?4 AND last_seen >= ?1 AND first_seen < ?2",
+    )?;
+    let mut rows = stmt.query(params![p.from_ms, p.to_ms, day.last_change, upto])?;
+    let mut new = Vec::new();
+    while let Some(r) = rows.next()? {
+        let phone: i64 = r.get(0)?;
+        if !day.tally.has(&phone) {
+            new.push(phone);
+        }
+        day.tally.visit(Visit {
+            phone,
+            first_ms: r.get(1)?,
+            last_ms: r.get(2)?,
+            rssi_max: r.get(3)?,
+            returning: false,
+        });
+    }
+    mark_returning(tx, p, &mut day.tally, new)
+}
+
+fn newer_attempts(
+    tx: &Connection,
+    p: &Period,
+    day: &mut RunningDay,
+    upto: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT device_id, item_name, radio, outcome, ended_at FROM attempts
+         WHERE id > ?3 AND id <= ?4 AND ended_at >= ?1 AND ended_at < ?2",
+    )?;
+    let rows = stmt.query(params![p.from_ms, p.to_ms, day.last_attempt, upto])?;
+    fold_attempts(rows, &mut day.tally)
+}
+
 fn visits(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
         "SELECT device_id, first_seen, last_seen, rssi_max FROM sightings
@@ -112,8 +207,17 @@ fn visits(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Resu
 
 /// Marks the phones first seen before the period: one lookup per phone, not one per visit.
 fn returning(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Result<()> {
-    let mut earlier = tx.prepare_cached("SELECT first_seen < ?2 FROM devices WHERE id = ?1")?;
     let phones: Vec<i64> = tally.phones().copied().collect();
+    mark_returning(tx, p, tally, phones)
+}
+
+fn mark_returning(
+    tx: &Connection,
+    p: &Period,
+    tally: &mut Tally<i64>,
+    phones: Vec<i64>,
+) -> rusqlite::Result<()> {
+    let mut earlier = tx.prepare_cached("SELECT first_seen < ?2 FROM devices WHERE id = ?1")?;
     for id in phones {
         let before = earlier
             .query_row(params![id, p.from_ms], |r| r.get::<_, bool>(0))
@@ -130,7 +234,11 @@ fn attempts(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Re
         "SELECT device_id, item_name, radio, outcome, ended_at FROM attempts
          WHERE ended_at >= ?1 AND ended_at < ?2",
     )?;
-    let mut rows = stmt.query(params![p.from_ms, p.to_ms])?;
+    let rows = stmt.query(params![p.from_ms, p.to_ms])?;
+    fold_attempts(rows, tally)
+}
+
+fn fold_attempts(mut rows: rusqlite::Rows<'_>, tally: &mut Tally<i64>) -> rusqlite::Result<()> {
     while let Some(r) = rows.next()? {
         let (item, radio, outcome) = (r.get_ref(1)?, r.get_ref(2)?, r.get_ref(3)?);
         tally.attempt(Attempt {

@@ -23,7 +23,9 @@ mod tally;
 mod writer;
 
 pub use browse::{AttemptRow, EventRow, RecentDevice, VisitRow};
-pub use day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
+pub use day::{
+    asked, DayFigures, HourFigures, Period, RunningDay, Split, DWELL_BUCKETS, PASSER_BY_SECS,
+};
 pub use error::{StoreError, StoreErrorKind};
 pub use history::{DeviceHistory, ItemHistory};
 pub use open::open_for;

@@ -98,6 +98,15 @@ impl Reader {
         super::day::figures(&self.conn, period).map_err(|e| self.failed(&e))
     }
 
+    /// The figures of `period`, kept current in `running` across calls: see [`super::RunningDay`].
+    pub fn day_running(
+        &self,
+        period: &super::Period,
+        running: &mut Option<super::RunningDay>,
+    ) -> Result<super::DayFigures, StoreError> {
+        super::day::running(&self.conn, period, running).map_err(|e| self.failed(&e))
+    }
+
     /// Phones seen and served in the hour before `now_ms`, and the sync backlog: the daemon's
     /// status line.
     pub fn glance(&self, now_ms: i64) -> Result<Glance, StoreError> {

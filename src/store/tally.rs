@@ -54,9 +54,20 @@ struct Asked {
     ignored: bool,
 }
 
-/// The running count of one period; rows in any order, a phone in any number of rows.
-pub struct Tally<'p, K> {
-    period: &'p Period<'p>,
+/// The bounds and hours of the counted period (a copy: a tally may outlive the caller's
+/// [`Period`], as the dashboard's count of today does).
+struct Span {
+    from_ms: i64,
+    to_ms: i64,
+    hour_starts: Vec<i64>,
+    min_rssi: Option<i16>,
+}
+
+/// The running count of one period; rows in any order, a phone in any number of rows. Visits
+/// may be counted again when they grow (a phone's presence is kept as first, last, strongest and
+/// hours, which a repeated row does not change); each attempt must be counted once.
+pub struct Tally<K> {
+    period: Span,
     phones: HashMap<K, Presence, Fast>,
     asked: HashMap<K, Asked, Fast>,
     outcomes: BTreeMap<String, u64>,
@@ -64,15 +75,20 @@ pub struct Tally<'p, K> {
     radios: BTreeMap<String, Split>,
 }
 
-impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
+impl<K: Hash + Eq + Clone> Tally<K> {
     /// A count of `period`, which has at most 64 hours (a day has 23 to 25).
-    pub fn new(period: &'p Period<'p>) -> Tally<'p, K> {
+    pub fn new(period: &Period) -> Tally<K> {
         assert!(
             period.hour_starts.len() <= 64,
             "a period of at most 64 hours"
         );
         Tally {
-            period,
+            period: Span {
+                from_ms: period.from_ms,
+                to_ms: period.to_ms,
+                hour_starts: period.hour_starts.to_vec(),
+                min_rssi: period.min_rssi,
+            },
             phones: HashMap::default(),
             asked: HashMap::default(),
             outcomes: super::report::zero_counts(),
@@ -83,7 +99,7 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
 
     /// Counts a visit row that overlaps the period (the part outside it is cut off).
     pub fn visit(&mut self, v: Visit<K>) {
-        let p = self.period;
+        let p = &self.period;
         let first = v.first_ms.max(p.from_ms);
         let last = v.last_ms.min(p.to_ms - 1);
         let e = self.phones.entry(v.phone).or_insert_with(|| Presence {
@@ -98,6 +114,11 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
         e.strongest = e.strongest.max(v.rssi_max);
         e.returning |= v.returning;
         e.hours |= hour_bits(hour_of(p, first), hour_of(p, last));
+    }
+
+    /// Whether `phone` has been counted.
+    pub fn has(&self, phone: &K) -> bool {
+        self.phones.contains_key(phone)
     }
 
     /// The phones counted so far.
@@ -134,7 +155,7 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
 
     /// Notes how `phone` answered a question at `at_ms`.
     fn answer(&mut self, phone: K, outcome: Outcome, at_ms: i64) {
-        let hour = 1u64 << hour_of(self.period, at_ms);
+        let hour = 1u64 << hour_of(&self.period, at_ms);
         let e = self.asked.entry(phone).or_default();
         e.hours |= hour;
         if outcome == Outcome::Accepted {
@@ -145,11 +166,11 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
         e.ignored |= outcome == Outcome::Ignored;
     }
 
-    /// The period's figures.
-    pub fn figures(self) -> DayFigures {
+    /// The period's figures so far.
+    pub fn figures(&self) -> DayFigures {
         let count = |pick: fn(&Asked) -> bool| self.asked.values().filter(|a| pick(a)).count();
         let mut f = DayFigures {
-            outcomes: self.outcomes,
+            outcomes: self.outcomes.clone(),
             per_hour: self
                 .period
                 .hour_starts
@@ -164,12 +185,12 @@ impl<'p, K: Hash + Eq + Clone> Tally<'p, K> {
             accepted: count(|a| a.accepted) as u64,
             declined: count(|a| a.declined) as u64,
             ignored: count(|a| a.ignored) as u64,
-            per_item: self.items.into_values().collect(),
-            per_radio: self.radios.into_values().collect(),
+            per_item: self.items.values().cloned().collect(),
+            per_radio: self.radios.values().cloned().collect(),
             ..DayFigures::default()
         };
         for phone in self.phones.values() {
-            count_presence(self.period, &mut f, phone);
+            count_presence(&self.period, &mut f, phone);
         }
         for asked in self.asked.values() {
             for (i, hour) in f.per_hour.iter_mut().enumerate() {
@@ -195,7 +216,7 @@ fn split(map: &mut BTreeMap<String, Split>, name: &str, took: bool) {
     }
 }
 
-fn count_presence(p: &Period, f: &mut DayFigures, phone: &Presence) {
+fn count_presence(p: &Span, f: &mut DayFigures, phone: &Presence) {
     f.seen += 1;
     let strong = match (p.min_rssi, phone.strongest) {
         (Some(min), Some(rssi)) => rssi >= i64::from(min),
@@ -227,7 +248,7 @@ fn hour_bits(from: usize, to: usize) -> u64 {
 }
 
 /// The index of the hour `at_ms` falls in.
-fn hour_of(p: &Period, at_ms: i64) -> usize {
+fn hour_of(p: &Span, at_ms: i64) -> usize {
     p.hour_starts
         .partition_point(|&start| start <= at_ms)
         .saturating_sub(1)

@@ -37,6 +37,8 @@ pub struct App {
     spool: crate::orders::Spool,
     /// The appliance's time zone, for the times pages show.
     tz: jiff::tz::TimeZone,
+    /// Today's figures, kept current: each page reads only the rows written since the last.
+    today: std::sync::Mutex<Option<crate::store::RunningDay>>,
 }
 
 impl App {
@@ -55,6 +57,7 @@ impl App {
         );
         Ok(App {
             spool: crate::orders::Spool::new(&cfg.appliance.data_dir),
+            today: std::sync::Mutex::new(None),
             tz: jiff::tz::TimeZone::get(&cfg.appliance.time_zone)
                 .unwrap_or(jiff::tz::TimeZone::UTC),
             hash,

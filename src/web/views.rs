@@ -88,17 +88,19 @@ pub async fn report(
     .await
 }
 
-/// The day's report of `date` (today when None) from the log.
+/// The day's report of `date` from the log; today's is kept current between pages.
 pub fn today(app: &App, date: Option<&str>) -> Result<report::DayReport, String> {
     let day = LocalDay::new(date, &app.cfg.appliance.time_zone)?;
     let reader = reader(app)?;
-    report::day(
-        &reader,
-        &app.cfg.appliance.name,
-        &day,
-        app.cfg.policy.min_rssi,
-    )
-    .map_err(|e| e.to_string())
+    let (name, min_rssi) = (&app.cfg.appliance.name, app.cfg.policy.min_rssi);
+    let result = match date {
+        Some(_) => report::day(&reader, name, &day, min_rssi),
+        None => {
+            let mut running = app.today.lock().unwrap_or_else(|e| e.into_inner());
+            report::day_running(&reader, name, &day, min_rssi, &mut running)
+        }
+    };
+    result.map_err(|e| e.to_string())
 }
 
 pub fn reader(app: &App) -> Result<Reader, String> {
