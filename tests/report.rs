@@ -28,6 +28,19 @@ fn demo_log(dir: &std::path::Path) -> std::path::PathBuf {
     db
 }
 
+/// The (UTC) day the log's first attempt ended on.
+fn first_day(conn: &Connection) -> LocalDay {
+    let first: i64 = conn
+        .query_row("SELECT min(ended_at) FROM attempts", [], |r| r.get(0))
+        .unwrap();
+    let date = jiff::Timestamp::from_millisecond(first)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    LocalDay::new(Some(&date), "UTC").unwrap()
+}
+
 fn count(conn: &Connection, sql: &str, from: i64, to: i64) -> u64 {
     conn.query_row(sql, [from, to], |r| r.get::<_, i64>(0))
         .unwrap() as u64
@@ -38,15 +51,7 @@ fn the_days_figures_are_what_sql_finds() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo_log(dir.path());
     let conn = Connection::open(&db).unwrap();
-    let first: i64 = conn
-        .query_row("SELECT min(ended_at) FROM attempts", [], |r| r.get(0))
-        .unwrap();
-    let date = jiff::Timestamp::from_millisecond(first)
-        .unwrap()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-        .to_string();
-    let day = LocalDay::new(Some(&date), "UTC").unwrap();
+    let day = first_day(&conn);
     let (from, to) = (day.from_ms(), day.to_ms());
     let r = report::day(&Reader::open(&db).unwrap(), "booth", &day, None).unwrap();
     let f = &r.figures;
@@ -152,15 +157,7 @@ fn a_running_day_equals_a_full_count_after_more_rows() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo_log(dir.path());
     let conn = Connection::open(&db).unwrap();
-    let first: i64 = conn
-        .query_row("SELECT min(ended_at) FROM attempts", [], |r| r.get(0))
-        .unwrap();
-    let date = jiff::Timestamp::from_millisecond(first)
-        .unwrap()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-        .to_string();
-    let day = LocalDay::new(Some(&date), "UTC").unwrap();
+    let day = first_day(&conn);
     let mut running = None;
     let reader = Reader::open(&db).unwrap();
     let before = report::day_running(&reader, "b", &day, Some(-75), &mut running).unwrap();

@@ -24,20 +24,28 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
 
 /// The whole page.
 pub fn page(r: &DayReport) -> String {
+    document(
+        &format!("o4send — {} — {}", r.appliance, r.date),
+        html! {
+            h1 { "The day at " (r.appliance) }
+            p.sub { (r.date) " (" (r.time_zone) ")" }
+            (body(r))
+        },
+    )
+}
+
+/// A standalone HTML document: the report's style inline, nothing fetched.
+fn document(title: &str, content: Markup) -> String {
     let markup: Markup = html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "o4send — " (r.appliance) " — " (r.date) }
+                title { (title) }
                 style { (PreEscaped(STYLE)) }
             }
-            body {
-                h1 { "The day at " (r.appliance) }
-                p.sub { (r.date) " (" (r.time_zone) ")" }
-                (body(r))
-            }
+            body { (content) }
         }
     };
     markup.into_string()
@@ -59,37 +67,28 @@ pub fn body(r: &DayReport) -> Markup {
 /// The fleet's whole page: the fleet together, then each appliance, then the definitions once.
 pub fn fleet_page(r: &FleetReport) -> String {
     let d = &r.together;
-    let markup: Markup = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "o4send — fleet " (r.fleet) " — " (d.date) }
-                style { (PreEscaped(STYLE)) }
+    document(
+        &format!("o4send — fleet {} — {}", r.fleet, d.date),
+        html! {
+            h1 { "The day of fleet " (r.fleet) }
+            p.sub {
+                (d.date) " (" (d.time_zone) ") · " (r.appliances.len()) " appliances · "
+                "together, each phone counts once"
             }
-            body {
-                h1 { "The day of fleet " (r.fleet) }
-                p.sub {
-                    (d.date) " (" (d.time_zone) ") · " (r.appliances.len()) " appliances · "
-                    "together, each phone counts once"
-                }
+            section.part {
+                h2 { (d.appliance) }
+                (figures_and_charts(d))
+            }
+            @for part in &r.appliances {
                 section.part {
-                    h2 { (d.appliance) }
-                    (figures_and_charts(d))
+                    h2 { "Appliance " (part.appliance) }
+                    (figures_and_charts(part))
                 }
-                @for part in &r.appliances {
-                    section.part {
-                        h2 { "Appliance " (part.appliance) }
-                        (figures_and_charts(part))
-                    }
-                }
-                (definitions(&FLEET_DEFINITIONS))
-                (definitions_list(&DEFINITIONS))
             }
-        }
-    };
-    markup.into_string()
+            (definitions(&FLEET_DEFINITIONS))
+            (definitions_list(&DEFINITIONS))
+        },
+    )
 }
 
 /// The figures and the charts of one appliance's (or the fleet's) day.

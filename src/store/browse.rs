@@ -83,20 +83,17 @@ pub(super) fn attempts(
     to_ms: i64,
     each: &mut dyn FnMut(AttemptRow) -> Result<(), String>,
 ) -> Result<(), String> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT a.id, d.addr, d.name, a.item_name, a.item_hash, a.campaign, a.radio,
-                    a.started_at, a.ended_at, a.outcome, a.reason, a.bytes, a.clock_synced
-             FROM attempts a JOIN devices d ON d.id = a.device_id
-             WHERE a.ended_at >= ?1 AND a.ended_at < ?2 ORDER BY a.ended_at, a.id",
-        )
-        .map_err(|e| e.to_string())?;
-    let mut rows = stmt
-        .query(params![from_ms, to_ms])
-        .map_err(|e| e.to_string())?;
-    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
-        let row = (|| {
-            Ok::<_, rusqlite::Error>(AttemptRow {
+    let sql = "SELECT a.id, d.addr, d.name, a.item_name, a.item_hash, a.campaign, a.radio,
+                      a.started_at, a.ended_at, a.outcome, a.reason, a.bytes, a.clock_synced
+               FROM attempts a JOIN devices d ON d.id = a.device_id
+               WHERE a.ended_at >= ?1 AND a.ended_at < ?2 ORDER BY a.ended_at, a.id";
+    each_row(
+        conn,
+        sql,
+        from_ms,
+        to_ms,
+        |r| {
+            Ok(AttemptRow {
                 id: r.get(0)?,
                 addr: r.get(1)?,
                 name: r.get(2)?,
@@ -111,11 +108,9 @@ pub(super) fn attempts(
                 bytes: r.get(11)?,
                 clock_synced: r.get(12)?,
             })
-        })()
-        .map_err(|e| e.to_string())?;
-        each(row)?;
-    }
-    Ok(())
+        },
+        each,
+    )
 }
 
 pub(super) fn visits(
@@ -124,20 +119,17 @@ pub(super) fn visits(
     to_ms: i64,
     each: &mut dyn FnMut(VisitRow) -> Result<(), String>,
 ) -> Result<(), String> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT s.id, d.addr, d.name, s.radio, s.first_seen, s.last_seen, s.count,
-                    s.rssi_max, s.clock_synced
-             FROM sightings s JOIN devices d ON d.id = s.device_id
-             WHERE s.last_seen >= ?1 AND s.first_seen < ?2 ORDER BY s.first_seen, s.id",
-        )
-        .map_err(|e| e.to_string())?;
-    let mut rows = stmt
-        .query(params![from_ms, to_ms])
-        .map_err(|e| e.to_string())?;
-    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
-        let row = (|| {
-            Ok::<_, rusqlite::Error>(VisitRow {
+    let sql = "SELECT s.id, d.addr, d.name, s.radio, s.first_seen, s.last_seen, s.count,
+                      s.rssi_max, s.clock_synced
+               FROM sightings s JOIN devices d ON d.id = s.device_id
+               WHERE s.last_seen >= ?1 AND s.first_seen < ?2 ORDER BY s.first_seen, s.id";
+    each_row(
+        conn,
+        sql,
+        from_ms,
+        to_ms,
+        |r| {
+            Ok(VisitRow {
                 id: r.get(0)?,
                 addr: r.get(1)?,
                 name: r.get(2)?,
@@ -148,9 +140,27 @@ pub(super) fn visits(
                 rssi_max: r.get(7)?,
                 clock_synced: r.get(8)?,
             })
-        })()
+        },
+        each,
+    )
+}
+
+/// Runs `sql` over `[from_ms, to_ms)` and hands each row, as `read` makes it, to `each`:
+/// one row in memory at a time, however long the range.
+fn each_row<T>(
+    conn: &Connection,
+    sql: &str,
+    from_ms: i64,
+    to_ms: i64,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    each: &mut dyn FnMut(T) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+    let mut rows = stmt
+        .query(params![from_ms, to_ms])
         .map_err(|e| e.to_string())?;
-        each(row)?;
+    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
+        each(read(r).map_err(|e| e.to_string())?)?;
     }
     Ok(())
 }

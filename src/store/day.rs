@@ -155,21 +155,8 @@ fn newer_visits(
         "SELECT device_id, first_seen, last_seen, rssi_max FROM sightings
          WHERE change_seq > ?3 AND change_seq <= ?4 AND last_seen >= ?1 AND first_seen < ?2",
     )?;
-    let mut rows = stmt.query(params![p.from_ms, p.to_ms, day.last_change, upto])?;
-    let mut new = Vec::new();
-    while let Some(r) = rows.next()? {
-        let phone: i64 = r.get(0)?;
-        if !day.tally.has(&phone) {
-            new.push(phone);
-        }
-        day.tally.visit(Visit {
-            phone,
-            first_ms: r.get(1)?,
-            last_ms: r.get(2)?,
-            rssi_max: r.get(3)?,
-            returning: false,
-        });
-    }
+    let rows = stmt.query(params![p.from_ms, p.to_ms, day.last_change, upto])?;
+    let new = fold_visits(rows, &mut day.tally)?;
     mark_returning(tx, p, &mut day.tally, new)
 }
 
@@ -192,25 +179,32 @@ fn visits(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Resu
         "SELECT device_id, first_seen, last_seen, rssi_max FROM sightings
          WHERE last_seen >= ?1 AND first_seen < ?2",
     )?;
-    let mut rows = stmt.query(params![p.from_ms, p.to_ms])?;
+    let rows = stmt.query(params![p.from_ms, p.to_ms])?;
+    let new = fold_visits(rows, tally)?;
+    mark_returning(tx, p, tally, new)
+}
+
+/// Counts visit rows; returns the phones new to the count.
+fn fold_visits(mut rows: rusqlite::Rows<'_>, tally: &mut Tally<i64>) -> rusqlite::Result<Vec<i64>> {
+    let mut new = Vec::new();
     while let Some(r) = rows.next()? {
+        let phone: i64 = r.get(0)?;
+        if !tally.has(&phone) {
+            new.push(phone);
+        }
         tally.visit(Visit {
-            phone: r.get(0)?,
+            phone,
             first_ms: r.get(1)?,
             last_ms: r.get(2)?,
             rssi_max: r.get(3)?,
             returning: false,
         });
     }
-    returning(tx, p, tally)
+    Ok(new)
 }
 
-/// Marks the phones first seen before the period: one lookup per phone, not one per visit.
-fn returning(tx: &Connection, p: &Period, tally: &mut Tally<i64>) -> rusqlite::Result<()> {
-    let phones: Vec<i64> = tally.phones().copied().collect();
-    mark_returning(tx, p, tally, phones)
-}
-
+/// Marks the phones of `phones` first seen before the period: one lookup per phone, not one
+/// per visit.
 fn mark_returning(
     tx: &Connection,
     p: &Period,
