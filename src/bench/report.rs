@@ -78,13 +78,13 @@ fn measure(db: &Path, crowd: Crowd) -> Result<(), String> {
     println!("report_bench_total_ms={total:.0}");
     println!("report_bench_budget_ms={BUDGET_MS:.0}");
     println!("report_bench_within_budget={}", total <= BUDGET_MS);
-    dashboard_page(db, &day)
+    dashboard_page(db, &day, crowd.phones)
 }
 
 /// The dashboard's today: counted in full once, then kept current. Between pages the hall
 /// writes what a day this crowded writes in a few seconds (100 attempts, 200 visits); each page
 /// opens the log, reads what is new and renders, as `o4send dashboard` does.
-fn dashboard_page(db: &Path, day: &LocalDay) -> Result<(), String> {
+fn dashboard_page(db: &Path, day: &LocalDay, phones: u64) -> Result<(), String> {
     let mut running = None;
     let t0 = Instant::now();
     let reader = Reader::open(db).map_err(|e| e.to_string())?;
@@ -97,7 +97,8 @@ fn dashboard_page(db: &Path, day: &LocalDay) -> Result<(), String> {
     let mut times = Vec::new();
     let mut dice = Dice(0x2545_F491_4F6C_DD1D);
     for _ in 0..RUNS {
-        more_rows(db, day.from_ms(), &mut dice).map_err(|e| format!("{}: {e}", db.display()))?;
+        more_rows(db, day.from_ms(), phones, &mut dice)
+            .map_err(|e| format!("{}: {e}", db.display()))?;
         let t = Instant::now();
         let reader = Reader::open(db).map_err(|e| e.to_string())?;
         let r = report::day_running(&reader, "bench", day, Some(-80), &mut running)
@@ -115,7 +116,7 @@ fn dashboard_page(db: &Path, day: &LocalDay) -> Result<(), String> {
 }
 
 /// A few seconds of a crowded hall: 100 attempts and 200 visits more, late in the day.
-fn more_rows(db: &Path, from_ms: i64, dice: &mut Dice) -> rusqlite::Result<()> {
+fn more_rows(db: &Path, from_ms: i64, phones: u64, dice: &mut Dice) -> rusqlite::Result<()> {
     let mut conn = Connection::open(db)?;
     let tx = conn.transaction()?;
     let late = from_ms + DAY_MS - 120_000;
@@ -131,7 +132,7 @@ fn more_rows(db: &Path, from_ms: i64, dice: &mut Dice) -> rusqlite::Result<()> {
              VALUES (?1, 'hci0', ?2, ?2, 1, -70, -60, -65, 'bench', 1, ?3)",
         )?;
         for i in 0..200 {
-            visit.execute(params![1 + dice.below(50_000) as i64, late + i, next + i])?;
+            visit.execute(params![1 + dice.below(phones) as i64, late + i, next + i])?;
         }
         let mut attempt = tx.prepare(
             "INSERT INTO attempts(device_id, item_hash, item_name, campaign, radio, started_at,
@@ -141,7 +142,7 @@ fn more_rows(db: &Path, from_ms: i64, dice: &mut Dice) -> rusqlite::Result<()> {
         )?;
         for i in 0..100 {
             let outcome = OUTCOMES[dice.below(7) as usize];
-            attempt.execute(params![1 + dice.below(50_000) as i64, late + i, outcome])?;
+            attempt.execute(params![1 + dice.below(phones) as i64, late + i, outcome])?;
         }
     }
     tx.commit()
