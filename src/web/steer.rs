@@ -87,10 +87,28 @@ async fn order(app: &App, who: &Authed, what: What, page: &str) -> Response {
             .into_response();
     }
     let deadline = tokio::time::Instant::now() + VERDICT_WAIT;
-    while tokio::time::Instant::now() < deadline && app.spool.verdict(&order.id).is_none() {
+    let mut verdict = None;
+    while tokio::time::Instant::now() < deadline && verdict.is_none() {
         tokio::time::sleep(Duration::from_millis(100)).await;
+        verdict = app.spool.verdict(&order.id);
+    }
+    if let Some(v) = verdict.filter(|v| v.ok) {
+        published_after(app, v.at_ms, deadline).await;
     }
     Redirect::to(&format!("{page}?order={}", order.id)).into_response()
+}
+
+/// Waits until the daemon has published its live state a second after the order's `at_ms` (it
+/// publishes every second and reloads within milliseconds of the verdict), so the page that
+/// follows shows the change made (the lists, the campaign).
+async fn published_after(app: &App, at_ms: i64, deadline: tokio::time::Instant) {
+    let dir = &app.cfg.appliance.live_dir;
+    while tokio::time::Instant::now() < deadline {
+        if crate::live::read(dir).is_ok_and(|l| l.at_ms > at_ms + 1000) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn bad(why: String) -> Response {
