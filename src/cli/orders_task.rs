@@ -86,10 +86,12 @@ fn event(
         What::Install { .. } => "campaign upload".to_string(),
         What::Rollback => "campaign rollback".to_string(),
     };
-    let result = if verdict.ok { "done" } else { &verdict.line };
-    let result = match &order.what {
-        What::Install { .. } | What::Rollback => &verdict.line,
-        _ => result,
+    // A done list edit's line names the phone by its address: the event says "done" instead.
+    let list_edit = !matches!(order.what, What::Install { .. } | What::Rollback);
+    let result = if verdict.ok && list_edit {
+        "done"
+    } else {
+        verdict.line.as_str()
     };
     EventRecord {
         at: clock.stamp(),
