@@ -1,8 +1,10 @@
 //! Acceptance (issue 13, the day's report): the figures `o4send report` prints and draws are the
 //! ones plain SQL finds in the same log, and the HTML file stands alone (no outside reference).
+//! The figures come from the day summaries the daemon kept as it wrote the log, and after a
+//! rebuild from the rows; SQL here reads the rows themselves.
 
 use o4send::report::{self, LocalDay};
-use o4send::store::Reader;
+use o4send::store::{Reader, Store, StoreOptions};
 use rusqlite::Connection;
 use std::process::Command;
 
@@ -53,6 +55,15 @@ fn the_days_figures_are_what_sql_finds() {
     let conn = Connection::open(&db).unwrap();
     let day = first_day(&conn);
     let (from, to) = (day.from_ms(), day.to_ms());
+    let summarised: i64 = conn
+        .query_row("SELECT count(*) FROM days WHERE day = ?1", [from], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        summarised, 1,
+        "the daemon summarised the day as it wrote it"
+    );
     let r = report::day(&Reader::open(&db).unwrap(), "booth", &day, None).unwrap();
     let f = &r.figures;
     let asked = "outcome IN ('accepted','declined','ignored','unsupported_type')";
@@ -103,12 +114,23 @@ fn the_days_figures_are_what_sql_finds() {
     }
     assert!(f.per_hour.iter().any(|h| h.offered > 0 && h.accepted > 0));
 
-    // A third of the phones had been seen on an earlier day.
+    // A third of the phones had been seen on an earlier day. The history is rewritten behind
+    // the writer's back, so its day summaries go too, and opening the log summarises it again
+    // from its rows (as after an upgrade from a log without them).
     conn.execute(
         "UPDATE devices SET first_seen = ?1 - 86400000 WHERE id % 3 = 0",
         [from],
     )
     .unwrap();
+    conn.execute_batch("DELETE FROM days; DELETE FROM day_phones; DELETE FROM day_counts;")
+        .unwrap();
+    drop(Store::open(&db, StoreOptions::new("boot-2")).unwrap());
+    let summarised: i64 = conn
+        .query_row("SELECT count(*) FROM days WHERE day = ?1", [from], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(summarised, 1, "the day is summarised again");
     let again = report::day(&Reader::open(&db).unwrap(), "booth", &day, None).unwrap();
     let returning = "SELECT count(DISTINCT s.device_id) FROM sightings s JOIN devices d ON d.id = s.device_id WHERE d.first_seen < ?1 AND s.last_seen >= ?1 AND s.first_seen < ?2";
     assert_eq!(again.figures.returning, count(&conn, returning, from, to));

@@ -1,7 +1,8 @@
 //! A calendar day where the appliance stands: its bounds and hours as instants, so the figures
 //! follow local time (opening hours, "9 to 10"), daylight-saving days included (23 or 25 hours).
 
-use jiff::{civil::Date, tz::TimeZone, Timestamp, ToSpan};
+use crate::store;
+use jiff::{civil::Date, tz::TimeZone, Timestamp};
 
 #[derive(Debug)]
 pub struct LocalDay {
@@ -28,27 +29,16 @@ impl LocalDay {
     }
 
     pub fn from_ms(&self) -> i64 {
-        self.start_of(self.date)
+        store::day_bounds(&self.zone, self.date).0
     }
 
     pub fn to_ms(&self) -> i64 {
-        self.start_of(self.date.tomorrow().unwrap_or(self.date))
-    }
-
-    fn start_of(&self, date: Date) -> i64 {
-        date.to_zoned(self.zone.clone())
-            .map(|z| z.timestamp().as_millisecond())
-            .unwrap_or_default()
+        store::day_bounds(&self.zone, self.date).1
     }
 
     /// Every hour's start, one hour apart in real time, from midnight to the next.
     pub fn hour_starts(&self) -> Vec<i64> {
-        let (from, to) = (self.from_ms(), self.to_ms());
-        let hour = 1.hour().total(jiff::Unit::Millisecond).unwrap_or(3.6e6) as i64;
-        (0..)
-            .map(|i| from + i * hour)
-            .take_while(|&t| t < to)
-            .collect()
+        store::hour_starts(self.from_ms(), self.to_ms())
     }
 
     /// `09:00` for the hour starting at `ms`.

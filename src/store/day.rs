@@ -2,8 +2,9 @@
 //! was asked, who answered how, per hour, per item and per radio. `crate::report` turns them into
 //! what a manager reads; this file only knows the tables.
 //!
-//! Two queries, one over the period's visit rows and one over its attempts, each answered from
-//! an index alone (`sightings_period`, `attempts_period`: schema version 3), then one lookup per
+//! A day the writer summarised (`summary.rs`) is read from its summary: one row per phone.
+//! Otherwise, two queries, one over the period's visit rows and one over its attempts, each
+//! answered from an index alone (`sightings_period`, `attempts_period`: schema version 3), then one lookup per
 //! phone for whether it is returning; everything is counted in one pass in memory by
 //! [`super::tally`], which counts the fleet database's rows the same way.
 
@@ -86,13 +87,27 @@ pub fn asked(o: Outcome) -> bool {
 
 pub(crate) fn figures(conn: &Connection, p: &Period) -> rusqlite::Result<DayFigures> {
     let tx = conn.unchecked_transaction()?; // one consistent snapshot
-    let mut tally = Tally::new(p);
-    visits(&tx, p, &mut tally)?;
-    attempts(&tx, p, &mut tally)?;
-    Ok(tally.figures())
+    Ok(tallied(&tx, p)?.figures())
 }
 
-/// A period's figures kept current (the dashboard's today): counted in full once, then only
+/// The period's tally: from the day's summary when it has one, else counted from its rows.
+fn tallied(tx: &Connection, p: &Period) -> rusqlite::Result<Tally<i64>> {
+    match super::summary::load(tx, p)? {
+        Some(tally) => Ok(tally),
+        None => counted(tx, p),
+    }
+}
+
+/// The period's tally counted from its visit and attempt rows.
+pub(crate) fn counted(tx: &Connection, p: &Period) -> rusqlite::Result<Tally<i64>> {
+    let mut tally = Tally::new(p);
+    visits(tx, p, &mut tally)?;
+    attempts(tx, p, &mut tally)?;
+    Ok(tally)
+}
+
+/// A period's figures kept current (the dashboard's today): loaded from the day's summary (or
+/// counted in full) once, then only
 /// the rows written since (visits by their change counter, attempts by id).
 pub struct RunningDay {
     tally: Tally<i64>,
@@ -125,11 +140,8 @@ pub(crate) fn running(
         }
         _ => {
             let (last_attempt, last_change) = marks(&tx)?;
-            let mut tally = Tally::new(p);
-            visits(&tx, p, &mut tally)?;
-            attempts(&tx, p, &mut tally)?;
             *state = Some(RunningDay {
-                tally,
+                tally: tallied(&tx, p)?,
                 from_ms: p.from_ms,
                 to_ms: p.to_ms,
                 last_attempt,

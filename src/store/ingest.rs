@@ -7,6 +7,8 @@
 //! small table retention never touches, so a phone is never asked twice for the same content.
 
 use super::records::{AttemptRecord, EventRecord, FleetAnswer, Record, SightingRecord, SyncMark};
+use super::summary;
+use super::tally::{Attempt, Visit};
 use crate::clock::Stamp;
 use crate::device::BdAddr;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -17,6 +19,8 @@ use std::sync::Arc;
 pub(crate) struct Context {
     pub boot_id: Arc<str>,
     pub visit_gap_ms: i64,
+    /// The local days the day summaries follow.
+    pub days: super::summary::Days,
 }
 
 /// Writes one record inside the caller's transaction.
@@ -33,10 +37,11 @@ pub(crate) fn apply(conn: &Connection, ctx: &Context, record: &Record) -> rusqli
 fn sighting(conn: &Connection, ctx: &Context, r: &SightingRecord) -> rusqlite::Result<()> {
     let device = upsert_seen_device(conn, ctx, r)?;
     let at = r.at.at_ms;
-    match open_visit(conn, ctx, device, &r.radio)? {
-        Some(visit) if visit.covers(at, ctx.visit_gap_ms) => extend_visit(conn, visit.id, r),
-        _ => start_visit(conn, ctx, device, r),
-    }
+    let row = match open_visit(conn, ctx, device, &r.radio)? {
+        Some(visit) if visit.covers(at, ctx.visit_gap_ms) => extend_visit(conn, visit.id, r)?,
+        _ => start_visit(conn, ctx, device, r)?,
+    };
+    summary::visit(conn, &ctx.days, &row)
 }
 
 /// Inserts or refreshes the device; a non-empty name replaces the stored one.
@@ -71,13 +76,13 @@ fn upsert_seen_device(
 }
 
 /// The latest visit row of this device on this radio in this boot.
-struct Visit {
+struct OpenVisit {
     id: i64,
     first_seen: i64,
     last_seen: i64,
 }
 
-impl Visit {
+impl OpenVisit {
     /// Whether a sighting at `at` belongs to this visit (also when it arrives a little late).
     fn covers(&self, at: i64, gap: i64) -> bool {
         at >= self.first_seen.saturating_sub(gap) && at <= self.last_seen.saturating_add(gap)
@@ -89,14 +94,14 @@ fn open_visit(
     ctx: &Context,
     device: i64,
     radio: &str,
-) -> rusqlite::Result<Option<Visit>> {
+) -> rusqlite::Result<Option<OpenVisit>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, first_seen, last_seen FROM sightings
          WHERE device_id = ?1 AND radio = ?2 AND boot_id = ?3
          ORDER BY id DESC LIMIT 1",
     )?;
     stmt.query_row(params![device, radio, &*ctx.boot_id], |row| {
-        Ok(Visit {
+        Ok(OpenVisit {
             id: row.get(0)?,
             first_seen: row.get(1)?,
             last_seen: row.get(2)?,
@@ -105,7 +110,8 @@ fn open_visit(
     .optional()
 }
 
-fn extend_visit(conn: &Connection, id: i64, r: &SightingRecord) -> rusqlite::Result<()> {
+/// Extends the visit; returns the row as it now stands.
+fn extend_visit(conn: &Connection, id: i64, r: &SightingRecord) -> rusqlite::Result<Visit<i64>> {
     let mut stmt = conn.prepare_cached(
         "UPDATE sightings SET
              first_seen = min(first_seen, ?2),
@@ -116,11 +122,22 @@ fn extend_visit(conn: &Connection, id: i64, r: &SightingRecord) -> rusqlite::Res
              rssi_last = COALESCE(?3, rssi_last),
              clock_synced = clock_synced AND ?4,
              change_seq = ?5
-         WHERE id = ?1",
+         WHERE id = ?1
+         RETURNING device_id, first_seen, last_seen, rssi_max",
     )?;
     let seq = next_change(conn)?;
-    stmt.execute(params![id, r.at.at_ms, r.rssi, r.at.clock_synced, seq])?;
-    Ok(())
+    stmt.query_row(
+        params![id, r.at.at_ms, r.rssi, r.at.clock_synced, seq],
+        |row| {
+            Ok(Visit {
+                phone: row.get(0)?,
+                first_ms: row.get(1)?,
+                last_ms: row.get(2)?,
+                rssi_max: row.get(3)?,
+                returning: false,
+            })
+        },
+    )
 }
 
 fn start_visit(
@@ -128,7 +145,7 @@ fn start_visit(
     ctx: &Context,
     device: i64,
     r: &SightingRecord,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Visit<i64>> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO sightings(device_id, radio, first_seen, last_seen, count,
                                rssi_min, rssi_max, rssi_last, boot_id, clock_synced, change_seq)
@@ -144,7 +161,13 @@ fn start_visit(
         r.at.clock_synced,
         seq
     ])?;
-    Ok(())
+    Ok(Visit {
+        phone: device,
+        first_ms: r.at.at_ms,
+        last_ms: r.at.at_ms,
+        rssi_max: r.rssi.map(i64::from),
+        returning: false,
+    })
 }
 
 /// The next value of the sightings' change counter (the sync re-uploads rows past its mark).
@@ -182,6 +205,14 @@ fn attempt(conn: &Connection, ctx: &Context, r: &AttemptRecord) -> rusqlite::Res
         synced,
         r.item_md5
     ])?;
+    let folded = Attempt {
+        phone: device,
+        item: &r.item_name,
+        radio: &r.radio,
+        outcome: r.outcome.as_str(),
+        ended_ms: r.ended.at_ms,
+    };
+    summary::attempt(conn, &ctx.days, &folded)?;
     if r.outcome.is_transient() {
         return Ok(());
     }

@@ -19,6 +19,9 @@ mod records;
 mod report;
 mod retention;
 mod schema;
+mod summary;
+#[cfg(test)]
+mod summary_tests;
 mod tally;
 mod writer;
 
@@ -35,6 +38,7 @@ pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord
 pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, Window};
 pub use retention::{Retention, RetentionStats};
 pub use schema::SCHEMA_VERSION;
+pub use summary::{bounds as day_bounds, hour_starts};
 pub use tally::{Attempt, Tally, Visit};
 
 use ingest::Context;
@@ -60,6 +64,8 @@ pub struct StoreOptions {
     /// Sightings further apart than this start a new visit row.
     pub visit_gap: Duration,
     pub retention: Retention,
+    /// The IANA zone whose local days the writer summarises (`appliance.time_zone`).
+    pub time_zone: String,
     /// Capacity of the queue to the writer; senders wait when it is full.
     pub queue: usize,
     /// Most records in one transaction (while commits succeed).
@@ -81,6 +87,7 @@ impl StoreOptions {
             boot_id: boot_id.into(),
             visit_gap: Duration::from_secs(5 * 60),
             retention: Retention::default(),
+            time_zone: "UTC".into(),
             queue: 4096,
             batch_max: 1024,
             phone_key: None,
@@ -110,9 +117,14 @@ impl Store {
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
         let mut conn = schema::open_writer(path)?;
         writer::retain_at_open(&mut conn, path, &opts.retention);
+        let days = summary::Days::new(&opts.time_zone);
+        summary::prepare(&conn, &days).map_err(|e| {
+            StoreError::sqlite(format_args!("cannot summarise {}", path.display()), &e)
+        })?;
         let ctx = Context {
             boot_id: opts.boot_id.clone(),
             visit_gap_ms: i64::try_from(opts.visit_gap.as_millis()).unwrap_or(i64::MAX),
+            days,
         };
         let writer = Writer::new(
             conn,

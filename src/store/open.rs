@@ -19,6 +19,7 @@ pub fn open_for(
     opts.phone_key = PhoneKey::for_sync(&cfg.sync);
     opts.retention.max_age_days = cfg.store.max_age_days;
     opts.retention.max_size_mb = cfg.store.max_size_mb;
+    opts.time_zone = cfg.appliance.time_zone.clone();
     if clock.is_virtual() {
         // A simulated run must not let the log fall far behind its virtual clock.
         opts.hold_virtual_clock = true;

@@ -5,6 +5,8 @@
 //! chunks). `answers` — the memory that a phone already answered — is never deleted, nor are
 //! the devices it points to, so a phone is not asked again after its attempts were pruned.
 //!
+//! A day's summary (`summary.rs`) is forgotten with the first row deleted from that day.
+//!
 //! The Pi has no RTC: "now" for the age limit is the newest *synchronised* stamp in the
 //! database, and only rows stamped with a synchronised clock are aged out. Rows written before
 //! the clock was set leave only under size pressure.
@@ -15,12 +17,12 @@ use std::path::Path;
 const MS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
 /// Rows deleted per statement under size pressure.
 const CHUNK: i64 = 1000;
-const OLDEST_SIGHTINGS: &str =
-    "DELETE FROM sightings WHERE id IN (SELECT id FROM sightings ORDER BY id LIMIT ?1)";
+const OLDEST_SIGHTINGS: &str = "DELETE FROM sightings WHERE id IN
+     (SELECT id FROM sightings ORDER BY id LIMIT ?1) RETURNING last_seen";
 const OLDEST_EVENTS: &str =
-    "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1)";
-const OLDEST_ATTEMPTS: &str =
-    "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts ORDER BY id LIMIT ?1)";
+    "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1) RETURNING at";
+const OLDEST_ATTEMPTS: &str = "DELETE FROM attempts WHERE id IN
+     (SELECT id FROM attempts ORDER BY id LIMIT ?1) RETURNING ended_at";
 
 /// How long and how much the store keeps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +111,9 @@ fn prune_by_age(
         params![cutoff],
     )? as u64;
     stats.devices += delete_orphan_devices(&tx, Some(cutoff))? as u64;
+    if stats.sightings + stats.attempts > 0 {
+        super::summary::forget_through(&tx, cutoff)?;
+    }
     tx.commit()
 }
 
@@ -148,13 +153,16 @@ fn prune_by_size(
     let target = limit / 10 * 9;
     while used_bytes(conn)? > target {
         let tx = conn.transaction()?;
-        let sightings = delete_oldest(&tx, OLDEST_SIGHTINGS)?;
-        let events = delete_oldest(&tx, OLDEST_EVENTS)?;
-        let attempts = if sightings + events == 0 {
+        let (sightings, newest_sighting) = delete_oldest(&tx, OLDEST_SIGHTINGS)?;
+        let (events, _) = delete_oldest(&tx, OLDEST_EVENTS)?;
+        let (attempts, newest_attempt) = if sightings + events == 0 {
             delete_oldest(&tx, OLDEST_ATTEMPTS)?
         } else {
-            0
+            (0, None)
         };
+        if let Some(through) = newest_sighting.max(newest_attempt) {
+            super::summary::forget_through(&tx, through)?;
+        }
         tx.commit()?;
         stats.sightings += sightings;
         stats.events += events;
@@ -174,9 +182,17 @@ fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
     Ok(pages.max(0) as u64 * pragma("page_size")?.max(0) as u64)
 }
 
-/// Deletes the `CHUNK` oldest rows of one table (oldest by id, which survives clock jumps).
-fn delete_oldest(conn: &Connection, sql: &str) -> rusqlite::Result<u64> {
-    Ok(conn.execute(sql, params![CHUNK])? as u64)
+/// Deletes the `CHUNK` oldest rows of one table (oldest by id, which survives clock jumps);
+/// returns how many, and the newest stamp among them.
+fn delete_oldest(conn: &Connection, sql: &str) -> rusqlite::Result<(u64, Option<i64>)> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query(params![CHUNK])?;
+    let (mut n, mut newest) = (0, None);
+    while let Some(r) = rows.next()? {
+        n += 1;
+        newest = newest.max(Some(r.get::<_, i64>(0)?));
+    }
+    Ok((n, newest))
 }
 
 /// Returns free pages to the file system and truncates the WAL.

@@ -131,8 +131,43 @@ CREATE INDEX attempts_period ON attempts(ended_at, device_id, outcome, radio, it
 DROP INDEX attempts_ended;
 ";
 
+/// Version 4: the day summaries the writer keeps (see `summary.rs`), so that a day's report
+/// reads one row per phone. `days` lists the local days summarised (start, end, time zone);
+/// `day_phones` holds each phone's day (presence: NULL `first_seen` when it was only asked;
+/// `answers` bits: 1 asked, 2 accepted, 4 declined, 8 ignored); `day_counts` the attempts per
+/// outcome (kind 0, in `offered`) and the questions per item (1) and radio (2). The writer
+/// fills them from the existing rows the first time it opens the file.
+const V4: &str = "
+CREATE TABLE days(
+    day INTEGER PRIMARY KEY,
+    ends INTEGER NOT NULL,
+    zone TEXT NOT NULL
+);
+CREATE TABLE day_phones(
+    day INTEGER NOT NULL,
+    device_id INTEGER NOT NULL,
+    first_seen INTEGER,
+    last_seen INTEGER,
+    rssi_max INTEGER,
+    hours INTEGER NOT NULL DEFAULT 0,
+    returner INTEGER NOT NULL DEFAULT 0,
+    asked_hours INTEGER NOT NULL DEFAULT 0,
+    accepted_hours INTEGER NOT NULL DEFAULT 0,
+    answers INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY(day, device_id)
+) WITHOUT ROWID;
+CREATE TABLE day_counts(
+    day INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    offered INTEGER NOT NULL,
+    accepted INTEGER NOT NULL,
+    PRIMARY KEY(day, kind, name)
+) WITHOUT ROWID;
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

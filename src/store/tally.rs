@@ -5,6 +5,7 @@
 
 use super::day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
 use crate::outcome::Outcome;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::str::FromStr;
@@ -33,25 +34,50 @@ pub struct Attempt<'a, K> {
 }
 
 /// One phone's presence in the period.
-struct Presence {
-    first: i64,
-    last: i64,
-    strongest: Option<i64>,
-    returning: bool,
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Presence {
+    pub first: i64,
+    pub last: i64,
+    pub strongest: Option<i64>,
+    pub returning: bool,
     /// Bit `i`: heard in the period's hour `i`.
-    hours: u64,
+    pub hours: u64,
 }
 
 /// What one phone was asked in the period and how it answered: one entry per phone, so an
 /// attempt costs one lookup.
-#[derive(Default)]
-struct Asked {
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Asked {
     /// Bit `i`: asked in hour `i`; took a file in hour `i`.
-    hours: u64,
-    accepted_hours: u64,
-    accepted: bool,
-    declined: bool,
-    ignored: bool,
+    pub hours: u64,
+    pub accepted_hours: u64,
+    pub accepted: bool,
+    pub declined: bool,
+    pub ignored: bool,
+}
+
+/// Everything a tally knows of one phone: what [`super::summary`] keeps per phone and day.
+pub(crate) struct PhoneDay<K> {
+    pub phone: K,
+    pub presence: Option<Presence>,
+    pub asked: Option<Asked>,
+}
+
+/// Which of a tally's named counts a [`Count`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CountKind {
+    /// Attempts by outcome (`offered` holds the count).
+    Outcome,
+    Item,
+    Radio,
+}
+
+/// One named count of a tally.
+pub(crate) struct Count<'a> {
+    pub kind: CountKind,
+    pub name: &'a str,
+    pub offered: u64,
+    pub accepted: u64,
 }
 
 /// The bounds and hours of the counted period (a copy: a tally may outlive the caller's
@@ -99,21 +125,17 @@ impl<K: Hash + Eq + Clone> Tally<K> {
 
     /// Counts a visit row that overlaps the period (the part outside it is cut off).
     pub fn visit(&mut self, v: Visit<K>) {
-        let p = &self.period;
-        let first = v.first_ms.max(p.from_ms);
-        let last = v.last_ms.min(p.to_ms - 1);
-        let e = self.phones.entry(v.phone).or_insert_with(|| Presence {
-            first,
-            last,
-            strongest: None,
-            returning: false,
-            hours: 0,
-        });
-        e.first = e.first.min(first);
-        e.last = e.last.max(last);
-        e.strongest = e.strongest.max(v.rssi_max);
-        e.returning |= v.returning;
-        e.hours |= hour_bits(hour_of(p, first), hour_of(p, last));
+        let seen = presence(
+            (self.period.from_ms, self.period.to_ms),
+            &self.period.hour_starts,
+            &v,
+        );
+        match self.phones.entry(v.phone) {
+            Entry::Occupied(mut e) => e.get_mut().merge(&seen),
+            Entry::Vacant(e) => {
+                e.insert(seen);
+            }
+        }
     }
 
     /// Whether `phone` has been counted.
@@ -155,7 +177,7 @@ impl<K: Hash + Eq + Clone> Tally<K> {
 
     /// Notes how `phone` answered a question at `at_ms`.
     fn answer(&mut self, phone: K, outcome: Outcome, at_ms: i64) {
-        let hour = 1u64 << hour_of(&self.period, at_ms);
+        let hour = 1u64 << hour_of(&self.period.hour_starts, at_ms);
         let e = self.asked.entry(phone).or_default();
         e.hours |= hour;
         if outcome == Outcome::Accepted {
@@ -164,6 +186,68 @@ impl<K: Hash + Eq + Clone> Tally<K> {
         }
         e.declined |= outcome == Outcome::Declined;
         e.ignored |= outcome == Outcome::Ignored;
+    }
+
+    /// Puts back what a tally of the same period knew of one phone ([`Tally::phone_days`]).
+    pub(crate) fn restore(&mut self, day: PhoneDay<K>) {
+        if let Some(p) = day.presence {
+            self.phones.insert(day.phone.clone(), p);
+        }
+        if let Some(a) = day.asked {
+            self.asked.insert(day.phone, a);
+        }
+    }
+
+    /// Puts back one named count ([`Tally::counts`]).
+    pub(crate) fn restore_count(&mut self, c: Count<'_>) {
+        let split = Split {
+            name: c.name.to_string(),
+            offered: c.offered,
+            accepted: c.accepted,
+        };
+        match c.kind {
+            CountKind::Outcome => {
+                self.outcomes.insert(split.name, split.offered);
+            }
+            CountKind::Item => {
+                self.items.insert(split.name.clone(), split);
+            }
+            CountKind::Radio => {
+                self.radios.insert(split.name.clone(), split);
+            }
+        }
+    }
+
+    /// What the tally knows of each phone.
+    pub(crate) fn phone_days(&self) -> impl Iterator<Item = PhoneDay<&K>> {
+        let heard = self.phones.iter().map(|(k, p)| PhoneDay {
+            phone: k,
+            presence: Some(*p),
+            asked: self.asked.get(k).copied(),
+        });
+        let only_asked = self
+            .asked
+            .iter()
+            .filter(|(k, _)| !self.phones.contains_key(k))
+            .map(|(k, a)| PhoneDay {
+                phone: k,
+                presence: None,
+                asked: Some(*a),
+            });
+        heard.chain(only_asked)
+    }
+
+    /// The named counts: attempts per outcome, questions per item and per radio.
+    pub(crate) fn counts(&self) -> impl Iterator<Item = Count<'_>> {
+        let outcomes = self.outcomes.iter().map(|(name, &n)| Count {
+            kind: CountKind::Outcome,
+            name,
+            offered: n,
+            accepted: 0,
+        });
+        outcomes
+            .chain(split_counts(CountKind::Item, &self.items))
+            .chain(split_counts(CountKind::Radio, &self.radios))
     }
 
     /// The period's figures so far.
@@ -216,6 +300,15 @@ fn split(map: &mut BTreeMap<String, Split>, name: &str, took: bool) {
     }
 }
 
+fn split_counts(kind: CountKind, map: &BTreeMap<String, Split>) -> impl Iterator<Item = Count<'_>> {
+    map.values().map(move |s| Count {
+        kind,
+        name: &s.name,
+        offered: s.offered,
+        accepted: s.accepted,
+    })
+}
+
 fn count_presence(p: &Span, f: &mut DayFigures, phone: &Presence) {
     f.seen += 1;
     let strong = match (p.min_rssi, phone.strongest) {
@@ -238,7 +331,7 @@ fn count_presence(p: &Span, f: &mut DayFigures, phone: &Presence) {
 }
 
 /// The bits of hours `from` to `to`, both included (`to` < 64).
-fn hour_bits(from: usize, to: usize) -> u64 {
+pub(crate) fn hour_bits(from: usize, to: usize) -> u64 {
     let upto = if to >= 63 {
         u64::MAX
     } else {
@@ -248,10 +341,34 @@ fn hour_bits(from: usize, to: usize) -> u64 {
 }
 
 /// The index of the hour `at_ms` falls in.
-fn hour_of(p: &Span, at_ms: i64) -> usize {
-    p.hour_starts
+pub(crate) fn hour_of(hour_starts: &[i64], at_ms: i64) -> usize {
+    hour_starts
         .partition_point(|&start| start <= at_ms)
         .saturating_sub(1)
+}
+
+/// The part of a visit inside the period `[from, to)` whose hours start at `hour_starts`.
+pub(crate) fn presence<K>((from, to): (i64, i64), hour_starts: &[i64], v: &Visit<K>) -> Presence {
+    let first = v.first_ms.max(from);
+    let last = v.last_ms.min(to - 1);
+    Presence {
+        first,
+        last,
+        strongest: v.rssi_max,
+        returning: v.returning,
+        hours: hour_bits(hour_of(hour_starts, first), hour_of(hour_starts, last)),
+    }
+}
+
+impl Presence {
+    /// Joins another part of the same phone's presence in the same period.
+    pub(crate) fn merge(&mut self, other: &Presence) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.strongest = self.strongest.max(other.strongest);
+        self.returning |= other.returning;
+        self.hours |= other.hours;
+    }
 }
 
 #[cfg(test)]
