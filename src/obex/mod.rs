@@ -7,8 +7,12 @@
 
 pub mod client;
 pub mod server;
+pub mod srm;
+pub mod stats;
 pub mod tcp;
 pub mod wire;
 
-pub use client::{push, Object, PushOptions};
+pub use client::{push, push_counted, Object, PushOptions};
 pub use server::{serve, AcceptAll, Decision, Offer, Prompt, Received, ServerError, ServerOptions};
+pub use srm::Transport;
+pub use stats::PushStats;
