@@ -288,6 +288,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             Ok(h) => h,
             Err(r) => return (r, true),
         };
+        if self.opts.srm {
+            self.srm = ClientSrm::Asked;
+        }
         let started = Instant::now();
         let mut offset = 0usize;
         let mut headers = first;

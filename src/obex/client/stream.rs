@@ -18,17 +18,11 @@ enum Streamed {
     /// Written whole; no answer yet.
     Written,
     /// The phone answered before the write was done; `whole` says whether it still was.
-    Answered {
-        reply: Reply,
-        whole: bool,
-    },
+    Answered { reply: Reply, whole: bool },
     /// The write did not finish within the packet timeout.
-    Stalled {
-        whole_packets: bool,
-    },
-    Cancelled {
-        whole_packets: bool,
-    },
+    Stalled { whole_packets: bool },
+    /// Cancelled after `written` bytes of the packet.
+    Cancelled { written: usize },
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
@@ -54,8 +48,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             Streamed::Stalled { whole_packets } => {
                 (Step::Done(self.stalled(n, whole_packets).await), false)
             }
-            Streamed::Cancelled { whole_packets } => {
-                if whole_packets {
+            Streamed::Cancelled { written } => {
+                if self.finish_packet(&packet[written..]).await {
                     self.abort().await;
                 }
                 (Step::Done(self.fail(None, ABORTED)), false)
@@ -75,9 +69,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             );
             let heard = tokio::select! {
                 h = heard => h,
-                () = cancelled(self.cancel) => {
-                    return Streamed::Cancelled { whole_packets: written == 0 || written == packet.len() };
-                }
+                () = cancelled(self.cancel) => return Streamed::Cancelled { written },
             };
             let whole = written == packet.len();
             let reply = match heard {
@@ -136,6 +128,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             }
             return self.settle(reply, n, true, started, total).await;
         }
+    }
+
+    /// Writes the rest of a packet cut short by a cancel (the phone is reading: we are
+    /// streaming), so that an ABORT can follow; false if it does not go within the packet timeout.
+    async fn finish_packet(&mut self, rest: &[u8]) -> bool {
+        if rest.is_empty() {
+            return true;
+        }
+        let limit = self.opts.packet_timeout;
+        matches!(
+            tokio::time::timeout(limit, self.link.write_packet(rest)).await,
+            Ok(Ok(()))
+        )
     }
 
     /// The phone stopped taking packets: ABORT if the link is between packets, then Failed.
