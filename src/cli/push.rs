@@ -102,7 +102,7 @@ async fn over_bluetooth(
     let started = Instant::now();
     let result = match radio.connect_opp(addr, opts.connect_timeout).await {
         Err(result) => result,
-        Ok(stream) => obex::push(stream, object, opts, cancel).await,
+        Ok(link) => obex::push(link.stream, object, &opts.over(link.transport), cancel).await,
     };
     println!(
         "push time: {:.2} s (page, SDP, RFCOMM, OBEX and transfer; after discovery found the phone)",
