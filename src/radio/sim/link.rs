@@ -65,7 +65,7 @@ where
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        free_at = free_at.max(Instant::now()) + air.on_air(n);
+        free_at = next_start(free_at, Instant::now()) + air.on_air(n);
         tokio::time::sleep_until(free_at).await;
         if tx
             .send((free_at + air.latency, frame[..n].to_vec()))
@@ -78,6 +78,20 @@ where
     drop(tx);
     let _ = delivery.await;
 }
+
+/// When the next frame starts: right after the last one while the sender keeps the link busy,
+/// now when it was idle. A timer wakes up to a millisecond late, which must not add up over a
+/// thousand back-to-back frames.
+fn next_start(free_at: Instant, now: Instant) -> Instant {
+    if now > free_at + TIMER_SLACK {
+        now
+    } else {
+        free_at
+    }
+}
+
+/// How late a timer may fire.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
 
 /// Writes each frame to the receiving side at its arrival time; closes that side at the end.
 async fn deliver<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<(Instant, Vec<u8>)>, mut to: W) {

@@ -79,7 +79,7 @@ impl Phone {
     /// Drawn from the phone's index apart from the seeded stream, so that halls drawn before
     /// GOEP 2.0 was modelled stay the same: 7 in 10 offer L2CAP, 1 in 10 offers and refuses it.
     pub fn l2cap(&self) -> GoepL2cap {
-        match mix(self.index as u64, 0x6C32_6361_70) % 10 {
+        match mix(self.index as u64, 0x006C_3263_6170) % 10 {
             0..=6 => GoepL2cap::Offered,
             7 => GoepL2cap::Refused,
             _ => GoepL2cap::NotOffered,
