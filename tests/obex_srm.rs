@@ -556,3 +556,33 @@ async fn srm_over_tcp_arrives_byte_identical() {
     assert_eq!(got.len(), 1);
     assert!(got[0].body == body, "body differs");
 }
+
+/// The simulated phones: L2CAP with SRM where their record offers a PSM, RFCOMM (stop-and-wait)
+/// where it does not or where the channel is refused; every push accepted.
+#[tokio::test(start_paused = true)]
+async fn simulated_phones_take_srm_over_l2cap_where_they_offer_it() {
+    use o4send::radio::sim::{generate, GoepL2cap, LinkModel, World};
+    use o4send::radio::Radio;
+    let phones = generate(&o4send::bench::scenario(30, 7));
+    let world = World::with_phones(phones.clone(), LinkModel::default());
+    let mut phones = phones;
+    phones.sort_by_key(|p| p.arrive);
+    let radio = world.radio("sim0");
+    let body = data(100_000);
+    let mut seen = std::collections::HashSet::new();
+    for p in &phones {
+        tokio::time::sleep_until(world.start() + p.arrive).await;
+        let link = match radio.connect_opp(p.addr, Duration::from_secs(30)).await {
+            Ok(link) => link,
+            Err(r) => panic!("{r:?}"),
+        };
+        let offered = p.l2cap() == GoepL2cap::Offered;
+        seen.insert(p.l2cap() as u8);
+        assert_eq!(link.transport.allows_srm(), offered, "{:?}", p.l2cap());
+        let opts = PushOptions::default().over(link.transport);
+        let (r, stats) = push_over(link.stream, &body, &opts).await;
+        assert_eq!(r.outcome, Outcome::Accepted, "{r:?}");
+        assert_eq!(stats.srm, offered);
+    }
+    assert_eq!(seen.len(), 3, "every kind of phone in 30");
+}

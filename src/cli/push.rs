@@ -1,6 +1,7 @@
 //! `o4send push --to ADDR FILE` / `--tcp HOST[:PORT] [--srm] FILE`: one Object Push, by hand, to a
 //! phone over Bluetooth or to an OBEX server over TCP (`--srm`: asking it for Single Response
-//! Mode). Prints the outcome, the raw response code and the time. A phone pushed to over Bluetooth is forgotten by bluetoothd afterwards.
+//! Mode). Prints the outcome, the raw response code and the time. A phone pushed to over
+//! Bluetooth is forgotten by bluetoothd afterwards.
 
 use super::{optional_config, pick_adapter, runtime, CliError};
 use crate::content::mime_for;
