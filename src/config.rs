@@ -480,6 +480,7 @@ impl Config {
             max_packet: o.max_packet as u16,
             ignored_after: (o.ignored_after_secs > 0)
                 .then(|| Duration::from_secs(o.ignored_after_secs)),
+            ..crate::obex::PushOptions::default()
         }
     }
 }

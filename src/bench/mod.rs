@@ -6,9 +6,12 @@
 //! no scheduler can beat. Memory: a long run of the daemon over 100 000 simulated sightings,
 //! in a fresh child process, reporting resident memory as it goes and at its peak. The fleet
 //! sync ([`sync`]) and the day's report on a crowded day ([`report`]) have their own runs.
+//! The simulated link ([`link`]): one 1 MiB push over RFCOMM against L2CAP with Single Response
+//! Mode, in bytes per second, OBEX packets and round trips.
 
 mod bound;
 pub mod dashboard;
+pub mod link;
 mod memory;
 pub mod report;
 mod sequential;
@@ -178,5 +181,6 @@ pub fn run(phones: usize, seed: u64, sightings: u64, rss_child: bool) -> Result<
             println!("speedup_vs_sequential={:.2}", seq / makespan);
         }
     }
+    link::run()?;
     memory::in_child(sightings)
 }

@@ -39,7 +39,10 @@ pub fn makespan(sim: &SimConfig) -> Result<f64, String> {
                 }
                 tokio::time::sleep(world.link.connect).await; // sdptool's own page and SDP query
                 let result = match radio.connect_opp(addr, opts.connect_timeout).await {
-                    Ok(stream) => obex::push(stream, &object, &opts, &mut cancel).await,
+                    Ok(link) => {
+                        let opts = opts.over(link.transport);
+                        obex::push(link.stream, &object, &opts, &mut cancel).await
+                    }
                     Err(r) => r,
                 };
                 if result.outcome == Outcome::Accepted {

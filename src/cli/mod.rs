@@ -77,6 +77,9 @@ pub enum Command {
         /// HOST[:PORT] of an OBEX server (port 650 by default).
         #[arg(long, value_name = "HOST[:PORT]")]
         tcp: Option<String>,
+        /// Over TCP, ask for OBEX Single Response Mode (the body streams if the server agrees).
+        #[arg(long, requires = "tcp")]
+        srm: bool,
         /// The adapter to push from [default: the config's first pushing adapter].
         #[arg(long, value_name = "NAME|ADDR")]
         adapter: Option<String>,
@@ -230,6 +233,9 @@ pub enum BenchWhat {
     /// The dashboard process's resident memory, idle after a login and a few pages, against
     /// its budget of 8 MiB.
     Dashboard,
+    /// One 1 MiB push over the simulated link: RFCOMM (stop-and-wait) against L2CAP ERTM with
+    /// Single Response Mode, in bytes per second, OBEX packets and round trips.
+    Link,
 }
 
 #[derive(Subcommand, Debug)]
@@ -330,13 +336,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Push {
             to,
             tcp,
+            srm,
             adapter,
             timeout,
             file,
         } => {
             let target = match (to, tcp) {
                 (Some(addr), _) => push::Target::Bluetooth { addr, adapter },
-                (None, Some(host)) => push::Target::Tcp(host),
+                (None, Some(host)) => push::Target::Tcp { host, srm },
                 (None, None) => {
                     return Err(CliError::Failed(
                         "push needs --to ADDR or --tcp HOST".into(),
@@ -424,6 +431,10 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             what: Some(BenchWhat::Dashboard),
             ..
         } => done(crate::bench::dashboard::run()),
+        Command::Bench {
+            what: Some(BenchWhat::Link),
+            ..
+        } => done(crate::bench::link::run()),
         Command::Bench {
             phones,
             seed,

@@ -1,6 +1,7 @@
-//! `o4send push --to ADDR FILE` / `--tcp HOST[:PORT] FILE`: one Object Push, by hand, to a phone
-//! over Bluetooth or to an OBEX server over TCP. Prints the outcome, the raw response code and
-//! the time. A phone pushed to over Bluetooth is forgotten by bluetoothd afterwards.
+//! `o4send push --to ADDR FILE` / `--tcp HOST[:PORT] [--srm] FILE`: one Object Push, by hand, to a
+//! phone over Bluetooth or to an OBEX server over TCP (`--srm`: asking it for Single Response
+//! Mode). Prints the outcome, the raw response code and the time. A phone pushed to over
+//! Bluetooth is forgotten by bluetoothd afterwards.
 
 use super::{optional_config, pick_adapter, runtime, CliError};
 use crate::content::mime_for;
@@ -20,7 +21,8 @@ pub enum Target {
         addr: BdAddr,
         adapter: Option<String>,
     },
-    Tcp(String),
+    /// An OBEX server over TCP; `srm` asks it for Single Response Mode.
+    Tcp { host: String, srm: bool },
 }
 
 pub fn push(
@@ -51,8 +53,14 @@ pub fn push(
     let (_never, mut cancel) = tokio::sync::watch::channel(false);
     let result: Result<AttemptResult, CliError> = runtime()?.block_on(async {
         match target {
-            Target::Tcp(host) => match tcp::connect(host, opts.connect_timeout).await {
-                Ok(stream) => Ok(obex::push(stream, &object, &opts, &mut cancel).await),
+            Target::Tcp { host, srm } => match tcp::connect(host, opts.connect_timeout).await {
+                Ok(stream) => {
+                    let opts = obex::PushOptions {
+                        srm: *srm,
+                        ..opts.over(obex::Transport::Tcp)
+                    };
+                    Ok(obex::push(stream, &object, &opts, &mut cancel).await)
+                }
                 Err(result) => Ok(result),
             },
             Target::Bluetooth { addr, adapter } => {
@@ -102,7 +110,7 @@ async fn over_bluetooth(
     let started = Instant::now();
     let result = match radio.connect_opp(addr, opts.connect_timeout).await {
         Err(result) => result,
-        Ok(stream) => obex::push(stream, object, opts, cancel).await,
+        Ok(link) => obex::push(link.stream, object, &opts.over(link.transport), cancel).await,
     };
     println!(
         "push time: {:.2} s (page, SDP, RFCOMM, OBEX and transfer; after discovery found the phone)",

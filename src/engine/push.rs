@@ -94,21 +94,23 @@ async fn connect_and_push(
     alive: Heartbeat,
 ) -> AttemptResult {
     let connect = radio.connect_opp(job.addr, opts.connect_timeout);
-    let stream = tokio::select! {
+    let link = tokio::select! {
         biased;
         r = connect => match r {
             Err(result) => return result,
-            Ok(stream) => Beating::new(stream, alive),
+            Ok(link) => link,
         },
         _ = cancelled(cancel) => return AttemptResult::new(Outcome::Failed, None, "aborted: shutting down", 0),
     };
+    let opts = opts.over(link.transport);
+    let stream = Beating::new(link.stream, alive);
     // From here the OBEX client watches `cancel` itself, so that it can send ABORT.
     let object = Object {
         name: &job.item.name,
         mime: &job.item.mime,
         body: &job.item.body,
     };
-    obex::push(stream, &object, opts, cancel).await
+    obex::push(stream, &object, &opts, cancel).await
 }
 
 /// Resolves once the value turns true; never, if the sender is gone without that.

@@ -4,7 +4,7 @@
 
 use crate::device::BdAddr;
 use crate::outcome::AttemptResult;
-use crate::radio::{Adapter, BoxFuture, ObexStream, Radio, RadioError, Sightings};
+use crate::radio::{Adapter, BoxFuture, OppLink, Radio, RadioError, Sightings};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ impl Radio for Faulty {
         &self,
         addr: BdAddr,
         limit: Duration,
-    ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
+    ) -> BoxFuture<'_, Result<OppLink, AttemptResult>> {
         if super::take_push() {
             tracing::warn!(
                 "fault injection: the push worker {} -> {addr} hangs",

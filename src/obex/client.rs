@@ -3,7 +3,17 @@
 //! Whatever the phone does — answers, refuses, never answers, hangs up, or sends garbage — the
 //! result is an [`AttemptResult`] within the configured timeouts. The phone's user decides while
 //! we wait for the answer to the first PUT packet, so that wait has its own, long timeout.
+//!
+//! Every PUT packet is filled to the size the phone negotiated (the first carries Name, Type,
+//! Length and as much Body as fits, as obexd's does) and written in one piece. Where the transport
+//! allows it ([`PushOptions::srm`]) the first PUT asks for Single Response Mode; if the phone
+//! grants it the rest of the body streams without a round trip per packet ([`stream`]),
+//! otherwise every packet waits for its answer as before.
 
+mod stream;
+
+use super::srm::{self, ClientSrm, Transport};
+use super::stats::PushStats;
 use super::wire::code::{self, opcode};
 use super::wire::header::{self, Header};
 use super::wire::{Framed, ReadError, Request, Response, MIN_PACKET};
@@ -26,6 +36,30 @@ pub struct PushOptions {
     pub max_packet: u16,
     /// A 0xC3 arriving this long after the first PUT means Android's own prompt expired.
     pub ignored_after: Option<Duration>,
+    /// Ask for Single Response Mode in the first PUT. Only for a transport that keeps packets
+    /// reliable, ordered and whole (L2CAP ERTM; TCP on request): see [`PushOptions::over`].
+    pub srm: bool,
+    /// The largest OBEX packet the transport carries in one piece (an L2CAP channel's MTU):
+    /// caps what we propose and what we send.
+    pub packet_cap: Option<u16>,
+}
+
+impl PushOptions {
+    /// These options for a push over `transport`: SRM asked for where the transport allows it,
+    /// packets capped at its MTU.
+    pub fn over(&self, transport: Transport) -> PushOptions {
+        PushOptions {
+            srm: transport.allows_srm(),
+            packet_cap: transport.packet_cap(),
+            ..self.clone()
+        }
+    }
+
+    /// The largest packet we propose and accept.
+    fn our_max(&self) -> u16 {
+        let cap = self.packet_cap.unwrap_or(u16::MAX);
+        self.max_packet.min(cap).max(MIN_PACKET)
+    }
 }
 
 impl Default for PushOptions {
@@ -36,6 +70,8 @@ impl Default for PushOptions {
             packet_timeout: Duration::from_secs(15),
             max_packet: 0xFFFF,
             ignored_after: Some(Duration::from_secs(48)),
+            srm: false,
+            packet_cap: None,
         }
     }
 }
@@ -61,16 +97,30 @@ pub async fn push<S: AsyncRead + AsyncWrite + Unpin>(
     opts: &PushOptions,
     cancel: &mut watch::Receiver<bool>,
 ) -> AttemptResult {
+    push_counted(stream, object, opts, cancel).await.0
+}
+
+/// [`push`], also returning what the push cost on the wire.
+pub async fn push_counted<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    object: &Object<'_>,
+    opts: &PushOptions,
+    cancel: &mut watch::Receiver<bool>,
+) -> (AttemptResult, PushStats) {
     let mut session = Session {
         link: Framed::new(stream),
         opts,
         cancel,
-        our_max: opts.max_packet.max(MIN_PACKET),
+        our_max: opts.our_max(),
         send_max: MIN_PACKET,
         connection_id: None,
         acked: 0,
+        srm: ClientSrm::Off,
+        unanswered: 0,
+        stats: PushStats::default(),
     };
-    session.run(object).await
+    let result = session.run(object).await;
+    (result, session.stats)
 }
 
 /// What came of waiting for one response.
@@ -98,8 +148,13 @@ struct Session<'a, S> {
     /// The largest packet we may send (negotiated).
     send_max: u16,
     connection_id: Option<u32>,
-    /// Body bytes the phone has acknowledged.
+    /// Body bytes the phone has acknowledged (under SRM: written in whole packets).
     acked: u64,
+    /// Where the PUT stands with Single Response Mode.
+    srm: ClientSrm,
+    /// PUT packets streamed under SRM that no answer has covered yet.
+    unanswered: u32,
+    stats: PushStats,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
@@ -160,6 +215,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             },
             () = cancelled(self.cancel) => return Reply::CancelledWriting,
         }
+        self.stats.sent(packet.len());
+        self.stats.waited();
         self.await_reply(deadline).await
     }
 
@@ -219,6 +276,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             return Err(self.fail(Some(code), reason));
         }
         self.send_max = peer_max.min(self.our_max);
+        self.stats.packet_size = self.send_max;
         self.connection_id =
             header::find(&reply.headers, header::id::CONNECTION_ID).and_then(Header::as_u32);
         Ok(())
@@ -230,26 +288,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             Ok(h) => h,
             Err(r) => return (r, true),
         };
+        if self.opts.srm {
+            self.srm = ClientSrm::Asked;
+        }
         let started = Instant::now();
         let mut offset = 0usize;
         let mut headers = first;
         let mut n = 0usize;
+        let total = object.body.len();
         loop {
             n += 1;
             let (packet, taken, last) = match self.build_put(headers, &object.body[offset..]) {
                 Ok(built) => built,
                 Err(r) => return (r, n > 1),
             };
-            let limit = if n == 1 {
-                self.opts.decision_timeout
+            self.stats.put_packets += 1;
+            let step = if self.srm == ClientSrm::Streaming {
+                self.stream(&packet, n, last, started, total).await
             } else {
-                self.opts.packet_timeout
+                self.stop_and_wait(&packet, n, last, started, total).await
             };
-            let reply = self.exchange(&packet, limit).await;
-            match self
-                .settle(reply, n, last, started, object.body.len())
-                .await
-            {
+            match step {
                 (Step::Next, _) => {}
                 (Step::Done(r), polite) => return (r, polite),
             }
@@ -257,6 +316,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             self.acked = offset as u64;
             headers = self.connection_header();
         }
+    }
+
+    /// Sends PUT packet `n` and waits for its answer: the decision for the first, the packet
+    /// timeout for the others.
+    async fn stop_and_wait(
+        &mut self,
+        packet: &[u8],
+        n: usize,
+        last: bool,
+        started: Instant,
+        total: usize,
+    ) -> (Step, bool) {
+        let limit = if n == 1 {
+            self.opts.decision_timeout
+        } else {
+            self.opts.packet_timeout
+        };
+        let reply = self.exchange(packet, limit).await;
+        self.settle(reply, n, last, started, total).await
     }
 
     fn connection_header(&self) -> Vec<Header> {
@@ -275,6 +353,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             return Err(self.fail(None, reason));
         };
         let mut headers = self.connection_header();
+        if self.opts.srm {
+            headers.push(srm::enable());
+        }
         headers.push(Header::name(object.name));
         headers.push(Header::mime(object.mime));
         headers.push(Header::length(len));
@@ -347,6 +428,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         };
         let c = response.code;
         if c == code::CONTINUE && !last {
+            self.srm = self.srm.after_continue(&response.headers);
+            self.stats.srm |= self.srm.granted();
             return (Step::Next, true);
         }
         if code::is_success(c) && last {
@@ -403,22 +486,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
     /// Sends ABORT and waits (bounded) for any reply; the outcome is already decided.
     async fn abort(&mut self) {
         let request = Request::new(opcode::ABORT, self.connection_header());
-        let Ok(packet) = request.encode() else { return };
-        let limit = self.opts.packet_timeout;
-        if let Ok(Ok(())) = timeout(limit, self.link.write_packet(&packet)).await {
-            let _ = timeout(limit, self.link.read_packet(self.our_max)).await;
-        }
+        self.last_words(request).await;
     }
 
     /// Sends DISCONNECT and waits (bounded) for the reply; the outcome is already decided.
     async fn disconnect(&mut self) {
         let request = Request::new(opcode::DISCONNECT, self.connection_header());
+        self.last_words(request).await;
+        let _ = timeout(self.opts.packet_timeout, self.link.shutdown()).await;
+    }
+
+    /// Sends ABORT or DISCONNECT and waits (bounded) for one reply, whatever it says.
+    async fn last_words(&mut self, request: Request) {
         let Ok(packet) = request.encode() else { return };
         let limit = self.opts.packet_timeout;
         if let Ok(Ok(())) = timeout(limit, self.link.write_packet(&packet)).await {
+            self.stats.sent(packet.len());
+            self.stats.waited();
             let _ = timeout(limit, self.link.read_packet(self.our_max)).await;
         }
-        let _ = timeout(limit, self.link.shutdown()).await;
     }
 }
 

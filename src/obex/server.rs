@@ -3,7 +3,12 @@
 //! The simulated phones and the tests need a peer that behaves like Android — checks the
 //! headers, asks its user (a [`Prompt`]), then accepts, refuses, stays silent or drops the link —
 //! so the client can be exercised against every answer a real phone gives.
+//!
+//! Over a transport that allows it ([`ServerOptions::srm`]) it grants Single Response Mode as
+//! Android's and BlueZ's servers do: the answer to the first PUT packet carries SRM enable, and
+//! then only the final packet is answered (or the first that fails). SRMP wait is a test knob.
 
+use super::srm::ServerSrm;
 use super::wire::code::{self, opcode};
 use super::wire::header::{self, id, Header};
 use super::wire::{ConnectFields, Framed, ReadError, Request, Response, WireError, MIN_PACKET};
@@ -31,6 +36,9 @@ pub enum Decision {
     Silent,
     /// Accept, then close the stream once this many body bytes have arrived.
     DropAfter(u64),
+    /// Accept, then answer this response code once this many body bytes have arrived (a phone
+    /// whose storage fills up, or whose user cancels half-way).
+    RefuseAfter(u64, u8),
 }
 
 /// Asks the (simulated) user about an offer.
@@ -66,6 +74,12 @@ pub struct ServerOptions {
     pub accepted_types: Option<Vec<String>>,
     /// Objects larger than this get 0xCD.
     pub max_object: u64,
+    /// Grant Single Response Mode when a PUT asks for it (the transport keeps packets whole
+    /// and in order: L2CAP ERTM, or TCP by choice).
+    pub srm: bool,
+    /// Under SRM, how many answers say SRMP wait (the first PUT's answer first); `u32::MAX`
+    /// for a peer that never stops saying it.
+    pub srmp_waits: u32,
 }
 
 impl Default for ServerOptions {
@@ -75,6 +89,8 @@ impl Default for ServerOptions {
             android_rules: true,
             accepted_types: None,
             max_object: 64 * 1024 * 1024,
+            srm: false,
+            srmp_waits: 0,
         }
     }
 }
@@ -125,6 +141,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         prompt,
         received: Vec::new(),
         put: None,
+        draining: false,
     };
     let limit = opts.max_packet.max(MIN_PACKET);
     loop {
@@ -169,6 +186,7 @@ enum Mode {
     Accepting,
     Silent,
     DropAfter(u64),
+    RefuseAfter(u64, u8),
 }
 
 /// A PUT in progress.
@@ -176,6 +194,9 @@ struct Incoming {
     offer: Offer,
     body: Vec<u8>,
     mode: Mode,
+    /// PUT packets seen so far.
+    packets: u32,
+    srm: ServerSrm,
 }
 
 struct Session<'a> {
@@ -183,6 +204,8 @@ struct Session<'a> {
     prompt: &'a mut dyn Prompt,
     received: Vec<Received>,
     put: Option<Incoming>,
+    /// An SRM PUT ended early with an error: its packets still in flight get no answer.
+    draining: bool,
 }
 
 impl Session<'_> {
@@ -195,6 +218,11 @@ impl Session<'_> {
                 return Action::Reply(Response::bare(code::BAD_REQUEST));
             }
         };
+        if self.draining && matches!(request.opcode, opcode::PUT | opcode::PUT_FINAL) {
+            self.draining = !request.is_final();
+            return Action::Wait;
+        }
+        self.draining = false;
         match request.opcode {
             opcode::CONNECT => Action::Reply(self.on_connect(&request)),
             opcode::DISCONNECT => Action::ReplyAndEnd(Response::bare(code::SUCCESS)),
@@ -235,19 +263,40 @@ impl Session<'_> {
             self.put = Some(put);
             return Action::Wait;
         }
+        put.packets += 1;
         append_body(&mut put.body, &request.headers);
-        if put.body.len() as u64 > self.opts.max_object {
-            return Action::Reply(Response::bare(code::ENTITY_TOO_LARGE));
+        let arrived = put.body.len() as u64;
+        if arrived > self.opts.max_object {
+            return self.refuse_mid_put(&put, code::ENTITY_TOO_LARGE);
         }
-        if let Mode::DropAfter(n) = put.mode {
-            if put.body.len() as u64 >= n {
-                return Action::Drop;
-            }
+        match put.mode {
+            Mode::DropAfter(n) if arrived >= n => return Action::Drop,
+            Mode::RefuseAfter(n, code) if arrived >= n => return self.refuse_mid_put(&put, code),
+            _ => {}
         }
         if !request.is_final() {
+            let answer = put.srm.answer(put.packets == 1);
             self.put = Some(put);
-            return Action::Reply(Response::bare(code::CONTINUE));
+            return answer.map_or(Action::Wait, |headers| {
+                Action::Reply(Response {
+                    code: code::CONTINUE,
+                    connect: None,
+                    headers,
+                })
+            });
         }
+        self.finish(put)
+    }
+
+    /// Ends a PUT early with `code`; under SRM the packets already on their way are dropped
+    /// unanswered, so the next answer the client reads is the one to its next request.
+    fn refuse_mid_put(&mut self, put: &Incoming, code: u8) -> Action {
+        self.draining = put.srm.on;
+        Action::Reply(Response::bare(code))
+    }
+
+    /// The final packet arrived: the object is complete.
+    fn finish(&mut self, put: Incoming) -> Action {
         self.received.push(Received {
             name: put.offer.name.unwrap_or_default(),
             mime: put.offer.mime,
@@ -258,6 +307,7 @@ impl Session<'_> {
 
     /// Checks the first packet's headers and asks the prompt; Err is the refusal code.
     async fn start_put(&mut self, headers: &[Header]) -> Result<Incoming, u8> {
+        let srm = ServerSrm::start(self.opts.srm, headers, self.opts.srmp_waits);
         let offer = offer_of(headers);
         self.check(&offer)?;
         let mode = match self.prompt.decide(&offer).await {
@@ -265,11 +315,14 @@ impl Session<'_> {
             Decision::Reject(code) => return Err(code),
             Decision::Silent => Mode::Silent,
             Decision::DropAfter(n) => Mode::DropAfter(n),
+            Decision::RefuseAfter(n, code) => Mode::RefuseAfter(n, code),
         };
         Ok(Incoming {
             offer,
             body: Vec::new(),
             mode,
+            packets: 0,
+            srm,
         })
     }
 

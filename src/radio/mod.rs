@@ -15,6 +15,7 @@ pub use sightings::{Closed, Sightings};
 
 use crate::config::{Config, Role};
 use crate::device::{BdAddr, ClassOfDevice, DeviceName};
+use crate::obex::Transport;
 use crate::outcome::AttemptResult;
 use std::fmt;
 use std::future::Future;
@@ -29,6 +30,23 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A byte stream the OBEX client runs over (RFCOMM, TCP, an in-memory pipe).
 pub trait ObexStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> ObexStream for T {}
+
+/// An open Object Push connection: the stream, and the transport under it, which decides
+/// whether the push may use Single Response Mode (L2CAP ERTM, GOEP 2.0) or not (RFCOMM).
+pub struct OppLink {
+    pub stream: Box<dyn ObexStream>,
+    pub transport: Transport,
+}
+
+impl OppLink {
+    /// A connection over RFCOMM.
+    pub fn rfcomm(stream: Box<dyn ObexStream>) -> OppLink {
+        OppLink {
+            stream,
+            transport: Transport::Rfcomm,
+        }
+    }
+}
 
 /// One inquiry result.
 #[derive(Clone, Debug)]
@@ -65,14 +83,16 @@ pub trait Radio: Send + Sync {
     /// Runs discovery, sending every result, until `out` closes or the radio fails; beats `out`
     /// whenever discovery shows it is working, at least every few seconds while it runs.
     fn discover(&self, out: Sightings) -> BoxFuture<'_, Result<(), RadioError>>;
-    /// Finds the device's Object Push service and connects to it. `limit` bounds this attempt's
-    /// own set-up (page, SDP, RFCOMM); time spent waiting for the radio to be free does not count,
-    /// and a set-up that runs out of time is cancelled in the stack and ends `unreachable`.
+    /// Finds the device's Object Push service and connects to it: over L2CAP in ERTM where its
+    /// SDP record offers a PSM (GOEP 2.0), over RFCOMM otherwise or when that is refused. `limit`
+    /// bounds this attempt's own set-up (page, SDP, RFCOMM or L2CAP); time spent waiting for the
+    /// radio to be free does not count, and a set-up that runs out of time is cancelled in the
+    /// stack and ends `unreachable`.
     fn connect_opp(
         &self,
         addr: BdAddr,
         limit: Duration,
-    ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>>;
+    ) -> BoxFuture<'_, Result<OppLink, AttemptResult>>;
     /// Drops what the stack keeps about the device (bluetoothd's device object).
     fn forget(&self, addr: BdAddr) -> BoxFuture<'_, ()>;
 }

@@ -8,7 +8,9 @@
 use super::WireError;
 use std::fmt;
 use std::io;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 /// Why no packet could be read.
 #[derive(Debug)]
@@ -100,6 +102,15 @@ impl<S> Framed<S> {
         Ok(Some(usize::from(len)))
     }
 
+    /// The error for an end of stream: clean between packets, truncation inside one.
+    fn closed(&self, limit: u16) -> ReadError {
+        if self.buf.is_empty() {
+            ReadError::Closed
+        } else {
+            self.truncated(limit)
+        }
+    }
+
     fn truncated(&self, limit: u16) -> ReadError {
         let want = self.declared_len(limit).ok().flatten().unwrap_or(3);
         ReadError::Truncated {
@@ -121,14 +132,81 @@ impl<S: AsyncRead + Unpin> Framed<S> {
             }
             let n = self.io.read(&mut chunk).await?;
             if n == 0 {
-                return Err(if self.buf.is_empty() {
-                    ReadError::Closed
-                } else {
-                    self.truncated(limit)
-                });
+                return Err(self.closed(limit));
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+}
+
+/// What happened first while writing with an ear on the peer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// The packet is written and flushed; nothing whole arrived meanwhile.
+    Written,
+    /// A whole packet arrived before the write finished (`written` tells how far it got).
+    Packet(Vec<u8>),
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Framed<S> {
+    /// Writes `packet` from `*written` on, while reading whatever the peer sends: returns as soon
+    /// as a whole packet of at most `limit` bytes arrives, or when the write is done and flushed.
+    /// `*written` always counts the bytes that left, so a call interrupted by a packet (or
+    /// dropped) can be resumed. A peer that answers early — under Single Response Mode, with an
+    /// error, while it no longer reads — is heard instead of blocking the write.
+    pub async fn write_watching(
+        &mut self,
+        packet: &[u8],
+        written: &mut usize,
+        limit: u16,
+    ) -> Result<Heard, ReadError> {
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(heard) = self.poll_heard(cx, limit) {
+                return Poll::Ready(heard.map(Heard::Packet));
+            }
+            self.poll_write_rest(cx, packet, written)
+                .map_ok(|()| Heard::Written)
+        })
+        .await
+    }
+
+    /// Reads what is there without waiting; ready with a whole packet or an error.
+    fn poll_heard(&mut self, cx: &mut Context<'_>, limit: u16) -> Poll<Result<Vec<u8>, ReadError>> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.take_packet(limit) {
+                Ok(Some(packet)) => return Poll::Ready(Ok(packet)),
+                Err(e) => return Poll::Ready(Err(e)),
+                Ok(None) => {}
+            }
+            let mut filled = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut self.io).poll_read(cx, &mut filled) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Ready(Ok(())) if filled.filled().is_empty() => {
+                    return Poll::Ready(Err(self.closed(limit)))
+                }
+                Poll::Ready(Ok(())) => self.buf.extend_from_slice(filled.filled()),
+            }
+        }
+    }
+
+    fn poll_write_rest(
+        &mut self,
+        cx: &mut Context<'_>,
+        packet: &[u8],
+        written: &mut usize,
+    ) -> Poll<Result<(), ReadError>> {
+        while *written < packet.len() {
+            match ready!(Pin::new(&mut self.io).poll_write(cx, &packet[*written..])) {
+                Ok(0) => return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into())),
+                Ok(n) => *written += n,
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+        Pin::new(&mut self.io)
+            .poll_flush(cx)
+            .map_err(ReadError::from)
     }
 }
 

@@ -24,6 +24,10 @@ pub mod id {
     pub const AUTH_CHALLENGE: u8 = 0x4D;
     pub const AUTH_RESPONSE: u8 = 0x4E;
     pub const OBJECT_CLASS: u8 = 0x4F;
+    /// Single Response Mode (OBEX 1.5, GOEP 2.0): one byte, see [`crate::obex::srm`].
+    pub const SRM: u8 = 0x97;
+    /// Single Response Mode Parameters: one byte, 0x01 asks the other side to wait.
+    pub const SRMP: u8 = 0x98;
 }
 
 /// How a header's value is laid out, from the high two bits of its id.
@@ -111,6 +115,18 @@ impl Header {
 
     pub fn connection_id(cid: u32) -> Header {
         Header::known(id::CONNECTION_ID, Value::Quad(cid))
+    }
+
+    /// A one-byte header (SRM, SRMP); its id must have the one-byte encoding bits (0b10).
+    pub fn byte(id: u8, value: u8) -> Result<Header, WireError> {
+        Header::new(id, Value::Byte(value))
+    }
+
+    pub fn as_byte(&self) -> Option<u8> {
+        match self.value {
+            Value::Byte(b) => Some(b),
+            _ => None,
+        }
     }
 
     pub fn target(data: Vec<u8>) -> Header {

@@ -11,7 +11,7 @@ pub mod header;
 pub mod packet;
 
 pub use error::WireError;
-pub use framed::{Framed, ReadError};
+pub use framed::{Framed, Heard, ReadError};
 pub use header::{Encoding, Header, Value};
 pub use packet::{ConnectFields, Request, Response};
 

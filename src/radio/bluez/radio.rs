@@ -6,7 +6,7 @@ use super::profile::OPP_UUID;
 use super::{bluez_error, classify, Bluez};
 use crate::device::{device_name, BdAddr, ClassOfDevice};
 use crate::outcome::{AttemptResult, Outcome};
-use crate::radio::{BoxFuture, ObexStream, Radio, RadioError, Sighting, Sightings};
+use crate::radio::{BoxFuture, ObexStream, OppLink, Radio, RadioError, Sighting, Sightings};
 use crate::supervise::Heartbeat;
 use bluer::{Adapter, AdapterEvent, Address, DiscoveryFilter, DiscoveryTransport};
 use futures::StreamExt;
@@ -360,7 +360,7 @@ impl Radio for BluezRadio {
         &self,
         addr: BdAddr,
         limit: Duration,
-    ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
+    ) -> BoxFuture<'_, Result<OppLink, AttemptResult>> {
         Box::pin(async move {
             let _one_at_a_time = self.connecting.lock().await;
             let started = tokio::time::Instant::now();
@@ -371,7 +371,7 @@ impl Radio for BluezRadio {
             let _paging = Paging::start(&self.paging);
             let left = limit.saturating_sub(started.elapsed());
             match tokio::time::timeout(left, self.connect(addr)).await {
-                Ok(result) => result,
+                Ok(result) => result.map(OppLink::rfcomm),
                 Err(_) => {
                     self.cancel_connect(addr).await;
                     Err(crate::radio::timed_out(limit))

@@ -1,67 +1,147 @@
-//! A byte stream that delivers no faster than a set rate, in tokio time: a phone on a slow or
-//! busy link. Writes are let through in chunks, each followed by the time the chunk takes on air.
+//! The air between the engine and a simulated phone: a byte pipe each way that carries data in
+//! frames at a set rate and delivers each frame a fixed latency after it left, in tokio time.
+//!
+//! This is what makes round trips cost something: a stop-and-wait OBEX PUT pays the latency
+//! twice per packet, Single Response Mode only for the first and the last. Frames are cut from
+//! each write up to the transport's frame payload (an RFCOMM frame, an L2CAP ERTM I-frame) and
+//! each costs its headers on air, so tiny writes cost what they cost on a real link. A reader
+//! that stops reading holds the writer back (the link's window is a few frames).
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
-const CHUNK: usize = 4096;
+/// Pipe buffer on each side of the air.
+const PIPE: usize = 64 * 1024;
+/// Frames in flight at once.
+const WINDOW: usize = 8;
 
-pub struct Throttled<S> {
-    inner: S,
-    bytes_per_sec: u64,
-    pause: Option<Pin<Box<Sleep>>>,
+/// One simulated link.
+#[derive(Clone, Copy, Debug)]
+pub struct Air {
+    /// Bytes on air per second, frame headers included.
+    pub rate: u64,
+    /// From a frame's last bit sent to its delivery.
+    pub latency: Duration,
+    /// Payload bytes per frame.
+    pub frame: usize,
+    /// Header and checksum bytes per frame.
+    pub overhead: usize,
 }
 
-impl<S> Throttled<S> {
-    pub fn new(inner: S, bytes_per_sec: u64) -> Self {
-        Throttled {
-            inner,
-            bytes_per_sec: bytes_per_sec.max(1),
-            pause: None,
+impl Air {
+    fn on_air(&self, payload: usize) -> Duration {
+        let bits = (payload + self.overhead) as u64 * 1_000_000;
+        Duration::from_micros(bits / self.rate.max(1))
+    }
+}
+
+/// Opens a link; returns the engine's end and the phone's end.
+pub fn open(air: Air) -> (DuplexStream, DuplexStream) {
+    let (ours, near) = tokio::io::duplex(PIPE);
+    let (far, theirs) = tokio::io::duplex(PIPE);
+    let (near_read, near_write) = tokio::io::split(near);
+    let (far_read, far_write) = tokio::io::split(far);
+    tokio::spawn(carry(near_read, far_write, air));
+    tokio::spawn(carry(far_read, near_write, air));
+    (ours, theirs)
+}
+
+/// One direction: cuts what arrives into frames, sends each when the link is free, and hands
+/// it to [`deliver`] with its arrival time. Ends (closing the far side) when the sender closes
+/// or the receiver is gone.
+async fn carry<R, W>(mut from: R, to: W, air: Air)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(WINDOW);
+    let delivery = tokio::spawn(deliver(rx, to));
+    let mut free_at = Instant::now();
+    let mut frame = vec![0u8; air.frame.max(1)];
+    loop {
+        let n = match from.read(&mut frame).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        free_at = next_start(free_at, Instant::now()) + air.on_air(n);
+        tokio::time::sleep_until(free_at).await;
+        if tx
+            .send((free_at + air.latency, frame[..n].to_vec()))
+            .await
+            .is_err()
+        {
+            break;
         }
     }
+    drop(tx);
+    let _ = delivery.await;
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Throttled<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+/// When the next frame starts: right after the last one while the sender keeps the link busy,
+/// now when it was idle. A timer wakes up to a millisecond late, which must not add up over a
+/// thousand back-to-back frames.
+fn next_start(free_at: Instant, now: Instant) -> Instant {
+    if now > free_at + TIMER_SLACK {
+        now
+    } else {
+        free_at
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Throttled<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if let Some(pause) = self.pause.as_mut() {
-            if pause.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            self.pause = None;
+/// How late a timer may fire.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
+
+/// Writes each frame to the receiving side at its arrival time; closes that side at the end.
+async fn deliver<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<(Instant, Vec<u8>)>, mut to: W) {
+    while let Some((at, bytes)) = rx.recv().await {
+        tokio::time::sleep_until(at).await;
+        if to.write_all(&bytes).await.is_err() {
+            return;
         }
-        let n = buf.len().min(CHUNK);
-        let written = std::task::ready!(Pin::new(&mut self.inner).poll_write(cx, &buf[..n]))?;
-        let on_air = Duration::from_micros(written as u64 * 1_000_000 / self.bytes_per_sec);
-        self.pause = Some(Box::pin(tokio::time::sleep(on_air)));
-        Poll::Ready(Ok(written))
     }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+    let _ = to.shutdown().await;
 }
 
-use std::future::Future;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn air() -> Air {
+        Air {
+            rate: 100_000,
+            latency: Duration::from_millis(10),
+            frame: 1000,
+            overhead: 0,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bytes_arrive_in_order_after_rate_and_latency() {
+        let (mut ours, mut theirs) = open(air());
+        let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let start = Instant::now();
+        ours.write_all(&data).await.unwrap();
+        let mut got = vec![0u8; data.len()];
+        theirs.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, data);
+        // 10 frames of 10 ms each, the last delivered 10 ms after it left.
+        assert_eq!(start.elapsed(), Duration::from_millis(110));
+        theirs.write_all(b"ok").await.unwrap();
+        let mut reply = [0u8; 2];
+        ours.read_exact(&mut reply).await.unwrap();
+        assert_eq!(&reply, b"ok");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_one_end_reaches_the_other() {
+        let (ours, mut theirs) = open(air());
+        drop(ours);
+        let mut buf = [0u8; 4];
+        assert_eq!(theirs.read(&mut buf).await.unwrap(), 0);
+        let (mut ours, theirs) = open(air());
+        drop(theirs);
+        assert_eq!(ours.read(&mut buf).await.unwrap(), 0);
+    }
+}

@@ -14,7 +14,8 @@ mod radio;
 mod rng;
 mod world;
 
-pub use population::{generate, Behaviour, Phone};
+pub use link::{open as open_link, Air};
+pub use population::{generate, Behaviour, GoepL2cap, Phone};
 pub use radio::SimRadio;
 pub use rng::Rng;
 pub use world::{LinkModel, World};

@@ -4,7 +4,7 @@
 
 use super::population::{Behaviour, Phone};
 use super::world::World;
-use crate::obex::{serve, Decision, Offer, Prompt, ServerOptions};
+use crate::obex::{serve, Decision, Offer, Prompt, ServerOptions, Transport};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -44,9 +44,13 @@ impl Prompt for UserPrompt {
     }
 }
 
-/// Server options of this phone: Android's checks, and for picky phones images only.
-fn options(behaviour: Behaviour) -> ServerOptions {
-    let mut opts = ServerOptions::default();
+/// Server options of this phone: Android's checks, SRM over L2CAP, and for picky phones images
+/// only.
+fn options(behaviour: Behaviour, transport: Transport) -> ServerOptions {
+    let mut opts = ServerOptions {
+        srm: transport.allows_srm(),
+        ..ServerOptions::default()
+    };
     if behaviour == Behaviour::RefuseType {
         opts.accepted_types = Some(vec!["image/*".to_string()]);
     }
@@ -54,15 +58,20 @@ fn options(behaviour: Behaviour) -> ServerOptions {
 }
 
 /// Serves one connection to `phone`, recording what it received.
-pub(super) async fn answer<S>(world: Arc<World>, phone: Phone, attempt: u32, stream: S)
-where
+pub(super) async fn answer<S>(
+    world: Arc<World>,
+    phone: Phone,
+    attempt: u32,
+    stream: S,
+    transport: Transport,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let mut prompt = UserPrompt {
         behaviour: phone.behaviour,
         attempt,
     };
-    let opts = options(phone.behaviour);
+    let opts = options(phone.behaviour, transport);
     match serve(stream, &opts, &mut prompt).await {
         Ok(objects) => world.note_received(phone.index, objects),
         Err(e) => tracing::debug!(phone = phone.index, "simulated phone: {e}"),

@@ -3,7 +3,7 @@
 //! ground truth. Names include what real halls produce: non-ASCII, emoji, control characters,
 //! text that looks like SQL, empty names and names longer than Bluetooth allows.
 
-use super::rng::Rng;
+use super::rng::{mix, Rng};
 use crate::config::{BehaviourMix, SimConfig};
 use crate::device::{BdAddr, ClassOfDevice};
 use std::collections::HashSet;
@@ -64,7 +64,28 @@ pub struct Phone {
     pub behaviour: Behaviour,
 }
 
+/// Whether a phone's OPP record offers an L2CAP PSM (GOEP 2.0), and what happens then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoepL2cap {
+    /// RFCOMM only (older phones, feature phones).
+    NotOffered,
+    /// Offered and connectable: OBEX over L2CAP ERTM with Single Response Mode.
+    Offered,
+    /// Offered, but the L2CAP channel is refused: RFCOMM after all.
+    Refused,
+}
+
 impl Phone {
+    /// Drawn from the phone's index apart from the seeded stream, so that halls drawn before
+    /// GOEP 2.0 was modelled stay the same: 7 in 10 offer L2CAP, 1 in 10 offers and refuses it.
+    pub fn l2cap(&self) -> GoepL2cap {
+        match mix(self.index as u64, 0x006C_3263_6170) % 10 {
+            0..=6 => GoepL2cap::Offered,
+            7 => GoepL2cap::Refused,
+            _ => GoepL2cap::NotOffered,
+        }
+    }
+
     pub fn present_at(&self, t: Duration) -> bool {
         self.arrive <= t && t < self.arrive + self.dwell
     }

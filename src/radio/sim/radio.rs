@@ -2,20 +2,17 @@
 //! succeeds, fails or is refused as each phone's behaviour says. A radio that both scans and
 //! pushes holds back inquiry results while it pages, as the BlueZ backend stops inquiry then.
 
-use super::link::Throttled;
 use super::phone;
-use super::population::Behaviour;
+use super::population::{Behaviour, GoepL2cap, Phone};
 use super::rng::mix;
 use super::world::World;
 use crate::device::{device_name, BdAddr};
+use crate::obex::Transport;
 use crate::outcome::{AttemptResult, Outcome};
-use crate::radio::{BoxFuture, Closed, ObexStream, Radio, RadioError, Sighting, Sightings};
+use crate::radio::{BoxFuture, Closed, OppLink, Radio, RadioError, Sighting, Sightings};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Pipe buffer between the engine and a phone.
-const PIPE: usize = 64 * 1024;
 
 pub struct SimRadio {
     id: Arc<str>,
@@ -85,7 +82,7 @@ impl SimRadio {
         out.alive();
     }
 
-    async fn page(&self, addr: BdAddr) -> Result<Box<dyn ObexStream>, AttemptResult> {
+    async fn page(&self, addr: BdAddr) -> Result<OppLink, AttemptResult> {
         let link = self.world.link.clone();
         let unreachable = |why: &str| AttemptResult::new(Outcome::Unreachable, None, why, 0);
         let Some(phone) = self.world.phone(addr).cloned() else {
@@ -119,9 +116,31 @@ impl SimRadio {
                 } else {
                     link.rate
                 };
-                let (ours, theirs) = tokio::io::duplex(PIPE);
-                tokio::spawn(phone::answer(self.world.clone(), phone, attempt, theirs));
-                Ok(Box::new(Throttled::new(ours, rate)))
+                let transport = self.transport_to(&phone).await;
+                let (ours, theirs) = super::open_link(link.air(transport, rate));
+                tokio::spawn(phone::answer(
+                    self.world.clone(),
+                    phone,
+                    attempt,
+                    theirs,
+                    transport,
+                ));
+                Ok(OppLink {
+                    stream: Box::new(ours),
+                    transport,
+                })
+            }
+        }
+    }
+
+    /// L2CAP ERTM where the phone's record offers a PSM and the channel opens, RFCOMM otherwise.
+    async fn transport_to(&self, phone: &Phone) -> Transport {
+        match phone.l2cap() {
+            GoepL2cap::Offered => self.world.link.l2cap(),
+            GoepL2cap::NotOffered => Transport::Rfcomm,
+            GoepL2cap::Refused => {
+                tokio::time::sleep(self.world.link.l2cap_refusal).await;
+                Transport::Rfcomm
             }
         }
     }
@@ -160,7 +179,7 @@ impl Radio for SimRadio {
         &self,
         addr: BdAddr,
         limit: Duration,
-    ) -> BoxFuture<'_, Result<Box<dyn ObexStream>, AttemptResult>> {
+    ) -> BoxFuture<'_, Result<OppLink, AttemptResult>> {
         Box::pin(async move {
             self.paging.fetch_add(1, Ordering::Relaxed);
             let _paging = Paging(self.paging.clone());

@@ -1,11 +1,13 @@
 //! The hall: the phones, the clock they live by, and what happened to each (connections,
 //! objects received). Shared by every simulated radio.
 
+use super::link::Air;
 use super::population::{generate, Phone};
 use super::radio::SimRadio;
 use crate::config::SimConfig;
 use crate::device::BdAddr;
 use crate::obex::Received;
+use crate::obex::Transport;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,6 +28,44 @@ pub struct LinkModel {
     pub rate: u64,
     /// Payload rate of a slow link.
     pub slow_rate: u64,
+    /// From a frame sent to its delivery, one way: controller, air, host stack and the
+    /// phone's OBEX server. A stop-and-wait PUT pays it twice per packet.
+    pub latency: Duration,
+    /// RFCOMM frame payload (a phone's usual RFCOMM MTU) and the bytes each frame costs on top
+    /// (RFCOMM address, control, length, credit, FCS; L2CAP basic header).
+    pub rfcomm_frame: usize,
+    pub rfcomm_overhead: usize,
+    /// L2CAP ERTM I-frame payload (MPS) and its extra bytes (basic header, control, FCS).
+    pub ertm_frame: usize,
+    pub ertm_overhead: usize,
+    /// The L2CAP channel's MTU: one OBEX packet per SDU, so packets are capped at it
+    /// (obexd asks for 32767).
+    pub l2cap_mtu: u16,
+    /// What a refused L2CAP channel costs before RFCOMM is tried.
+    pub l2cap_refusal: Duration,
+}
+
+impl LinkModel {
+    /// The air of one connection over `transport`, at `rate` bytes per second.
+    pub fn air(&self, transport: Transport, rate: u64) -> Air {
+        let (frame, overhead) = match transport {
+            Transport::L2capErtm { .. } => (self.ertm_frame, self.ertm_overhead),
+            _ => (self.rfcomm_frame, self.rfcomm_overhead),
+        };
+        Air {
+            rate,
+            latency: self.latency,
+            frame,
+            overhead,
+        }
+    }
+
+    /// The L2CAP ERTM transport of this model.
+    pub fn l2cap(&self) -> Transport {
+        Transport::L2capErtm {
+            mtu: self.l2cap_mtu,
+        }
+    }
 }
 
 impl Default for LinkModel {
@@ -37,6 +77,13 @@ impl Default for LinkModel {
             page_timeout: Duration::from_millis(5_120),
             rate: 120_000,
             slow_rate: 6_000,
+            latency: Duration::from_millis(10),
+            rfcomm_frame: 990,
+            rfcomm_overhead: 10,
+            ertm_frame: 1009,
+            ertm_overhead: 8,
+            l2cap_mtu: 32_767,
+            l2cap_refusal: Duration::from_millis(300),
         }
     }
 }
