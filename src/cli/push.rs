@@ -110,13 +110,36 @@ async fn over_bluetooth(
     let started = Instant::now();
     let result = match radio.connect_opp(addr, opts.connect_timeout).await {
         Err(result) => result,
-        Ok(link) => obex::push(link.stream, object, &opts.over(link.transport), cancel).await,
+        Ok(link) => {
+            let opts = opts.over(link.transport);
+            let (result, stats) = obex::push_counted(link.stream, object, &opts, cancel).await;
+            print_link(link.transport, &stats);
+            result
+        }
     };
     println!(
-        "push time: {:.2} s (page, SDP, RFCOMM, OBEX and transfer; after discovery found the phone)",
+        "push time: {:.2} s (page, SDP, connection, OBEX and transfer; after discovery found the phone)",
         started.elapsed().as_secs_f64()
     );
     result
+}
+
+/// What the push cost on the wire, one line for people and the rig's benchmark.
+fn print_link(transport: obex::Transport, s: &obex::PushStats) {
+    let mtu = match transport {
+        obex::Transport::L2capErtm { mtu } => mtu.to_string(),
+        _ => "-".into(),
+    };
+    println!(
+        "push link: transport={} l2cap_mtu={mtu} obex_packet_size={} srm={} obex_packets={} put_packets={} round_trips={} obex_bytes={}",
+        transport.name(),
+        s.packet_size,
+        if s.srm { "on" } else { "off" },
+        s.packets,
+        s.put_packets,
+        s.round_trips,
+        s.bytes
+    );
 }
 
 /// How long a one-off push looks for the phone by inquiry before giving up.

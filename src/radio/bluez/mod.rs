@@ -9,9 +9,11 @@
 //! that comes back under another name is found again.
 
 mod errors;
+mod goep;
 mod owner;
 mod profile;
 mod radio;
+mod sdp;
 
 pub use errors::classify;
 pub use radio::BluezRadio;

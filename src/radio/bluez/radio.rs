@@ -2,6 +2,7 @@
 //! through the client profile, and forgetting devices. A radio that also pushes stops inquiry
 //! while it pages (inquiry slows paging badly) and starts it again when no page is under way.
 
+use super::goep::{self, Goep};
 use super::profile::OPP_UUID;
 use super::{bluez_error, classify, Bluez};
 use crate::device::{device_name, BdAddr, ClassOfDevice};
@@ -131,11 +132,36 @@ impl BluezRadio {
         })
     }
 
-    async fn connect(&self, addr: BdAddr) -> Result<Box<dyn ObexStream>, AttemptResult> {
+    async fn connect(&self, addr: BdAddr) -> Result<OppLink, AttemptResult> {
         let failed = |e: RadioError| AttemptResult::new(Outcome::Failed, None, e.0, 0);
         let owner = self.bluez.ready().await.map_err(failed)?;
         let adapter = self.bluez.adapter(&self.id).await.map_err(failed)?;
         let address = Address(addr.0);
+        let local = adapter
+            .address()
+            .await
+            .map_err(|e| failed(bluez_error("adapter address", e)))?;
+        match goep::connect(local, address).await {
+            Goep::Link(link) => return Ok(link),
+            Goep::Failed(result) => return Err(result),
+            Goep::ViaBluetoothd(why) => {
+                tracing::debug!(%addr, radio = %self.id, "through bluetoothd: {why}")
+            }
+        }
+        self.connect_rfcomm(&adapter, address, owner)
+            .await
+            .map(OppLink::rfcomm)
+    }
+
+    /// The Object Push connection through bluetoothd's `ConnectProfile`, when the appliance
+    /// could not read the phone's record itself.
+    async fn connect_rfcomm(
+        &self,
+        adapter: &Adapter,
+        address: Address,
+        owner: String,
+    ) -> Result<Box<dyn ObexStream>, AttemptResult> {
+        let failed = |e: RadioError| AttemptResult::new(Outcome::Failed, None, e.0, 0);
         let device = adapter
             .device(address)
             .map_err(|e| failed(bluez_error("device", e)))?;
@@ -144,7 +170,7 @@ impl BluezRadio {
         let mut setup = std::pin::pin!(setup);
         let answer = tokio::select! {
             answer = &mut setup => answer,
-            abandoned = setup_abandoned(&adapter, address) => {
+            abandoned = setup_abandoned(adapter, address) => {
                 match tokio::time::timeout(ANSWER_GRACE, &mut setup).await {
                     Ok(answer) => answer,
                     Err(_) => return Err(abandoned),
@@ -371,7 +397,7 @@ impl Radio for BluezRadio {
             let _paging = Paging::start(&self.paging);
             let left = limit.saturating_sub(started.elapsed());
             match tokio::time::timeout(left, self.connect(addr)).await {
-                Ok(result) => result.map(OppLink::rfcomm),
+                Ok(result) => result,
                 Err(_) => {
                     self.cancel_connect(addr).await;
                     Err(crate::radio::timed_out(limit))

@@ -1,0 +1,145 @@
+//! Connecting a phone's Object Push server the way GOEP 2.0 phones expect: over an L2CAP
+//! channel in Enhanced Retransmission Mode where the phone offers one (so the push can stream in
+//! OBEX Single Response Mode), over RFCOMM otherwise or when the phone refuses the channel.
+//!
+//! The phone's Object Push record says where it listens ([`super::sdp`]). bluetoothd's
+//! `ConnectProfile` reads the same record but then connects the PSM in L2CAP basic mode, which
+//! GOEP 2.0 servers refuse, and never falls back to the RFCOMM channel; so the appliance connects
+//! both itself. The L2CAP channel is a stream socket that the kernel opens in ERTM without
+//! falling back to basic mode. Both sockets ask for security level LOW, so the kernel requests
+//! no bonding: the phone pairs Just Works, temporarily, shows no dialog and stores no key
+//! (`../shared/notes/phones-2026.md`). When the record cannot be read, the caller goes through
+//! `ConnectProfile` as before.
+
+use super::sdp::{self, OppPorts};
+use crate::obex::Transport;
+use crate::outcome::{AttemptResult, Outcome};
+use crate::radio::OppLink;
+use bluer::{l2cap, rfcomm, Address, AddressType};
+use std::io;
+use std::time::Duration;
+
+/// The SDP question's own limit (a phone in range answers within a second).
+const SDP_LIMIT: Duration = Duration::from_secs(10);
+/// What we take in one L2CAP packet: the phone's answers are a few bytes, but obexd and Android
+/// ask for this much too, and a larger receive MTU costs nothing.
+const RECV_MTU: u16 = 32767;
+/// `L2CAP_MODE_ERTM` of the kernel's `l2cap.h`.
+const L2CAP_MODE_ERTM: u8 = 0x03;
+
+/// What connecting came to.
+pub enum Goep {
+    /// Connected: push over this.
+    Link(OppLink),
+    /// The phone's record could not be read: try bluetoothd's `ConnectProfile`. The reason.
+    ViaBluetoothd(String),
+    /// No push possible: the phone did not answer, has no Object Push server, or refused both.
+    Failed(AttemptResult),
+}
+
+/// Reads the phone's record and connects L2CAP in ERTM, or RFCOMM.
+pub async fn connect(local: Address, peer: Address) -> Goep {
+    let ports = match sdp::opp_ports(local, peer, SDP_LIMIT).await {
+        Ok(ports) => ports,
+        Err(e) if is_page_timeout(&e) => return Goep::Failed(unreachable(&e)),
+        Err(e) => return Goep::ViaBluetoothd(e),
+    };
+    let mut refused = None;
+    if let Some(psm) = ports.psm {
+        match l2cap_ertm(local, peer, psm).await {
+            Ok(link) => return Goep::Link(link),
+            Err(e) => refused = Some(format!("L2CAP PSM 0x{psm:04x} in ERTM refused ({e})")),
+        }
+    }
+    match (rfcomm_channel(local, peer, &ports).await, refused) {
+        (Some(Ok(link)), _) => Goep::Link(link),
+        (Some(Err(e)), refused) => Goep::Failed(rfcomm_failed(&e, refused)),
+        (None, Some(refused)) => {
+            Goep::Failed(AttemptResult::new(Outcome::Failed, None, refused, 0))
+        }
+        (None, None) => Goep::Failed(AttemptResult::new(
+            Outcome::NoOpp,
+            None,
+            "no Object Push record (SDP)",
+            0,
+        )),
+    }
+}
+
+fn at_l2cap(addr: Address, psm: u16) -> l2cap::SocketAddr {
+    l2cap::SocketAddr {
+        addr,
+        addr_type: AddressType::BrEdr,
+        psm,
+        cid: 0,
+    }
+}
+
+async fn l2cap_ertm(local: Address, peer: Address, psm: u16) -> io::Result<OppLink> {
+    let socket = l2cap::Socket::new_stream()?;
+    socket.bind(at_l2cap(local, 0))?;
+    socket.set_security(l2cap::Security {
+        level: l2cap::SecurityLevel::Low,
+        key_size: 0,
+    })?;
+    let mut opts = socket.l2cap_opts()?;
+    opts.mode = L2CAP_MODE_ERTM;
+    opts.imtu = RECV_MTU;
+    socket.set_l2cap_opts(&opts)?;
+    let stream = socket.connect(at_l2cap(peer, psm)).await?;
+    let mtu = stream.as_ref().send_mtu()?;
+    Ok(OppLink {
+        stream: Box::new(stream),
+        transport: Transport::L2capErtm { mtu },
+    })
+}
+
+/// The RFCOMM connection, when the record names a channel.
+async fn rfcomm_channel(
+    local: Address,
+    peer: Address,
+    ports: &OppPorts,
+) -> Option<io::Result<OppLink>> {
+    let channel = ports.channel?;
+    let connect = async {
+        let socket = rfcomm::Socket::new()?;
+        socket.bind(rfcomm::SocketAddr::new(local, 0))?;
+        socket.set_security(rfcomm::Security {
+            level: rfcomm::SecurityLevel::Low,
+            key_size: 0,
+        })?;
+        let stream = socket
+            .connect(rfcomm::SocketAddr::new(peer, channel))
+            .await?;
+        Ok(OppLink::rfcomm(Box::new(stream)))
+    };
+    Some(connect.await)
+}
+
+/// Whether the SDP connection failed because the phone never answered the page.
+fn is_page_timeout(e: &str) -> bool {
+    e.contains("SDP connect") && (e.contains("Host is down") || e.contains("timed out"))
+}
+
+fn unreachable(e: &str) -> AttemptResult {
+    AttemptResult::new(
+        Outcome::Unreachable,
+        None,
+        format!("no answer to the page ({e})"),
+        0,
+    )
+}
+
+/// The RFCOMM connection failed (after the L2CAP one, if any, was refused).
+fn rfcomm_failed(e: &io::Error, refused: Option<String>) -> AttemptResult {
+    let outcome = match e.raw_os_error() {
+        Some(libc::EHOSTDOWN | libc::ETIMEDOUT) => Outcome::Unreachable,
+        Some(libc::ECONNREFUSED) => Outcome::NoOpp,
+        _ => Outcome::Failed,
+    };
+    let why = match refused {
+        Some(refused) => format!("RFCOMM: {e}; {refused}"),
+        None => format!("RFCOMM: {e}"),
+    };
+    AttemptResult::new(outcome, None, why, 0)
+}
