@@ -57,8 +57,8 @@ collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 60 'journalctl -b --no-pager -o short-monotonic' > "$RUN/appliance/journal.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 'for f in /run/rig/ap/*.log /run/rig/ap/dnsmasq.leases; do echo "== $f"; cat "$f"; done' > "$RUN/appliance/ap.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason,a.started_at,a.ended_at from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
-    [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
-    [ -S "$RUN/phone-accept/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone-accept -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:" | grep -v "Number of Completed"' > "$RUN/phone-accept/btmon.txt" 2>&1
+    [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:|Store hint:|Authentication:|Key type:|Mode:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
+    [ -S "$RUN/phone-accept/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone-accept -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:|Store hint:|Authentication:|Key type:|Mode:" | grep -v "Number of Completed"' > "$RUN/phone-accept/btmon.txt" 2>&1
     [ -S "$RUN/noopp/sh.sock" ] && g noopp -t 30 'journalctl -b --no-pager -o short-monotonic' > "$RUN/noopp/journal.txt" 2>&1
     for vm in $PHONE_VMS; do
         [ -S "$RUN/$vm/sh.sock" ] && g "$vm" -t 60 'journalctl -b --no-pager -o short-monotonic; cat /run/rig-phones.log /run/rig/asks.log' > "$RUN/$vm/journal.txt" 2>&1
@@ -289,6 +289,9 @@ log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 
 # ---- 4. scenario a: five phones, five behaviours ----------------------------------------------------
 log "scenario a: o4send meets accept/decline/ignore/no-OPP/out-of-range phones"
 t=$(date +%s)
+# Issue 14: phone-decline's kernel stops offering L2CAP ERTM (its record still names the PSM), so
+# the appliance's ERTM channel is refused and it must fall back to RFCOMM.
+g phone-decline -t 30 'echo Y > /sys/module/bluetooth/parameters/disable_ertm' >/dev/null || fail a "rig: cannot disable ERTM on phone-decline"
 g appliance -t 60 "/usr/bin/o4send config check /etc/o4send/o4send.toml && systemctl enable --now o4send.service" > "$RUN/a-start.txt" 2>&1 ||
     fail a "o4send.service did not start: $(tr '\n' ' ' < "$RUN/a-start.txt"; g appliance -t 20 'journalctl -u o4send -b --no-pager | tail -3' | tr '\n' ' ')"
 PID0=$(main_pid)
@@ -338,6 +341,24 @@ SENDERS=$(asks_logs | python3 -c 'import json,sys; print("|".join(sorted({json.l
 read -r n_rows n_synced <<< "$(sql "select count(*), coalesce(sum(clock_synced), 0) from attempts")"
 [ "$n_rows" -gt 0 ] && [ "$n_rows" = "$n_synced" ] || fail a "attempt rows with clock_synced = 1: $n_synced of $n_rows"
 check_forgotten a "$ACCEPT" "$DECLINE" "$IGNORE" "$NOOPP" "$GONE"
+# GOEP 2.0 (issue 14): obexd's Object Push record offers an L2CAP PSM (attribute 0x0200); the
+# appliance pushed to phone-accept over it in ERTM and phone-accept granted SRM; phone-decline,
+# whose ERTM is off, was pushed to over RFCOMM instead.
+g phone-accept -t 30 'sdptool browse --xml local' > "$RUN/a-sdp.xml" 2>&1
+grep -q 'attribute id="0x0200"' "$RUN/a-sdp.xml" || fail a "phone-accept's SDP records carry no GoepL2capPsm (0x0200): $RUN/a-sdp.xml"
+g appliance -t 30 'journalctl -u o4send -b --no-pager -o cat' > "$RUN/a-journal.txt" 2>&1
+grep -F "$ACCEPT" "$RUN/a-journal.txt" | grep -q 'Object Push over L2CAP PSM 0x' || fail a "phone-accept was not pushed to over L2CAP in ERTM"
+grep -F "addr=$ACCEPT" "$RUN/a-journal.txt" | grep ' link ' | grep 'l2cap' | grep -q 'srm=true' || fail a "no SRM with phone-accept over L2CAP"
+grep -F "$DECLINE" "$RUN/a-journal.txt" | grep -q 'Object Push over RFCOMM channel [0-9]*: L2CAP PSM 0x[0-9a-f]* in ERTM refused' || fail a "phone-decline (ERTM off) was not pushed to over RFCOMM after the L2CAP channel was refused"
+# Never a bond (issue 14): bluetoothd writes [LinkKey] into /var/lib/bluetooth/ADAPTER/PEER/info only
+# for a bond; after the pushes neither the appliance nor any phone holds one, and the phones'
+# bluetoothd lists the appliance as not bonded.
+for vm in appliance phone-accept phone-decline phone-ignore; do
+    keys=$(g $vm -t 30 'grep -ls "^\[LinkKey\]" /var/lib/bluetooth/*/*/info; true')
+    [ -z "$keys" ] || fail a "never a bond: $vm stores a link key ($keys)"
+done
+g phone-accept -t 30 "bluetoothctl info $APPL_ADDR" > "$RUN/a-bond.txt" 2>&1
+if grep -q 'Bonded: yes' "$RUN/a-bond.txt"; then fail a "never a bond: phone-accept's bluetoothd bonded the appliance"; fi
 TIMES+=("a=$(( $(date +%s) - t ))s")
 log "scenario a: ok ($(( $(date +%s) - t ))s)"
 
@@ -586,13 +607,26 @@ bench_push() {
 }
 # Three rounds, the clients taking turns; the medians are compared (TCG timing varies by tens of
 # per cent from one push to the next).
-OURS_ALL=() OBEXD_ALL=()
+# The appliance kernel's HCI counters around each push (hciconfig: ACL packets, and bytes of all
+# HCI traffic, events and commands included): what each client cost on the link.
+acl() { g appliance -t 20 'hciconfig hci0' | sed -n 's/.*RX bytes:\([0-9]*\) acl:\([0-9]*\).*/\1 \2/p; s/.*TX bytes:\([0-9]*\) acl:\([0-9]*\).*/\1 \2/p' | tr '\n' ' '; }
+acl_delta() {  # BEFORE AFTER -> "acl_tx=N acl_rx=N hci_tx_bytes=N hci_rx_bytes=N"
+    read -r rb0 ra0 tb0 ta0 <<< "$1"; read -r rb1 ra1 tb1 ta1 <<< "$2"
+    echo "acl_tx=$((ta1 - ta0)) acl_rx=$((ra1 - ra0)) hci_tx_bytes=$((tb1 - tb0)) hci_rx_bytes=$((rb1 - rb0))"
+}
+OURS_ALL=() OBEXD_ALL=() OURS_ACL=() OBEXD_ACL=()
 for round in 1 2 3; do
+    a0=$(acl)
     bench_push ours "o4send push --to $ACCEPT /tmp/bench-ours.bin" || fail bench "o4send push, 3 tries: $(tail -2 "$RUN/bench-ours.txt" | tr '\n' ' ')"
+    OURS_ACL+=("$(acl_delta "$a0" "$(acl)")")
     OURS_ALL+=("$(sed -n "s/^push time: *\([0-9.]*\) *s.*/\1/p" "$RUN/bench-ours.txt" | tail -1)")
+    echo "vm-bench: ours round $round: $(grep '^push link:' "$RUN/bench-ours.txt" | sed 's/^push link: //') ${OURS_ACL[-1]}"
+    a0=$(acl)
     bench_push obexd "/opt/rig/obexd-client.sh && DBUS_SESSION_BUS_ADDRESS=unix:path=/run/rig/obex-bus /opt/rig/rigbt.py obexd-push --source $APPL_ADDR --dest $ACCEPT --file /tmp/bench-obexd.bin" ||
         fail bench "obexd push, 3 tries: $(tail -2 "$RUN/bench-obexd.txt" | tr '\n' ' ')"
+    OBEXD_ACL+=("$(acl_delta "$a0" "$(acl)")")
     OBEXD_ALL+=("$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' "$RUN/bench-obexd.txt" | tail -1)")
+    echo "vm-bench: obexd round $round: ${OBEXD_ACL[-1]}"
 done
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 OURS=$(median "${OURS_ALL[@]}") OBEXD=$(median "${OBEXD_ALL[@]}")

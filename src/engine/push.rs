@@ -110,7 +110,17 @@ async fn connect_and_push(
         mime: &job.item.mime,
         body: &job.item.body,
     };
-    obex::push(stream, &object, &opts, cancel).await
+    let (result, stats) = obex::push_counted(stream, &object, &opts, cancel).await;
+    tracing::debug!(
+        addr = %job.addr,
+        transport = link.transport.name(),
+        srm = stats.srm,
+        packet_size = stats.packet_size,
+        obex_packets = stats.packets,
+        round_trips = stats.round_trips,
+        "link"
+    );
+    result
 }
 
 /// Resolves once the value turns true; never, if the sender is gone without that.

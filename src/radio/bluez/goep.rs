@@ -24,6 +24,11 @@ const SDP_LIMIT: Duration = Duration::from_secs(10);
 /// What we take in one L2CAP packet: the phone's answers are a few bytes, but obexd and Android
 /// ask for this much too, and a larger receive MTU costs nothing.
 const RECV_MTU: u16 = 32767;
+/// How often ERTM sends an I-frame the phone has not acknowledged before it gives the channel
+/// up (the kernel's default is 3, with 2 s between tries). A phone busy with its user interface,
+/// or the rig's emulated links under load, acknowledge late; the push's own packet timeout
+/// still ends a transfer that makes no progress.
+const MAX_TRANSMIT: u8 = 20;
 /// `L2CAP_MODE_ERTM` of the kernel's `l2cap.h`.
 const L2CAP_MODE_ERTM: u8 = 0x03;
 
@@ -47,9 +52,18 @@ pub async fn connect(local: Address, peer: Address) -> Goep {
     let mut refused = None;
     if let Some(psm) = ports.psm {
         match l2cap_ertm(local, peer, psm).await {
-            Ok(link) => return Goep::Link(link),
+            Ok(link) => {
+                tracing::debug!(%peer, "Object Push over L2CAP PSM 0x{psm:04x} in ERTM");
+                return Goep::Link(link);
+            }
             Err(e) => refused = Some(format!("L2CAP PSM 0x{psm:04x} in ERTM refused ({e})")),
         }
+    }
+    if let Some(channel) = ports.channel {
+        let why = refused
+            .as_deref()
+            .unwrap_or("no GoepL2capPsm in its record");
+        tracing::debug!(%peer, "Object Push over RFCOMM channel {channel}: {why}");
     }
     match (rfcomm_channel(local, peer, &ports).await, refused) {
         (Some(Ok(link)), _) => Goep::Link(link),
@@ -85,6 +99,7 @@ async fn l2cap_ertm(local: Address, peer: Address, psm: u16) -> io::Result<OppLi
     let mut opts = socket.l2cap_opts()?;
     opts.mode = L2CAP_MODE_ERTM;
     opts.imtu = RECV_MTU;
+    opts.max_tx = MAX_TRANSMIT;
     socket.set_l2cap_opts(&opts)?;
     let stream = socket.connect(at_l2cap(peer, psm)).await?;
     let mtu = stream.as_ref().send_mtu()?;
