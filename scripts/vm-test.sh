@@ -344,9 +344,9 @@ check_forgotten a "$ACCEPT" "$DECLINE" "$IGNORE" "$NOOPP" "$GONE"
 # GOEP 2.0 (issue 14): obexd's Object Push record offers an L2CAP PSM (attribute 0x0200); the
 # appliance pushed to phone-accept over it in ERTM and phone-accept granted SRM; phone-decline,
 # whose ERTM is off, was pushed to over RFCOMM instead.
-g phone-accept -t 30 'sdptool browse --xml local' > "$RUN/a-sdp.xml" 2>&1
-grep -q 'attribute id="0x0200"' "$RUN/a-sdp.xml" || fail a "phone-accept's SDP records carry no GoepL2capPsm (0x0200): $RUN/a-sdp.xml"
-g appliance -t 30 'journalctl -u o4send -b --no-pager -o cat' > "$RUN/a-journal.txt" 2>&1
+g phone-ignore -t 30 "sdptool search --xml --bdaddr $ACCEPT OPUSH" > "$RUN/a-sdp.xml" 2>&1 || true
+grep -qi 'attribute id="0x0200"' "$RUN/a-sdp.xml" || fail a "phone-accept's Object Push record carries no GoepL2capPsm (0x0200): $(head -c 300 "$RUN/a-sdp.xml")"
+g appliance -t 30 'journalctl -u o4send -b --no-pager -o cat' > "$RUN/a-journal.txt" 2>&1 || true
 grep -F "$ACCEPT" "$RUN/a-journal.txt" | grep -q 'Object Push over L2CAP PSM 0x' || fail a "phone-accept was not pushed to over L2CAP in ERTM"
 grep -F "addr=$ACCEPT" "$RUN/a-journal.txt" | grep ' link ' | grep 'l2cap' | grep -q 'srm=true' || fail a "no SRM with phone-accept over L2CAP"
 grep -F "$DECLINE" "$RUN/a-journal.txt" | grep -q 'Object Push over RFCOMM channel [0-9]*: L2CAP PSM 0x[0-9a-f]* in ERTM refused' || fail a "phone-decline (ERTM off) was not pushed to over RFCOMM after the L2CAP channel was refused"
@@ -357,7 +357,7 @@ for vm in appliance phone-accept phone-decline phone-ignore; do
     keys=$(g $vm -t 30 'grep -ls "^\[LinkKey\]" /var/lib/bluetooth/*/*/info; true')
     [ -z "$keys" ] || fail a "never a bond: $vm stores a link key ($keys)"
 done
-g phone-accept -t 30 "bluetoothctl info $APPL_ADDR" > "$RUN/a-bond.txt" 2>&1
+g phone-accept -t 30 "bluetoothctl info $APPL_ADDR" > "$RUN/a-bond.txt" 2>&1 || true
 if grep -q 'Bonded: yes' "$RUN/a-bond.txt"; then fail a "never a bond: phone-accept's bluetoothd bonded the appliance"; fi
 TIMES+=("a=$(( $(date +%s) - t ))s")
 log "scenario a: ok ($(( $(date +%s) - t ))s)"
