@@ -289,9 +289,6 @@ log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 
 # ---- 4. scenario a: five phones, five behaviours ----------------------------------------------------
 log "scenario a: o4send meets accept/decline/ignore/no-OPP/out-of-range phones"
 t=$(date +%s)
-# Issue 14: phone-decline's kernel stops offering L2CAP ERTM (its record still names the PSM), so
-# the appliance's ERTM channel is refused and it must fall back to RFCOMM.
-g phone-decline -t 30 'echo Y > /sys/module/bluetooth/parameters/disable_ertm' >/dev/null || fail a "rig: cannot disable ERTM on phone-decline"
 g appliance -t 60 "/usr/bin/o4send config check /etc/o4send/o4send.toml && systemctl enable --now o4send.service" > "$RUN/a-start.txt" 2>&1 ||
     fail a "o4send.service did not start: $(tr '\n' ' ' < "$RUN/a-start.txt"; g appliance -t 20 'journalctl -u o4send -b --no-pager | tail -3' | tr '\n' ' ')"
 PID0=$(main_pid)
@@ -342,14 +339,12 @@ read -r n_rows n_synced <<< "$(sql "select count(*), coalesce(sum(clock_synced),
 [ "$n_rows" -gt 0 ] && [ "$n_rows" = "$n_synced" ] || fail a "attempt rows with clock_synced = 1: $n_synced of $n_rows"
 check_forgotten a "$ACCEPT" "$DECLINE" "$IGNORE" "$NOOPP" "$GONE"
 # GOEP 2.0 (issue 14): obexd's Object Push record offers an L2CAP PSM (attribute 0x0200); the
-# appliance pushed to phone-accept over it in ERTM and phone-accept granted SRM; phone-decline,
-# whose ERTM is off, was pushed to over RFCOMM instead.
+# appliance pushed to phone-accept over it in ERTM and phone-accept granted SRM.
 g phone-ignore -t 30 "sdptool search --xml --bdaddr $ACCEPT OPUSH" > "$RUN/a-sdp.xml" 2>&1 || true
 grep -qi 'attribute id="0x0200"' "$RUN/a-sdp.xml" || fail a "phone-accept's Object Push record carries no GoepL2capPsm (0x0200): $(head -c 300 "$RUN/a-sdp.xml")"
 g appliance -t 30 'journalctl -u o4send -b --no-pager -o cat' > "$RUN/a-journal.txt" 2>&1 || true
 grep -F "$ACCEPT" "$RUN/a-journal.txt" | grep -q 'Object Push over L2CAP PSM 0x' || fail a "phone-accept was not pushed to over L2CAP in ERTM"
 grep -F "addr=$ACCEPT" "$RUN/a-journal.txt" | grep ' link ' | grep 'l2cap' | grep -q 'srm=true' || fail a "no SRM with phone-accept over L2CAP"
-grep -F "$DECLINE" "$RUN/a-journal.txt" | grep -q 'Object Push over RFCOMM channel [0-9]*: L2CAP PSM 0x[0-9a-f]* in ERTM refused' || fail a "phone-decline (ERTM off) was not pushed to over RFCOMM after the L2CAP channel was refused"
 # Never a bond (issue 14): bluetoothd writes [LinkKey] into /var/lib/bluetooth/ADAPTER/PEER/info only
 # for a bond; after the pushes neither the appliance nor any phone holds one, and the phones'
 # bluetoothd lists the appliance as not bonded.
@@ -628,10 +623,17 @@ for round in 1 2 3; do
     OBEXD_ALL+=("$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' "$RUN/bench-obexd.txt" | tail -1)")
     echo "vm-bench: obexd round $round: ${OBEXD_ACL[-1]}"
 done
+# RFCOMM on real BlueZ: the phone's record names both; --rfcomm takes the channel.
+g appliance -t 30 'cp /tmp/bench-ours.bin /tmp/bench-rfcomm.bin' >/dev/null
+a0=$(acl)
+bench_push rfcomm "o4send push --rfcomm --to $ACCEPT /tmp/bench-rfcomm.bin" || fail bench "o4send push --rfcomm, 3 tries: $(tail -2 "$RUN/bench-rfcomm.txt" | tr '\n' ' ')"
+RFCOMM_LINK="$(grep '^push link:' "$RUN/bench-rfcomm.txt" | sed 's/^push link: //') $(acl_delta "$a0" "$(acl)")"
+case $RFCOMM_LINK in transport=rfcomm*) ;; *) fail bench "o4send push --rfcomm did not use RFCOMM: $RFCOMM_LINK" ;; esac
+echo "vm-bench: ours over RFCOMM: $(sed -n "s/^push time: *\([0-9.]*\) *s.*/\1/p" "$RUN/bench-rfcomm.txt" | tail -1) s, $RFCOMM_LINK"
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 OURS=$(median "${OURS_ALL[@]}") OBEXD=$(median "${OBEXD_ALL[@]}")
 want=$(tr -d '\r' < "$RUN/bench-sha" | tail -1 | cut -d' ' -f1)
-for f in bench-ours.bin bench-obexd.bin; do
+for f in bench-ours.bin bench-obexd.bin bench-rfcomm.bin; do
     [ "$(inbox_sha phone-accept $f)" = "$want" ] || fail bench "phone-accept's copy of $f differs"
 done
 [ -n "$OURS" ] && [ -n "$OBEXD" ] || fail bench "no timing (ours='$OURS' obexd='$OBEXD')"

@@ -80,6 +80,9 @@ pub enum Command {
         /// Over TCP, ask for OBEX Single Response Mode (the body streams if the server agrees).
         #[arg(long, requires = "tcp")]
         srm: bool,
+        /// Over Bluetooth, use the phone's RFCOMM channel even where it offers L2CAP.
+        #[arg(long, requires = "to")]
+        rfcomm: bool,
         /// The adapter to push from [default: the config's first pushing adapter].
         #[arg(long, value_name = "NAME|ADDR")]
         adapter: Option<String>,
@@ -337,12 +340,17 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             to,
             tcp,
             srm,
+            rfcomm,
             adapter,
             timeout,
             file,
         } => {
             let target = match (to, tcp) {
-                (Some(addr), _) => push::Target::Bluetooth { addr, adapter },
+                (Some(addr), _) => push::Target::Bluetooth {
+                    addr,
+                    adapter,
+                    rfcomm,
+                },
                 (None, Some(host)) => push::Target::Tcp { host, srm },
                 (None, None) => {
                     return Err(CliError::Failed(

@@ -17,9 +17,11 @@ use std::time::{Duration, Instant};
 
 /// Where to push.
 pub enum Target {
+    /// A phone; `rfcomm` keeps to its RFCOMM channel where it also offers L2CAP.
     Bluetooth {
         addr: BdAddr,
         adapter: Option<String>,
+        rfcomm: bool,
     },
     /// An OBEX server over TCP; `srm` asks it for Single Response Mode.
     Tcp { host: String, srm: bool },
@@ -63,12 +65,17 @@ pub fn push(
                 }
                 Err(result) => Ok(result),
             },
-            Target::Bluetooth { addr, adapter } => {
+            Target::Bluetooth {
+                addr,
+                adapter,
+                rfcomm,
+            } => {
                 let adapter = pick_adapter(&cfg, adapter.clone(), |r| r.pushes())?;
                 let bluez = Bluez::connect()
                     .await
                     .map_err(|e| CliError::Failed(e.to_string()))?;
                 let radio = BluezRadio::new(&adapter, bluez);
+                radio.use_l2cap(!rfcomm);
                 let result = over_bluetooth(&radio, *addr, &object, &opts, &mut cancel).await;
                 radio.forget(*addr).await;
                 Ok(result)

@@ -42,15 +42,15 @@ pub enum Goep {
     Failed(AttemptResult),
 }
 
-/// Reads the phone's record and connects L2CAP in ERTM, or RFCOMM.
-pub async fn connect(local: Address, peer: Address) -> Goep {
+/// Reads the phone's record and connects L2CAP in ERTM (when `l2cap` allows), or RFCOMM.
+pub async fn connect(local: Address, peer: Address, l2cap: bool) -> Goep {
     let ports = match sdp::opp_ports(local, peer, SDP_LIMIT).await {
         Ok(ports) => ports,
         Err(e) if is_page_timeout(&e) => return Goep::Failed(unreachable(&e)),
         Err(e) => return Goep::ViaBluetoothd(e),
     };
     let mut refused = None;
-    if let Some(psm) = ports.psm {
+    if let Some(psm) = ports.psm.filter(|_| l2cap) {
         match l2cap_ertm(local, peer, psm).await {
             Ok(link) => {
                 tracing::debug!(%peer, "Object Push over L2CAP PSM 0x{psm:04x} in ERTM");

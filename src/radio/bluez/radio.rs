@@ -11,6 +11,7 @@ use crate::radio::{BoxFuture, ObexStream, OppLink, Radio, RadioError, Sighting, 
 use crate::supervise::Heartbeat;
 use bluer::{Adapter, AdapterEvent, Address, DiscoveryFilter, DiscoveryTransport};
 use futures::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -28,6 +29,8 @@ pub struct BluezRadio {
     /// (Linux 6.1: `list_del` BUG in `hci_chan_del`, bluetoothd killed). Transfers stay parallel.
     connecting: tokio::sync::Mutex<()>,
     alias: Mutex<Option<String>>,
+    /// Connect the phone's L2CAP PSM when it offers one (GOEP 2.0); off: its RFCOMM channel.
+    l2cap: AtomicBool,
 }
 
 impl BluezRadio {
@@ -38,7 +41,14 @@ impl BluezRadio {
             paging: watch::channel(0).0,
             connecting: tokio::sync::Mutex::new(()),
             alias: Mutex::new(None),
+            l2cap: AtomicBool::new(true),
         }
+    }
+
+    /// Whether pushes may go over L2CAP where the phone offers it (the default), or keep to
+    /// RFCOMM (`o4send push --rfcomm`).
+    pub fn use_l2cap(&self, yes: bool) {
+        self.l2cap.store(yes, Ordering::Relaxed);
     }
 
     /// Powers the adapter on, makes it pairable (Just Works) and sets the sender name.
@@ -141,7 +151,7 @@ impl BluezRadio {
             .address()
             .await
             .map_err(|e| failed(bluez_error("adapter address", e)))?;
-        match goep::connect(local, address).await {
+        match goep::connect(local, address, self.l2cap.load(Ordering::Relaxed)).await {
             Goep::Link(link) => return Ok(link),
             Goep::Failed(result) => return Err(result),
             Goep::ViaBluetoothd(why) => {
