@@ -314,7 +314,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             }
             offset += taken;
             self.acked = offset as u64;
-            headers = self.connection_header();
+            // The Connection ID opens the request's first packet only, as obexd's gobex sends
+            // it (it names the connection for the whole request): 5 bytes less per packet.
+            headers = Vec::new();
         }
     }
 

@@ -60,9 +60,11 @@ pub async fn connect(local: Address, peer: Address, l2cap: bool) -> Goep {
         }
     }
     if let Some(channel) = ports.channel {
-        let why = refused
-            .as_deref()
-            .unwrap_or("no GoepL2capPsm in its record");
+        let why = match (&refused, ports.psm) {
+            (Some(refused), _) => refused.as_str(),
+            (None, Some(_)) => "asked for RFCOMM",
+            (None, None) => "no GoepL2capPsm in its record",
+        };
         tracing::debug!(%peer, "Object Push over RFCOMM channel {channel}: {why}");
     }
     match (rfcomm_channel(local, peer, &ports).await, refused) {
