@@ -35,21 +35,22 @@ pub(crate) fn apply(conn: &Connection, ctx: &Context, record: &Record) -> rusqli
 }
 
 fn sighting(conn: &Connection, ctx: &Context, r: &SightingRecord) -> rusqlite::Result<()> {
-    let device = upsert_seen_device(conn, ctx, r)?;
+    let (device, first_seen) = upsert_seen_device(conn, ctx, r)?;
     let at = r.at.at_ms;
     let row = match open_visit(conn, ctx, device, &r.radio)? {
         Some(visit) if visit.covers(at, ctx.visit_gap_ms) => extend_visit(conn, visit.id, r)?,
         _ => start_visit(conn, ctx, device, r)?,
     };
-    summary::visit(conn, &ctx.days, &row)
+    summary::visit(conn, &ctx.days, &row, first_seen)
 }
 
-/// Inserts or refreshes the device; a non-empty name replaces the stored one.
+/// Inserts or refreshes the device; a non-empty name replaces the stored one. Returns its id
+/// and when it was first seen.
 fn upsert_seen_device(
     conn: &Connection,
     ctx: &Context,
     r: &SightingRecord,
-) -> rusqlite::Result<i64> {
+) -> rusqlite::Result<(i64, i64)> {
     let name = (!r.name.is_empty()).then_some(r.name.as_str());
     let mut stmt = conn.prepare_cached(
         "INSERT INTO devices(addr, name, class, first_seen, last_seen, boot_id, clock_synced)
@@ -60,7 +61,7 @@ fn upsert_seen_device(
              last_seen = excluded.last_seen,
              boot_id = excluded.boot_id,
              clock_synced = excluded.clock_synced
-         RETURNING id",
+         RETURNING id, first_seen",
     )?;
     stmt.query_row(
         params![
@@ -71,7 +72,7 @@ fn upsert_seen_device(
             &*ctx.boot_id,
             r.at.clock_synced
         ],
-        |row| row.get(0),
+        |row| Ok((row.get(0)?, row.get(1)?)),
     )
 }
 

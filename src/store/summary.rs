@@ -85,15 +85,21 @@ pub fn hour_starts(from: i64, to: i64) -> Vec<i64> {
         .collect()
 }
 
-/// Folds a visit row, as it stands now, into every day it overlaps.
-pub(crate) fn visit(conn: &Connection, days: &Days, row: &Visit<i64>) -> rusqlite::Result<()> {
+/// Folds a visit row, as it stands now, into every day it overlaps; its phone was first seen
+/// at `first_seen` (a phone seen before a day is returning that day).
+pub(crate) fn visit(
+    conn: &Connection,
+    days: &Days,
+    row: &Visit<i64>,
+    first_seen: i64,
+) -> rusqlite::Result<()> {
     let mut at = row.first_ms;
     for _ in 0..MAX_DAYS {
         let Some((from, to)) = days.of(at) else {
             return Ok(());
         };
         if open_day(conn, days, (from, to))? {
-            let returning = returning(conn, row.phone, from)?;
+            let returning = first_seen < from;
             let seen = tally::presence((from, to), &hour_starts(from, to), row);
             save_presence(conn, from, row.phone, &Presence { returning, ..seen })?;
         }
@@ -153,14 +159,6 @@ fn open_day(conn: &Connection, days: &Days, (from, to): (i64, i64)) -> rusqlite:
     )?
     .execute(params![from, to, days.name])?;
     Ok(true)
-}
-
-/// Whether the phone had been seen before the day starting at `from`.
-fn returning(conn: &Connection, phone: i64, from: i64) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT first_seen < ?2 FROM devices WHERE id = ?1")?
-        .query_row(params![phone, from], |r| r.get(0))
-        .optional()
-        .map(|found| found.unwrap_or(false))
 }
 
 fn save_presence(conn: &Connection, day: i64, phone: i64, p: &Presence) -> rusqlite::Result<()> {

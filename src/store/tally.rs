@@ -331,7 +331,7 @@ fn count_presence(p: &Span, f: &mut DayFigures, phone: &Presence) {
 }
 
 /// The bits of hours `from` to `to`, both included (`to` < 64).
-pub(crate) fn hour_bits(from: usize, to: usize) -> u64 {
+fn hour_bits(from: usize, to: usize) -> u64 {
     let upto = if to >= 63 {
         u64::MAX
     } else {
