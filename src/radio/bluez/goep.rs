@@ -11,7 +11,7 @@
 //! (`../shared/notes/phones-2026.md`). When the record cannot be read, the caller goes through
 //! `ConnectProfile` as before.
 
-use super::sdp::{self, OppPorts};
+use super::sdp::{self, OppPorts, SdpError};
 use crate::obex::Transport;
 use crate::outcome::{AttemptResult, Outcome};
 use crate::radio::OppLink;
@@ -46,8 +46,8 @@ pub enum Goep {
 pub async fn connect(local: Address, peer: Address, l2cap: bool) -> Goep {
     let ports = match sdp::opp_ports(local, peer, SDP_LIMIT).await {
         Ok(ports) => ports,
-        Err(e) if is_page_timeout(&e) => return Goep::Failed(unreachable(&e)),
-        Err(e) => return Goep::ViaBluetoothd(e),
+        Err(SdpError::NoPage(e)) => return Goep::Failed(unreachable(&e)),
+        Err(SdpError::Failed(e)) => return Goep::ViaBluetoothd(e),
     };
     let mut refused = None;
     if let Some(psm) = ports.psm.filter(|_| l2cap) {
@@ -133,11 +133,6 @@ async fn rfcomm_channel(
     Some(connect.await)
 }
 
-/// Whether the SDP connection failed because the phone never answered the page.
-fn is_page_timeout(e: &str) -> bool {
-    e.contains("SDP connect") && (e.contains("Host is down") || e.contains("timed out"))
-}
-
 fn unreachable(e: &str) -> AttemptResult {
     AttemptResult::new(
         Outcome::Unreachable,
@@ -150,7 +145,7 @@ fn unreachable(e: &str) -> AttemptResult {
 /// The RFCOMM connection failed (after the L2CAP one, if any, was refused).
 fn rfcomm_failed(e: &io::Error, refused: Option<String>) -> AttemptResult {
     let outcome = match e.raw_os_error() {
-        Some(libc::EHOSTDOWN | libc::ETIMEDOUT) => Outcome::Unreachable,
+        _ if sdp::page_unanswered(e) => Outcome::Unreachable,
         Some(libc::ECONNREFUSED) => Outcome::NoOpp,
         _ => Outcome::Failed,
     };

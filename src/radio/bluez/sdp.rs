@@ -10,6 +10,7 @@
 
 use bluer::l2cap::{SeqPacket, Socket, SocketAddr};
 use bluer::{Address, AddressType};
+use std::io;
 use std::time::Duration;
 
 /// OBEX Object Push, the 16-bit UUID searched for.
@@ -40,31 +41,52 @@ pub struct OppPorts {
     pub psm: Option<u16>,
 }
 
+/// Why the phone's record could not be read.
+#[derive(Debug)]
+pub enum SdpError {
+    /// The phone never answered the page: off, or out of range.
+    NoPage(String),
+    /// Anything else; the reason, for the log.
+    Failed(String),
+}
+
+/// Whether a connection failed because the phone never answered the page.
+pub fn page_unanswered(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EHOSTDOWN | libc::ETIMEDOUT))
+}
+
 /// Asks the phone at `peer`, through the local adapter at `local`, within `limit`.
-pub async fn opp_ports(local: Address, peer: Address, limit: Duration) -> Result<OppPorts, String> {
+pub async fn opp_ports(
+    local: Address,
+    peer: Address,
+    limit: Duration,
+) -> Result<OppPorts, SdpError> {
     match tokio::time::timeout(limit, ask(local, peer)).await {
         Ok(result) => result,
-        Err(_) => Err(format!("SDP: no answer within {} s", limit.as_secs())),
+        Err(_) => Err(SdpError::Failed(format!(
+            "SDP: no answer within {} s",
+            limit.as_secs()
+        ))),
     }
 }
 
-async fn ask(local: Address, peer: Address) -> Result<OppPorts, String> {
+async fn ask(local: Address, peer: Address) -> Result<OppPorts, SdpError> {
     let at = |addr, psm| SocketAddr {
         addr,
         addr_type: AddressType::BrEdr,
         psm,
         cid: 0,
     };
-    let socket = Socket::new_seq_packet().map_err(|e| format!("SDP socket: {e}"))?;
-    socket
-        .bind(at(local, 0))
-        .map_err(|e| format!("SDP bind: {e}"))?;
-    let conn = socket
-        .connect(at(peer, SDP_PSM))
-        .await
-        .map_err(|e| format!("SDP connect: {e}"))?;
-    let lists = exchange(&conn).await?;
-    ports(&lists)
+    let failed = |what: &str, e: io::Error| SdpError::Failed(format!("SDP {what}: {e}"));
+    let socket = Socket::new_seq_packet().map_err(|e| failed("socket", e))?;
+    socket.bind(at(local, 0)).map_err(|e| failed("bind", e))?;
+    let conn = match socket.connect(at(peer, SDP_PSM)).await {
+        Ok(conn) => conn,
+        Err(e) if page_unanswered(&e) => return Err(SdpError::NoPage(format!("SDP connect: {e}"))),
+        Err(e) => return Err(failed("connect", e)),
+    };
+    let lists = exchange(&conn).await.map_err(SdpError::Failed)?;
+    ports(&lists).map_err(SdpError::Failed)
 }
 
 /// Sends the request, and its continuations, until the phone's reply is whole.
