@@ -4,7 +4,8 @@
 #     sync tests start a throwaway MariaDB on loopback), systemd (systemd-analyze rates the
 #     shipped unit's sandbox, tests/service.rs), minisign (bundles signed by Debian's
 #     minisign must import) and chromium (the dashboard tests drive a real headless Chromium
-#     over the DevTools protocol, tests/common/browser.rs), with apt-get when root;
+#     over the DevTools protocol, tests/common/browser.rs), zbar-tools (the poster test decodes its
+#     QR codes with zbarimg), with apt-get when root;
 #   - the Rust 1.88 toolchain (Buildroot 2026.02 LTS's compiler), to prove the crate builds on it;
 #   - crates, with cargo (Cargo.lock is committed; --locked everywhere);
 #   - shellcheck, and for the Buildroot checks python3-magic and python3-flake8;
@@ -52,6 +53,7 @@ install_debian_packages() {
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     command -v minisign >/dev/null || missing+=(minisign)
     command -v chromium >/dev/null || missing+=(chromium)
+    command -v zbarimg >/dev/null || missing+=(zbar-tools)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then

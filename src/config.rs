@@ -8,6 +8,7 @@
 mod access;
 mod bundle;
 mod default_toml;
+mod hotspot;
 mod layers;
 mod network;
 mod sync;
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub use access::{hash_problem, ConsoleConfig, DashboardConfig};
 pub use bundle::{public_key, BundleConfig};
 pub use default_toml::DEFAULT_TOML;
+pub use hotspot::{channel_problem, Band, HotspotConfig};
 pub use layers::{Layers, OperatorFile};
 pub use network::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
@@ -62,6 +64,7 @@ pub struct Config {
     pub watchdog: WatchdogConfig,
     pub bundle: BundleConfig,
     pub network: NetworkConfig,
+    pub hotspot: HotspotConfig,
     pub console: ConsoleConfig,
     pub dashboard: DashboardConfig,
 }

@@ -14,6 +14,7 @@ pub mod device;
 pub mod engine;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod hotspot;
 pub mod led;
 pub mod live;
 pub mod obex;
@@ -22,6 +23,7 @@ pub mod outcome;
 pub mod password;
 pub mod pidfile;
 pub mod policy;
+pub mod poster;
 pub mod pseudonym;
 pub mod radio;
 pub mod report;

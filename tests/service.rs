@@ -66,10 +66,15 @@ fn systemd_analyze_security_rates_the_unit_at_most_3_0() {
     assert!(figure <= MAX_EXPOSURE, "o4send.service: {figure}");
 }
 
-/// The dashboard and the LED run beside the daemon and must be boxed in at least as tightly.
+/// The dashboard, the LED and the visitors' captive page run beside the daemon and must be boxed
+/// in at least as tightly.
 #[test]
-fn the_dashboard_and_the_led_are_sandboxed_as_tightly() {
-    for unit in ["o4send-dashboard.service", "o4send-led.service"] {
+fn the_dashboard_the_led_and_the_portal_are_sandboxed_as_tightly() {
+    for unit in [
+        "o4send-dashboard.service",
+        "o4send-led.service",
+        "o4send-portal.service",
+    ] {
         let figure = exposure(unit);
         assert!(figure <= MAX_EXPOSURE, "{unit}: {figure}");
     }

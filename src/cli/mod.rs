@@ -11,6 +11,8 @@ mod import_cmd;
 mod led_cmd;
 mod live_feed;
 mod orders_task;
+mod portal_cmd;
+mod poster_cmd;
 mod push;
 mod report_cmd;
 mod run;
@@ -122,6 +124,19 @@ pub enum Command {
     /// Drive the status LED (appliance.status_led) from the daemon's live state; the patterns
     /// are in docs/dashboard.md.
     Led,
+    /// The visitors' captive page on the hotspot ([hotspot] address, port 80).
+    Portal {
+        /// Listen here instead (ADDR:PORT), even with the hotspot off: for trying the page.
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+    },
+    /// The stand's A4 poster (SVG): how Android phones get the file by Bluetooth, and with
+    /// [hotspot] on, QR codes that join the visitor Wi-Fi and open its page.
+    Poster {
+        /// Where to write the poster.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// The day's report: figures and charts in one self-contained HTML file (prints to PDF).
     Report {
         /// The SQLite log [default: the config's].
@@ -368,6 +383,8 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
         Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
         Command::Led => led_cmd::led(config.as_deref()),
+        Command::Poster { out } => poster_cmd::poster(config.as_deref(), &out),
+        Command::Portal { listen } => portal_cmd::portal(config.as_deref(), listen),
         Command::Report {
             mysql: Some(url),
             fleet: Some(fleet),
@@ -510,7 +527,7 @@ pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;
     let default = match (cli.verbose, &cli.command) {
-        (0, Command::Run | Command::Dashboard | Command::Led) => "info",
+        (0, Command::Run | Command::Dashboard | Command::Portal { .. } | Command::Led) => "info",
         (0, _) => "warn",
         (1, _) => "info",
         _ => "debug",

@@ -143,7 +143,7 @@ fn campaign_or_nothing(cfg: &Config) -> Campaign {
 
 /// The active campaign, with the sender name of the boot partition's `appliance.sender_name`
 /// over the campaign's own when the operator set one.
-fn load_campaign(cfg: &Config) -> Result<Campaign, crate::content::ContentError> {
+pub(super) fn load_campaign(cfg: &Config) -> Result<Campaign, crate::content::ContentError> {
     let mut campaign =
         crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes)?;
     if let Some(name) = &cfg.appliance.sender_name {

@@ -150,6 +150,16 @@ networks = []
 # passphrase = "8 to 63 characters"   # none: an open network
 # hidden = false
 
+[hotspot]
+# The visitors' open Wi-Fi with the captive page (`o4send portal`); the Wi-Fi radio cannot be a
+# client of network.wifi.networks at the same time.
+enabled = false
+# ssid = "Booth 12"               # none: the campaign's name, else appliance.name
+band = "5"                        # "5" or "2.4"; 5 GHz leaves 2.4 GHz to Bluetooth
+# channel = 36                    # none: 36 on 5 GHz, 1 on 2.4 GHz
+address = "10.44.0.1"             # the box on the visitor network; visitors get the rest of its /24
+max_visitors = 64
+
 [console]
 # root's password on the consoles as a crypt hash ($6$, $5$, $y$, $2b$); none: no login at all.
 # password_hash = "$6$..."

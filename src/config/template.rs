@@ -65,6 +65,17 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # ssid = "Expo-Staff"
 # passphrase = "correct horse battery staple"
 
+[hotspot]
+# An open Wi-Fi network for visitors: joining it shows a page with your files, for the phones
+# Bluetooth cannot reach (iPhones, Androids not in pairing mode). Print the poster from the
+# dashboard: its QR codes join this network and open the page. Needs network.wifi.country above,
+# and no [[network.wifi.networks]] (the box has one Wi-Fi radio; use the cable to get online).
+# enabled = false
+# The network's name. Without it, the campaign's name.
+# ssid = "Booth 12 - free flyer"
+# "5" GHz keeps Wi-Fi out of Bluetooth's way; "2.4" reaches older phones.
+# band = "5"
+
 [sync]
 # Copy the log to a central MySQL/MariaDB whenever a network is there (docs/mysql.md).
 # mysql_url = "mysql://o4send@db.example.org:3306/o4send?require_ssl=true"

@@ -92,3 +92,27 @@ fn bundle_keys_are_checked() {
     );
     assert!(load_err("[bundle]\nmax_bundle_bytes = 0\n").contains("bundle.max_bundle_bytes = 0"));
 }
+
+#[test]
+fn the_hotspot_is_refused_with_one_line_naming_why() {
+    let on = "[hotspot]\nenabled = true\n";
+    let country = "[network.wifi]\ncountry = \"DE\"\n";
+    let both = format!(
+        "{on}[network.wifi]\ncountry = \"DE\"\n[[network.wifi.networks]]\nssid = \"Staff\"\n"
+    );
+    assert!(load_err(&both).contains("hotspot.enabled = true: the one Wi-Fi radio cannot join"));
+    assert!(load_err(on).contains("network.wifi.country = \"none\": is needed with the hotspot"));
+    let dfs = format!("{country}{on}channel = 52\n");
+    assert!(load_err(&dfs).contains("hotspot.channel = 52: 5 GHz channels without radar detection"));
+    let band = format!("{country}{on}band = \"6\"\n");
+    assert!(load_err(&band).contains("band"), "{}", load_err(&band));
+    let public = format!("{country}{on}address = \"8.8.8.8\"\n");
+    assert!(load_err(&public).contains("hotspot.address = 8.8.8.8"));
+    let long = format!("{country}{on}ssid = \"{}\"\n", "x".repeat(33));
+    assert!(load_err(&long).contains("hotspot.ssid"));
+    let (_d, path) = write(&format!(
+        "{country}{on}band = \"2.4\"\nssid = \"Booth 7\"\n"
+    ));
+    let cfg = Config::load_with_env(&path, false, env(&[])).unwrap();
+    assert_eq!((cfg.hotspot.band, cfg.hotspot.channel()), (Band::Ghz24, 1));
+}

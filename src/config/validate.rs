@@ -14,6 +14,7 @@ pub(super) fn check(cfg: &Config) -> Result<(), String> {
     sync(cfg)?;
     bundle(cfg)?;
     network(cfg)?;
+    hotspot(cfg)?;
     access(cfg)
 }
 
@@ -330,6 +331,48 @@ fn wifi(w: &super::WifiConfig) -> Result<(), String> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+fn hotspot(cfg: &Config) -> Result<(), String> {
+    let h = &cfg.hotspot;
+    if !h.enabled {
+        return Ok(());
+    }
+    if !cfg.network.wifi.networks.is_empty() {
+        return bad(
+            "hotspot.enabled",
+            true,
+            "the one Wi-Fi radio cannot join [[network.wifi.networks]] and be the visitors' \
+             access point at once: remove the networks (use the cable as the uplink) or turn the hotspot off",
+        );
+    }
+    if cfg.network.wifi.country.is_none() {
+        return bad(
+            "network.wifi.country",
+            "none",
+            "is needed with the hotspot (the channels and power allowed where the box stands)",
+        );
+    }
+    if let Some(s) = &h.ssid {
+        if s.is_empty() || s.len() > 32 || s.chars().any(char::is_control) {
+            return bad("hotspot.ssid", s, "must be 1 to 32 bytes of printable text");
+        }
+    }
+    if let Some(why) = super::channel_problem(h.band, h.channel()) {
+        return bad("hotspot.channel", h.channel(), why);
+    }
+    let d = h.address.octets()[3];
+    if !h.address.is_private() || d == 0 || d == 255 {
+        return bad(
+            "hotspot.address",
+            h.address,
+            "must be a private address that is not a network or broadcast address, e.g. 10.44.0.1",
+        );
+    }
+    if !(1..=250).contains(&h.max_visitors) {
+        return bad("hotspot.max_visitors", h.max_visitors, "must be 1 to 250");
     }
     Ok(())
 }

@@ -64,7 +64,8 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
     let files = SystemFiles::new(&paths.root);
     files.write_config(&verdict.config, &verdict.line)?;
     shadow::write(&files, verdict.config.console.password_hash.as_deref())?;
-    network::write(&files, &verdict.config.network)?;
+    let hotspot = hotspot(&verdict.config);
+    network::write(&files, &verdict.config.network, hotspot.as_ref())?;
     let text = banner::render(
         &verdict.config.appliance.name,
         &verdict.line,
@@ -74,6 +75,20 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
     );
     files.write_banner(&text)?;
     Ok(verdict)
+}
+
+/// The visitor access point's files when `[hotspot]` is on, named after the active campaign
+/// unless the operator named the network.
+fn hotspot(cfg: &Config) -> Option<crate::hotspot::Rendered> {
+    let h = &cfg.hotspot;
+    if !h.enabled {
+        return None;
+    }
+    let campaign = crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes)
+        .map(|c| c.name)
+        .unwrap_or_else(|_| cfg.appliance.name.clone());
+    let country = cfg.network.wifi.country.as_deref().unwrap_or("00");
+    Some(crate::hotspot::render(h, country, &h.ssid_or(&campaign)))
 }
 
 /// The operator's file over the image's defaults if it is good; else the last good one; else the

@@ -1,10 +1,12 @@
 //! The `[network]` settings as the files systemd-networkd, wpa_supplicant and systemd-timesyncd
 //! read from `/run`: Ethernet by DHCP unless a fixed address is given, Wi-Fi only when the
 //! operator named networks, time servers only when given. A setting taken out of the boot file
-//! takes its file away on the next boot or reload.
+//! takes its file away on the next boot or reload. With `[hotspot]` on, wlan0 serves visitors
+//! instead (`crate::hotspot` renders hostapd's, dnsmasq's and the firewall's files).
 
 use super::SystemFiles;
 use crate::config::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
+use crate::hotspot;
 use std::fmt::Write;
 
 pub const ETHERNET: &str = "run/systemd/network/50-o4send-ethernet.network";
@@ -12,13 +14,29 @@ pub const WIFI: &str = "run/systemd/network/50-o4send-wlan0.network";
 pub const WPA_SUPPLICANT: &str = "run/o4send/wpa_supplicant-wlan0.conf";
 pub const TIMESYNCD: &str = "run/systemd/timesyncd.conf.d/50-o4send.conf";
 
-pub fn write(files: &SystemFiles, net: &NetworkConfig) -> Result<(), String> {
+/// The network's files; `hotspot`, when on, makes wlan0 the visitors' access point instead of
+/// a client (the config refuses both at once).
+pub fn write(
+    files: &SystemFiles,
+    net: &NetworkConfig,
+    hotspot: Option<&hotspot::Rendered>,
+) -> Result<(), String> {
     files.write_or_remove(ETHERNET, Some(&ethernet(&net.ethernet)), 0o644)?;
-    let wifi_on = !net.wifi.networks.is_empty();
-    let wlan = "[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\n";
-    files.write_or_remove(WIFI, wifi_on.then_some(wlan), 0o644)?;
+    let wifi_on = !net.wifi.networks.is_empty() && hotspot.is_none();
+    let wlan = match hotspot {
+        Some(h) => Some(h.wlan0.as_str()),
+        None => wifi_on.then_some("[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\n"),
+    };
+    files.write_or_remove(WIFI, wlan, 0o644)?;
     let wpa = wifi_on.then(|| wpa_supplicant(&net.wifi));
     files.write_or_remove(WPA_SUPPLICANT, wpa.as_deref(), 0o600)?;
+    files.write_or_remove(hotspot::HOSTAPD, hotspot.map(|h| h.hostapd.as_str()), 0o644)?;
+    files.write_or_remove(hotspot::DNSMASQ, hotspot.map(|h| h.dnsmasq.as_str()), 0o644)?;
+    files.write_or_remove(
+        hotspot::FIREWALL,
+        hotspot.map(|h| h.firewall.as_str()),
+        0o644,
+    )?;
     let ntp = (!net.ntp.is_empty()).then(|| format!("[Time]\nNTP={}\n", net.ntp.join(" ")));
     files.write_or_remove(TIMESYNCD, ntp.as_deref(), 0o644)
 }

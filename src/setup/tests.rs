@@ -162,3 +162,52 @@ fn taking_wifi_out_takes_its_files_away() {
     assert!(!b.paths.root.join(network::WIFI).exists());
     assert!(!b.paths.root.join(network::TIMESYNCD).exists());
 }
+
+#[test]
+fn the_hotspot_takes_the_radio_and_gives_it_back() {
+    let b = appliance();
+    b.boot(GOOD.as_bytes());
+    run(&b.paths).unwrap();
+    assert!(b.read(network::WPA_SUPPLICANT).contains("country=DE"));
+    // The campaign names the network when the operator did not.
+    let content = b.dir.path().join("content");
+    std::fs::create_dir_all(&content).unwrap();
+    std::fs::write(
+        content.join("campaign.toml"),
+        "name = \"Spring fair\"\n[[items]]\nfile = \"a.pdf\"\n",
+    )
+    .unwrap();
+    std::fs::write(content.join("a.pdf"), b"%PDF").unwrap();
+    let hotspot = format!(
+        "[appliance]\nname = \"Booth 7\"\ncontent_dir = \"{}\"\n[network.wifi]\ncountry = \"DE\"\n[hotspot]\nenabled = true\n",
+        content.display()
+    );
+    b.boot(hotspot.as_bytes());
+    let v = run(&b.paths).unwrap();
+    assert!(v.ok, "{}", v.line);
+    let hex: String = "Spring fair".bytes().map(|c| format!("{c:02x}")).collect();
+    assert!(b
+        .read(crate::hotspot::HOSTAPD)
+        .contains(&format!("ssid2={hex}\n")));
+    assert!(b
+        .read(crate::hotspot::DNSMASQ)
+        .contains("address=/#/10.44.0.1\n"));
+    assert!(b
+        .read(crate::hotspot::FIREWALL)
+        .contains("table inet o4send_hotspot"));
+    assert!(b.read(network::WIFI).contains("Address=10.44.0.1/24"));
+    assert!(!b.paths.root.join(network::WPA_SUPPLICANT).exists());
+    b.boot(GOOD.as_bytes());
+    run(&b.paths).unwrap();
+    for gone in [
+        crate::hotspot::HOSTAPD,
+        crate::hotspot::DNSMASQ,
+        crate::hotspot::FIREWALL,
+    ] {
+        assert!(
+            !b.paths.root.join(gone).exists(),
+            "{gone} stayed after the hotspot was turned off"
+        );
+    }
+    assert!(b.read(network::WIFI).contains("DHCP=yes"));
+}

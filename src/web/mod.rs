@@ -15,6 +15,7 @@ mod export;
 mod overview;
 mod pages;
 mod phones;
+pub mod portal;
 mod routes;
 mod sessions;
 mod steer;

@@ -52,6 +52,7 @@ fn nav(csrf: &str) -> Markup {
             a href="/campaign" { "Campaign" }
             a href="/report" { "Day's report" }
             a href="/export" { "Export" }
+            a href="/poster.svg" { "Poster" }
             form method="post" action="/logout" {
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" { "Log out" }

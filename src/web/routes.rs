@@ -38,6 +38,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/campaign/rollback", post(steer::rollback))
         .route("/report", get(views::report))
+        .route("/poster.svg", get(views::poster))
         .route("/export", get(export::page))
         .route("/export.csv", get(export::csv))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })

@@ -6,7 +6,7 @@ use super::{campaign, overview, phones, App};
 use crate::report::{self, LocalDay};
 use crate::store::Reader;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -68,6 +68,28 @@ pub async fn campaign(
         Ok(campaign::page(&c, &who.csrf))
     })
     .await
+}
+
+/// The stand's poster for the active campaign, an SVG to print (what `o4send poster` writes).
+pub async fn poster(State(app): State<Arc<App>>, _who: Authed) -> Response {
+    let c = crate::live::read(&app.cfg.appliance.live_dir)
+        .map(|l| l.campaign)
+        .unwrap_or_default();
+    let items = c.items.iter().map(|i| i.name.as_str()).collect();
+    match crate::poster::for_stand(&app.cfg.hotspot, &c.name, &c.sender_name, items) {
+        Ok(svg) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "inline; filename=\"poster.svg\"",
+                ),
+            ],
+            svg,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
 }
 
 #[derive(Deserialize)]

@@ -101,12 +101,17 @@ fn missing(why: &str) -> Option<Browser> {
 impl Browser {
     /// A fresh headless Chromium on about:blank, or `None` outside CI when there is none.
     pub fn start() -> Option<Browser> {
+        Browser::start_with(&[])
+    }
+
+    /// The same, with more Chromium switches (a proxy that plays a captive network, say).
+    pub fn start_with(switches: &[&str]) -> Option<Browser> {
         let binary = match chromium_binary() {
             Ok(binary) => binary,
             Err(why) => return missing(&why),
         };
         let dir = tempfile::tempdir().unwrap();
-        let child = spawn(&binary, dir.path());
+        let child = spawn(&binary, dir.path(), switches);
         let mut process = Process { child, dir };
         let port = process.wait_for_port();
         let mut page = Page::connect(&page_websocket_url(port, &process));
@@ -162,7 +167,7 @@ impl Process {
 
 /// Chromium in its own process group (so that its helpers die with it), stderr into the temp
 /// dir, the profile beside it.
-fn spawn(binary: &Path, dir: &Path) -> Child {
+fn spawn(binary: &Path, dir: &Path, switches: &[&str]) -> Child {
     let log = std::fs::File::create(dir.join("chromium.log")).unwrap();
     Command::new(binary)
         .args([
@@ -182,6 +187,7 @@ fn spawn(binary: &Path, dir: &Path) -> Child {
             "--password-store=basic",
             "--mute-audio",
         ])
+        .args(switches)
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg("about:blank")
         .stdin(Stdio::null())

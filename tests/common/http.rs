@@ -54,16 +54,35 @@ pub fn send(
     );
     s.write_all(head.as_bytes()).unwrap();
     s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let (status, head, body) = read_reply(s);
     Reply {
         status,
-        head: head.to_ascii_lowercase(),
-        body: body.to_string(),
+        head,
+        body: String::from_utf8_lossy(&body).to_string(),
     }
+}
+
+/// A GET for `path` under the Host name `host` (as a phone on the hotspot asks for any site):
+/// the status, the header lines lower-cased, and the body as bytes.
+pub fn get_as(port: u16, host: &str, path: &str) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    read_reply(s)
+}
+
+/// The whole answer on `s`: status, lower-cased header lines, body.
+fn read_reply(mut s: TcpStream) -> (u16, String, Vec<u8>) {
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = raw.get(split + 4..).unwrap_or_default().to_vec();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head, body)
 }
 
 /// A form POST (or a GET when `form` is empty).

@@ -1,0 +1,144 @@
+//! The visitor access point as the system runs it: `[hotspot]` rendered into the files hostapd
+//! (the open access point, visitors isolated from each other), dnsmasq (addresses, and every DNS
+//! name answered with the appliance, so each phone's "am I online?" probe lands on the captive
+//! page), systemd-networkd (the appliance's address on wlan0) and nftables (a visitor reaches
+//! DNS, DHCP and the captive page, nothing else: not the dashboard, not the uplink, not another
+//! visitor) read. `o4send setup` writes them under `/run`; the image's units start each program
+//! only when its file is there.
+
+use crate::config::{Band, HotspotConfig};
+use std::fmt::Write;
+
+pub const HOSTAPD: &str = "run/o4send/hostapd.conf";
+pub const DNSMASQ: &str = "run/o4send/dnsmasq.conf";
+pub const FIREWALL: &str = "run/o4send/hotspot.nft";
+
+/// The hotspot's files, one text each.
+pub struct Rendered {
+    /// systemd-networkd's `.network` for wlan0: the fixed address, no IPv6.
+    pub wlan0: String,
+    pub hostapd: String,
+    pub dnsmasq: String,
+    pub firewall: String,
+}
+
+/// The files for `h`, in `country`, under the network name `ssid`.
+pub fn render(h: &HotspotConfig, country: &str, ssid: &str) -> Rendered {
+    Rendered {
+        wlan0: wlan0(h),
+        hostapd: hostapd(h, country, ssid),
+        dnsmasq: dnsmasq(h),
+        firewall: FIREWALL_RULES.replace("@ADDR@", &h.address.to_string()),
+    }
+}
+
+fn wlan0(h: &HotspotConfig) -> String {
+    format!(
+        "# Written by `o4send setup` from [hotspot]: the visitor network.\n\
+         [Match]\nName=wlan0\n\n[Network]\nAddress={}/24\nLinkLocalAddressing=no\n\
+         IPv6AcceptRA=no\nConfigureWithoutCarrier=yes\n",
+        h.address
+    )
+}
+
+/// An open network (visitors join without a password), each station isolated from the others.
+/// The name is written in hex (`ssid2`), so no character of it needs quoting.
+fn hostapd(h: &HotspotConfig, country: &str, ssid: &str) -> String {
+    let mut s = String::from(
+        "# Written by `o4send setup` from [hotspot].\n\
+         interface=wlan0\ndriver=nl80211\nctrl_interface=/run/hostapd\n",
+    );
+    let hex: String = ssid.bytes().map(|b| format!("{b:02x}")).collect();
+    let _ = writeln!(s, "ssid2={hex}\nutf8_ssid=1");
+    let _ = writeln!(s, "country_code={country}\nieee80211d=1");
+    let mode = match h.band {
+        Band::Ghz5 => "a",
+        Band::Ghz24 => "g",
+    };
+    let _ = writeln!(
+        s,
+        "hw_mode={mode}\nchannel={}\nieee80211n=1\nwmm_enabled=1",
+        h.channel()
+    );
+    let _ = writeln!(
+        s,
+        "auth_algs=1\nwpa=0\nap_isolate=1\nmax_num_sta={}",
+        h.max_visitors
+    );
+    s
+}
+
+/// Addresses for `max_visitors` phones from .10 up, and every name answered with the appliance.
+fn dnsmasq(h: &HotspotConfig) -> String {
+    let [a, b, c, _] = h.address.octets();
+    let last = 10 + u32::from(h.max_visitors).min(244) - 1;
+    format!(
+        "# Written by `o4send setup` from [hotspot].\n\
+         interface=wlan0\nbind-interfaces\nexcept-interface=lo\nlisten-address={addr}\n\
+         no-resolv\nno-hosts\nno-poll\naddress=/#/{addr}\n\
+         dhcp-range={a}.{b}.{c}.10,{a}.{b}.{c}.{last},255.255.255.0,30m\n\
+         dhcp-option=option:router,{addr}\ndhcp-option=option:dns-server,{addr}\n\
+         dhcp-lease-max={max}\ndhcp-authoritative\ndhcp-leasefile=/run/o4send/dnsmasq.leases\n",
+        addr = h.address,
+        max = h.max_visitors,
+    )
+}
+
+/// What a visitor on wlan0 may reach: DHCP, DNS and the captive page on the appliance's own
+/// address; nothing is forwarded to or from wlan0 (no uplink, no internet, no other visitor).
+const FIREWALL_RULES: &str = "\
+#!/usr/sbin/nft -f
+# Written by `o4send setup` from [hotspot].
+table inet o4send_hotspot
+delete table inet o4send_hotspot
+table inet o4send_hotspot {
+    chain input {
+        type filter hook input priority filter; policy accept;
+        iifname \"wlan0\" udp dport 67 accept
+        iifname \"wlan0\" ip daddr @ADDR@ udp dport 53 accept
+        iifname \"wlan0\" ip daddr @ADDR@ tcp dport { 53, 80 } accept
+        iifname \"wlan0\" ct state established,related accept
+        iifname \"wlan0\" drop
+    }
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        iifname \"wlan0\" drop
+        oifname \"wlan0\" drop
+    }
+}
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_files_say_what_the_settings_say() {
+        let h = HotspotConfig {
+            enabled: true,
+            max_visitors: 50,
+            ..HotspotConfig::default()
+        };
+        let r = render(&h, "DE", "Booth \"7\"; free");
+        assert!(
+            r.hostapd.contains("ssid2=426f6f7468202237223b2066726565\n"),
+            "{}",
+            r.hostapd
+        );
+        assert!(r.hostapd.contains("hw_mode=a\nchannel=36\n"));
+        assert!(r.hostapd.contains("ap_isolate=1\nmax_num_sta=50\n"));
+        assert!(r.hostapd.contains("wpa=0\n") && r.hostapd.contains("country_code=DE\n"));
+        assert!(r.dnsmasq.contains("address=/#/10.44.0.1\n"));
+        assert!(r
+            .dnsmasq
+            .contains("dhcp-range=10.44.0.10,10.44.0.59,255.255.255.0,30m\n"));
+        assert!(r
+            .firewall
+            .contains("ip daddr 10.44.0.1 tcp dport { 53, 80 } accept"));
+        assert!(
+            !r.firewall.contains("8080"),
+            "the dashboard's port is never opened to visitors"
+        );
+        assert!(r.wlan0.contains("Address=10.44.0.1/24\n"));
+    }
+}

@@ -1,0 +1,198 @@
+//! The visitors' captive page on the hotspot (`o4send portal`, its own process and unit).
+//!
+//! A phone that joins the open visitor network asks its maker's "am I online?" address; the
+//! hotspot's DNS answers every name with the appliance, so the question lands here, and any
+//! answer but the expected one makes the phone open its sign-in window on this page. The page
+//! shows the campaign and its files to open or save: the way to reach iPhones and every Android
+//! phone that is not in pairing mode. No login, no cookies, no scripts; every value escaped.
+//!
+//! It reads only the active campaign's directory, reloaded when an import or rollback swaps it,
+//! and knows nothing of the engine, the radios or the log's tables.
+
+mod page;
+mod probes;
+
+use crate::content::{self, Campaign, Item};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+/// What every request shares.
+pub struct Portal {
+    /// The active campaign's directory (a symlink an import swaps).
+    content_dir: PathBuf,
+    max_item_bytes: u64,
+    /// The boot partition's sender name, over the campaign's own.
+    sender_name: Option<String>,
+    /// The host visitors reach the page at: the hotspot's address.
+    host: String,
+    loaded: RwLock<Loaded>,
+}
+
+/// The campaign as last read, and what it was read from.
+struct Loaded {
+    from: Option<(PathBuf, SystemTime)>,
+    campaign: Arc<Campaign>,
+    /// Why there is nothing to offer, when the content could not be read.
+    problem: Option<String>,
+}
+
+impl Portal {
+    pub fn new(cfg: &crate::config::Config) -> Portal {
+        Portal {
+            content_dir: cfg.appliance.content_path(),
+            max_item_bytes: cfg.engine.max_item_bytes,
+            sender_name: cfg.appliance.sender_name.clone(),
+            host: cfg.hotspot.address.to_string(),
+            loaded: RwLock::new(Loaded {
+                from: None,
+                campaign: Arc::new(Campaign::default()),
+                problem: None,
+            }),
+        }
+    }
+
+    /// The active campaign, read again when the directory was swapped or changed.
+    fn campaign(&self) -> (Arc<Campaign>, Option<String>) {
+        let now = source(&self.content_dir);
+        {
+            let l = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+            if l.from.is_some() && l.from == now {
+                return (l.campaign.clone(), l.problem.clone());
+            }
+        }
+        let mut l = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        match content::load(&self.content_dir, self.max_item_bytes) {
+            Ok(mut c) => {
+                if let Some(name) = &self.sender_name {
+                    c.sender_name = name.clone();
+                }
+                tracing::info!("portal: campaign \"{}\", {} items", c.name, c.items.len());
+                *l = Loaded {
+                    from: now,
+                    campaign: Arc::new(c),
+                    problem: None,
+                };
+            }
+            Err(e) => {
+                tracing::warn!("portal: {e}");
+                *l = Loaded {
+                    from: now,
+                    campaign: Arc::new(Campaign::default()),
+                    problem: Some(e.0),
+                };
+            }
+        }
+        (l.campaign.clone(), l.problem.clone())
+    }
+
+    /// Whether a request was addressed to this page rather than to a name the DNS redirected.
+    fn is_ours(&self, headers: &HeaderMap) -> bool {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        name == self.host
+    }
+}
+
+/// Where the content directory points now, and when that directory last changed.
+fn source(dir: &Path) -> Option<(PathBuf, SystemTime)> {
+    let real = std::fs::canonicalize(dir).ok()?;
+    let changed = std::fs::metadata(&real).and_then(|m| m.modified()).ok()?;
+    Some((real, changed))
+}
+
+pub fn router(portal: Arc<Portal>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/f/{name}", get(open))
+        .route("/save/{name}", get(save))
+        .fallback(probes::elsewhere)
+        .layer(axum::middleware::map_response(headers))
+        .with_state(portal)
+}
+
+/// Serves the page until the listener fails.
+pub async fn serve(portal: Portal, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(Arc::new(portal))).await
+}
+
+async fn home(State(p): State<Arc<Portal>>, headers: HeaderMap) -> Response {
+    if !p.is_ours(&headers) {
+        return probes::to_page(&p);
+    }
+    let (campaign, problem) = p.campaign();
+    axum::response::Html(page::home(&campaign, problem.as_deref()).into_string()).into_response()
+}
+
+async fn open(s: State<Arc<Portal>>, h: HeaderMap, name: UrlPath<String>) -> Response {
+    file(s, h, name, "inline").await
+}
+
+async fn save(s: State<Arc<Portal>>, h: HeaderMap, name: UrlPath<String>) -> Response {
+    file(s, h, name, "attachment").await
+}
+
+/// One item, shown in the browser (`inline`) or saved (`attachment`), under its own name.
+async fn file(
+    State(p): State<Arc<Portal>>,
+    headers: HeaderMap,
+    UrlPath(name): UrlPath<String>,
+    disposition: &str,
+) -> Response {
+    if !p.is_ours(&headers) {
+        return probes::to_page(&p);
+    }
+    let (campaign, _) = p.campaign();
+    match campaign.items.iter().find(|i| i.name == name) {
+        Some(item) => body(item, disposition),
+        None => (StatusCode::NOT_FOUND, "no such file here").into_response(),
+    }
+}
+
+fn body(item: &Arc<Item>, disposition: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, item.mime.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                page::content_disposition(disposition, &item.name),
+            ),
+        ],
+        // The campaign's own copy, shared: a crowd downloading costs no copies of the file.
+        axum::body::Body::from(bytes::Bytes::from_owner(Shared(item.clone()))),
+    )
+        .into_response()
+}
+
+/// An item's body, kept alive for as long as a response sends it.
+struct Shared(Arc<Item>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.body
+    }
+}
+
+async fn headers(mut r: axum::response::Response) -> Response {
+    let h = r.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    r
+}

@@ -1,0 +1,105 @@
+//! The captive page itself: the campaign's name and its files, at phone width, in plain HTML
+//! (maud escapes every value), with the headers that make a phone open or save each file under
+//! its own name.
+
+use crate::content::Campaign;
+use maud::{html, PreEscaped, DOCTYPE};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+const STYLE: &str = "
+body{font:16px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f4f7fa;color:#222}
+main{max-width:36rem;margin:0 auto;padding:1rem}
+h1{color:#1c4e80;font-size:1.6rem;margin:.5rem 0}
+.from{color:#555;margin-top:0}
+ul{list-style:none;padding:0}
+li{background:#fff;border-radius:.6rem;padding:.8rem;margin:.6rem 0;box-shadow:0 1px 3px #0002}
+.name{font-weight:600;word-break:break-word}.size{color:#666;font-size:.9rem}
+.actions{display:flex;gap:.6rem;margin-top:.5rem}
+.actions a{flex:1;text-align:center;padding:.7rem;border-radius:.5rem;text-decoration:none;font-weight:600}
+.open{background:#1c4e80;color:#fff}.save{background:#e3ebf3;color:#1c4e80}
+.note{color:#666;font-size:.85rem}
+";
+
+/// The page: what the campaign offers, or that there is nothing right now.
+pub fn home(c: &Campaign, problem: Option<&str>) -> maud::Markup {
+    let title = if c.name.is_empty() {
+        "Welcome"
+    } else {
+        &c.name
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { main {
+                h1 { (title) }
+                @if !c.sender_name.is_empty() { p.from { "From " (c.sender_name) } }
+                @if problem.is_some() || c.items.is_empty() {
+                    p { "Nothing to offer right now. Please ask at the stand." }
+                } @else {
+                    ul.items {
+                        @for item in &c.items {
+                            @let href = utf8_percent_encode(&item.name, NON_ALPHANUMERIC).to_string();
+                            li {
+                                div.name { (item.name) }
+                                div.size { (size_words(item.body.len())) }
+                                div.actions {
+                                    a.open href={ "/f/" (href) } { "Open" }
+                                    a.save href={ "/save/" (href) } download=(item.name) { "Save" }
+                                }
+                            }
+                        }
+                    }
+                }
+                p.note { "Free, with nothing to install and no sign-up. This Wi-Fi has no internet." }
+            } }
+        }
+    }
+}
+
+/// `inline` or `attachment`, with the item's name for every browser: an ASCII fallback and the
+/// exact UTF-8 name (RFC 6266).
+pub fn content_disposition(kind: &str, name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let exact = utf8_percent_encode(name, NON_ALPHANUMERIC);
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
+}
+
+/// "840 KB", "2.4 MB": a file's size as a visitor reads it.
+fn size_words(bytes: usize) -> String {
+    match bytes {
+        0..=999 => format!("{bytes} bytes"),
+        1_000..=999_999 => format!("{} KB", bytes / 1_000),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_survive_every_browser() {
+        assert_eq!(
+            content_disposition("attachment", "Plan \"Halle\" 3.pdf"),
+            "attachment; filename=\"Plan _Halle_ 3.pdf\"; filename*=UTF-8''Plan%20%22Halle%22%203%2Epdf"
+        );
+        assert_eq!(
+            content_disposition("inline", "ü.pdf"),
+            "inline; filename=\"_.pdf\"; filename*=UTF-8''%C3%BC%2Epdf"
+        );
+        assert_eq!(size_words(840_000), "840 KB");
+        assert_eq!(size_words(2_400_000), "2.4 MB");
+    }
+}
