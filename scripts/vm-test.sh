@@ -435,6 +435,27 @@ disturbed d phone-late-d "$LATE_D" expo-programme.pdf 6 replug_controller
 TIMES+=("d=$(( $(date +%s) - t ))s")
 log "scenario d: ok ($(( $(date +%s) - t ))s)"
 [ "$(main_pid)" = "$PID0" ] || fail d "o4send MainPID changed during scenarios c and d ($PID0 -> $(main_pid))"
+# GOEP fallbacks (issue 14), on the records phones.conf gives the late phones: phone-late-c's names
+# an L2CAP PSM nothing listens on (the channel is refused: o4send must fall back to its RFCOMM
+# channel), phone-late-d's offers RFCOMM only, as older phones do. Both received every item
+# byte-identical above; here the records and the appliance's journal show which way each push went.
+# The records are read on each phone through its bluetoothd's compatibility socket (no radio in
+# the way: a remote search from another phone timed out once on the loaded rig).
+sdp_of() { g "$1" -t 60 'sdptool search --xml --bdaddr local OPUSH' 2>&1 || true; }
+sdp_of phone-late-c > "$RUN/d-sdp-late-c.xml"; sdp_of phone-late-d > "$RUN/d-sdp-late-d.xml"
+grep -qi 'attribute id="0x0200"' "$RUN/d-sdp-late-c.xml" || fail d "phone-late-c's record has no GoepL2capPsm: $(head -c 300 "$RUN/d-sdp-late-c.xml")"
+grep -qi 'uuid value="0x1105"' "$RUN/d-sdp-late-d.xml" || fail d "phone-late-d has no Object Push record: $(head -c 300 "$RUN/d-sdp-late-d.xml")"
+if grep -qi 'attribute id="0x0200"' "$RUN/d-sdp-late-d.xml"; then fail d "phone-late-d's record offers an L2CAP PSM (want RFCOMM only)"; fi
+g appliance -t 30 'journalctl -u o4send -b --no-pager -o cat' > "$RUN/d-journal.txt" 2>&1 || true
+grep -F "$LATE_C" "$RUN/d-journal.txt" | grep 'Object Push over RFCOMM channel' | grep -q 'L2CAP PSM 0x1007 in ERTM refused' ||
+    fail d "no fallback to RFCOMM after phone-late-c refused L2CAP PSM 0x1007"
+grep -F "$LATE_D" "$RUN/d-journal.txt" | grep -q 'Object Push over RFCOMM channel .*: no GoepL2capPsm' ||
+    fail d "phone-late-d (RFCOMM only) was not pushed to over RFCOMM"
+for a in "$LATE_C" "$LATE_D"; do
+    if grep -F "$a" "$RUN/d-journal.txt" | grep -q 'Object Push over L2CAP'; then fail d "$a was pushed to over L2CAP"; fi
+    grep -F "addr=$a" "$RUN/d-journal.txt" | grep ' link ' | grep -q 'rfcomm' || fail d "no RFCOMM link logged for $a"
+done
+echo "vm-test: d: RFCOMM fallbacks: $(grep -F "$LATE_C" "$RUN/d-journal.txt" | grep -o 'Object Push over RFCOMM.*' | head -1); $(grep -F "$LATE_D" "$RUN/d-journal.txt" | grep -o 'Object Push over RFCOMM.*' | head -1)"
 
 # ---- 8. scenario e: a push worker hangs; systemd's watchdog restarts o4send -----------------------
 # The test-only build (/usr/bin/o4send-fault) runs under the board's unit through a runtime drop-in;
@@ -623,6 +644,16 @@ for round in 1 2 3; do
     OBEXD_ALL+=("$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' "$RUN/bench-obexd.txt" | tail -1)")
     echo "vm-bench: obexd round $round: ${OBEXD_ACL[-1]}"
 done
+# obexd's own account of the same 1 MiB push, untimed: a fourth push with obexd's debug log and
+# gobex's packet dump (obexd-client.sh OBEXD_COUNT=1), read in the guest by gobex-count.awk.
+g appliance -t 30 'cp /tmp/bench-ours.bin /tmp/bench-obexd-counted.bin' >/dev/null
+stop_obexd='(pkill -x obexd; for i in $(seq 50); do pgrep -x obexd >/dev/null || exit 0; sleep 0.1; done; exit 1)'
+bench_push obexd-counted "$stop_obexd; OBEXD_COUNT=1 /opt/rig/obexd-client.sh && DBUS_SESSION_BUS_ADDRESS=unix:path=/run/rig/obex-bus /opt/rig/rigbt.py obexd-push --source $APPL_ADDR --dest $ACCEPT --file /tmp/bench-obexd-counted.bin" ||
+    fail bench "obexd push with its packet dump, 3 tries: $(tail -2 "$RUN/bench-obexd-counted.txt" | tr '\n' ' ')"
+OBEXD_LINK=$(g appliance -t 60 "$stop_obexd && awk -f /opt/rig/gobex-count.awk /run/rig/obexd-client.log") ||
+    fail bench "could not read obexd's packet dump: $OBEXD_LINK"
+case $OBEXD_LINK in *" obex_packets=0 "*) fail bench "no OBEX packets in obexd's dump: $OBEXD_LINK" ;; esac
+echo "vm-bench: obexd's own count (gobex dump): $OBEXD_LINK"
 # RFCOMM on real BlueZ: the phone's record names both; --rfcomm takes the channel.
 g appliance -t 30 'cp /tmp/bench-ours.bin /tmp/bench-rfcomm.bin' >/dev/null
 a0=$(acl)
@@ -633,7 +664,7 @@ echo "vm-bench: ours over RFCOMM: $(sed -n "s/^push time: *\([0-9.]*\) *s.*/\1/p
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 OURS=$(median "${OURS_ALL[@]}") OBEXD=$(median "${OBEXD_ALL[@]}")
 want=$(tr -d '\r' < "$RUN/bench-sha" | tail -1 | cut -d' ' -f1)
-for f in bench-ours.bin bench-obexd.bin bench-rfcomm.bin; do
+for f in bench-ours.bin bench-obexd.bin bench-obexd-counted.bin bench-rfcomm.bin; do
     [ "$(inbox_sha phone-accept $f)" = "$want" ] || fail bench "phone-accept's copy of $f differs"
 done
 [ -n "$OURS" ] && [ -n "$OBEXD" ] || fail bench "no timing (ours='$OURS' obexd='$OBEXD')"

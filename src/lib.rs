@@ -31,5 +31,6 @@ pub mod setup;
 pub mod store;
 pub mod supervise;
 pub mod sync;
+pub mod visit_spool;
 pub mod web;
 pub mod wifi_state;

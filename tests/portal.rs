@@ -7,14 +7,12 @@
 
 mod common;
 
-use common::appliance::free_port;
 use common::browser::Browser;
 use common::cli::o4send;
 use common::http::get_as;
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const PORTAL: &str = "10.44.0.1";
 const HOSTILE: &str = "<script>alert(1)</script> Expo & \"Friends\"";
@@ -79,20 +77,30 @@ impl Drop for Portal {
     }
 }
 
+/// Starts the portal on a port the kernel picks (no race with other tests for a "free" one)
+/// and reads that port from its log line.
 fn start(config: &Path) -> Portal {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_o4send"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_o4send"))
         .args(["portal", "--config"])
         .arg(config)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "o4send portal did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("o4send portal ended without listening")
+            .unwrap();
+        if let Some(at) = line.split("visitors' page on http://127.0.0.1:").nth(1) {
+            break at.trim_end_matches('/').parse().unwrap();
+        }
+    };
+    // Keep reading its log, or it would block on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     Portal { child, port }
 }
 
@@ -337,4 +345,73 @@ fn the_posters_qr_codes_join_the_network_and_open_the_page() {
         String::from_utf8_lossy(&decoded.stderr)
     );
     println!("poster: zbarimg decoded {codes:?} from {}", png.display());
+}
+
+#[test]
+fn what_visitors_did_reaches_the_log_once() {
+    use o4send::store::{Reader, Store, StoreOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let (config, items) = setup(dir.path());
+    let mut portal = start(&config);
+    let saved = format!("/save/{}", percent(&items[0].0));
+    for path in ["/", "/", saved.as_str(), saved.as_str()] {
+        assert_eq!(get_as(portal.port, PORTAL, path).0, 200, "{path}");
+    }
+    // At SIGTERM the portal spools what it noted before it exits.
+    let pid = portal.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(portal.child.wait().unwrap().success());
+    let spool = o4send::visit_spool::dir(dir.path());
+    let files: Vec<PathBuf> = std::fs::read_dir(&spool)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    // One file, or two when the portal's two-second flush fell between the requests.
+    let mut again = String::new();
+    for f in &files {
+        again += &std::fs::read_to_string(f).unwrap();
+    }
+    again += "{\"not\": \"a visit\"}\n";
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = dir.path().join("o4send.db");
+    let store = Store::open(&db, StoreOptions::new("boot-1")).unwrap();
+    let first = rt
+        .block_on(o4send::visit_spool::drain(&spool, &store))
+        .unwrap();
+    assert_eq!(
+        (first.files, first.events, first.skipped),
+        (files.len(), 2, 0),
+        "a reload within ten minutes is noted once"
+    );
+    assert!(
+        std::fs::read_dir(&spool).unwrap().next().is_none(),
+        "the spool file stayed after its commit"
+    );
+    // The same file once more (a crash between the commit and the removal), with a bad line.
+    std::fs::write(spool.join("0000000000001-again.jsonl"), again).unwrap();
+    let second = rt
+        .block_on(o4send::visit_spool::drain(&spool, &store))
+        .unwrap();
+    assert_eq!((second.events, second.skipped), (2, 1));
+    rt.block_on(store.close()).unwrap();
+    let reader = Reader::open(&db).unwrap();
+    let h = reader.status(i64::MAX / 2).unwrap().hotspot;
+    assert_eq!((h.visitors, h.visits, h.downloads), (1, 1, 1), "{h:?}");
+    // The day's report (the dashboard's overview shows the same) counts them too.
+    let today = o4send::report::LocalDay::new(None, "UTC").unwrap();
+    let report = o4send::report::day(&reader, "stand", &today, None).unwrap();
+    assert_eq!(report.hotspot, h);
+    let page = o4send::report::page(&report);
+    assert!(page.contains("Hotspot phones") && page.contains("Files taken (Wi-Fi)"));
+    println!(
+        "hotspot in the log: {} visitor, {} visit, {} download; a file read twice added nothing",
+        h.visitors, h.visits, h.downloads
+    );
 }

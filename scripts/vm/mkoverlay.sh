@@ -30,6 +30,19 @@ phone)
     mkdir -p "$T/etc/rig"
     awk -v n="$PHONE" '$1 == n { print "hvc0", $1, $2, $3; found = 1 } END { exit !found }' \
         "$HERE/phones.conf" > "$T/etc/rig/phones.conf" || { echo "mkoverlay: no phone $PHONE in phones.conf" >&2; exit 2; }
+    # A phone whose Object Push record is rewritten (phones.conf's OPP column): sdptool edits
+    # records only through bluetoothd's compatibility socket (-C).
+    OPP=$(awk -v n="$PHONE" '$1 == n { print $4 }' "$HERE/phones.conf")
+    case ${OPP:-goep} in
+    goep) ;;
+    rfcomm|dead-psm)
+        echo "$OPP" > "$T/etc/rig/opp-record"
+        mkdir -p "$T/etc/systemd/system/bluetooth.service.d"
+        printf '[Service]\nExecStart=\nExecStart=/usr/libexec/bluetooth/bluetoothd -C\n' \
+            > "$T/etc/systemd/system/bluetooth.service.d/rig-sdp-compat.conf"
+        ;;
+    *) echo "mkoverlay: $PHONE: unknown OPP record kind '$OPP' in phones.conf" >&2; exit 2 ;;
+    esac
     ln -s /etc/systemd/system/rig-phones.service "$W/"
     ;;
 noopp)

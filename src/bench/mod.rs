@@ -7,12 +7,14 @@
 //! in a fresh child process, reporting resident memory as it goes and at its peak. The fleet
 //! sync ([`sync`]) and the day's report on a crowded day ([`report`]) have their own runs.
 //! The simulated link ([`link`]): one 1 MiB push over RFCOMM against L2CAP with Single Response
-//! Mode, in bytes per second, OBEX packets and round trips.
+//! Mode, in bytes per second, OBEX packets and round trips. The captive page under a crowd of
+//! visitors ([`portal`]), with the hall beside it.
 
 mod bound;
 pub mod dashboard;
 pub mod link;
 mod memory;
+pub mod portal;
 pub mod report;
 mod sequential;
 pub mod sync;

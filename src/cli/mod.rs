@@ -21,6 +21,7 @@ mod setup_cmd;
 mod status;
 mod status_line;
 mod sync_cmd;
+mod visits_task;
 
 use crate::config::{default_path, Config, ConfigError};
 use crate::device::BdAddr;
@@ -254,6 +255,16 @@ pub enum BenchWhat {
     /// One 1 MiB push over the simulated link: RFCOMM (stop-and-wait) against L2CAP ERTM with
     /// Single Response Mode, in bytes per second, OBEX packets and round trips.
     Link,
+    /// The captive page under a crowd: visitors loading the page and the file on loopback,
+    /// requests per second, latency, the portal's memory, and the simulated hall beside them.
+    Portal {
+        /// Visitors at once.
+        #[arg(long, default_value_t = 200)]
+        visitors: usize,
+        /// How long they keep at it.
+        #[arg(long, default_value_t = 60)]
+        secs: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -460,6 +471,10 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             what: Some(BenchWhat::Link),
             ..
         } => done(crate::bench::link::run()),
+        Command::Bench {
+            what: Some(BenchWhat::Portal { visitors, secs }),
+            ..
+        } => done(crate::bench::portal::run(visitors, secs)),
         Command::Bench {
             phones,
             seed,

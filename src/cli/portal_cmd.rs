@@ -19,7 +19,10 @@ pub fn portal(config: Option<&Path>, listen: Option<String>) -> Result<ExitCode,
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .map_err(|e| CliError::Failed(format!("portal: cannot listen on {addr}: {e}")))?;
-        tracing::info!("portal: the visitors' page on http://{addr}/");
+        let bound = listener
+            .local_addr()
+            .map_or(addr.clone(), |a| a.to_string());
+        tracing::info!("portal: the visitors' page on http://{bound}/");
         portal::serve(page, listener)
             .await
             .map_err(|e| CliError::Failed(format!("portal: {e}")))?;

@@ -51,6 +51,10 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
             store.clone(),
             control_tx,
         ));
+        tokio::spawn(super::visits_task::serve(
+            crate::visit_spool::dir(&cfg.appliance.data_dir),
+            store.clone(),
+        ));
         tokio::spawn(super::live_feed::publish(super::live_feed::Sources::of(
             &cfg,
             &adapters,

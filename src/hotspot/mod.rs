@@ -12,6 +12,9 @@ use std::fmt::Write;
 pub const HOSTAPD: &str = "run/o4send/hostapd.conf";
 pub const DNSMASQ: &str = "run/o4send/dnsmasq.conf";
 pub const FIREWALL: &str = "run/o4send/hotspot.nft";
+/// Where dnsmasq keeps its leases (absolute): the captive page reads the phones' Wi-Fi addresses
+/// from it.
+pub const LEASES: &str = "/run/o4send/dnsmasq.leases";
 
 /// The hotspot's files, one text each.
 pub struct Rendered {
@@ -78,7 +81,7 @@ fn dnsmasq(h: &HotspotConfig) -> String {
          no-resolv\nno-hosts\nno-poll\naddress=/#/{addr}\n\
          dhcp-range={a}.{b}.{c}.10,{a}.{b}.{c}.{last},255.255.255.0,30m\n\
          dhcp-option=option:router,{addr}\ndhcp-option=option:dns-server,{addr}\n\
-         dhcp-lease-max={max}\ndhcp-authoritative\ndhcp-leasefile=/run/o4send/dnsmasq.leases\n",
+         dhcp-lease-max={max}\ndhcp-authoritative\ndhcp-leasefile={LEASES}\n",
         addr = h.address,
         max = h.max_visitors,
     )

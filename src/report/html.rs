@@ -99,6 +99,14 @@ fn figures_and_charts(r: &DayReport) -> Markup {
                 div.figure { span { (name) } b { (value) } }
             }
         }
+        @let h = &r.hotspot;
+        @if h.visits + h.downloads > 0 {
+            section.figures.hotspot {
+                div.figure { span { "Hotspot phones" } b { (h.visitors) } }
+                div.figure { span { "Page visits" } b { (h.visits) } }
+                div.figure { span { "Files taken (Wi-Fi)" } b { (h.downloads) } }
+            }
+        }
         section.charts {
             @for chart in charts::all(r) {
                 figure {

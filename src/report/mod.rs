@@ -28,6 +28,9 @@ pub struct DayReport {
     /// The local hour each entry of `figures.per_hour` starts at (`09:00`).
     pub hours: Vec<String>,
     pub figures: DayFigures,
+    /// The visitor hotspot's captive page that day (zero where there is none, or in a fleet's
+    /// report: the fleet database does not hold it yet).
+    pub hotspot: crate::store::WifiStatus,
 }
 
 impl DayReport {
@@ -39,6 +42,7 @@ impl DayReport {
             time_zone: day.zone_name().to_string(),
             hours: starts.iter().map(|&ms| day.hour_label(ms)).collect(),
             figures,
+            hotspot: Default::default(),
         }
     }
 
@@ -56,7 +60,7 @@ pub fn day(
     day: &LocalDay,
     min_rssi: Option<i16>,
 ) -> Result<DayReport, StoreError> {
-    counted(appliance, day, min_rssi, |p| reader.day(p))
+    counted(reader, appliance, day, min_rssi, |p| reader.day(p))
 }
 
 /// The same, kept current in `running` across calls (the dashboard's today): after the first
@@ -68,10 +72,13 @@ pub fn day_running(
     min_rssi: Option<i16>,
     running: &mut Option<RunningDay>,
 ) -> Result<DayReport, StoreError> {
-    counted(appliance, day, min_rssi, |p| reader.day_running(p, running))
+    counted(reader, appliance, day, min_rssi, |p| {
+        reader.day_running(p, running)
+    })
 }
 
 fn counted(
+    reader: &Reader,
     appliance: &str,
     day: &LocalDay,
     min_rssi: Option<i16>,
@@ -84,11 +91,13 @@ fn counted(
         hour_starts: &starts,
         min_rssi,
     };
-    Ok(DayReport::new(appliance, day, &starts, count(&period)?))
+    let mut report = DayReport::new(appliance, day, &starts, count(&period)?);
+    report.hotspot = reader.hotspot(day.from_ms(), day.to_ms())?;
+    Ok(report)
 }
 
 /// What each figure means, in the words the page shows.
-pub const DEFINITIONS: [(&str, &str); 9] = [
+pub const DEFINITIONS: [(&str, &str); 10] = [
     ("Seen", "phones (Bluetooth devices) heard at least once that day"),
     ("In range", "seen phones heard at least once as strongly as policy.min_rssi (all seen ones when no minimum is set)"),
     ("Offered", "phones asked to accept a file: the attempt ended accepted, declined, ignored or refused the file type"),
@@ -98,6 +107,7 @@ pub const DEFINITIONS: [(&str, &str); 9] = [
     ("Dwell time", "from the first to the last time a phone was heard that day"),
     ("Passers-by / visitors", "phones around for under 5 minutes / for 5 minutes or more"),
     ("Returning", "phones seen that day that had been seen on an earlier day"),
+    ("Visitor hotspot", "phones that opened the captive page on the box's open Wi-Fi (each by its Wi-Fi address, which phones choose anew per network), the page visits and the files taken there, each phone counted once per page or file in ten minutes; shown when the hotspot was used"),
 ];
 
 /// What the fleet's figures mean besides [`DEFINITIONS`], shown once on the fleet's page.

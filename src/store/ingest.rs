@@ -6,7 +6,9 @@
 //! are kept one row each, and an attempt the phone answered also lands in `answers`, the
 //! small table retention never touches, so a phone is never asked twice for the same content.
 
-use super::records::{AttemptRecord, EventRecord, FleetAnswer, Record, SightingRecord, SyncMark};
+use super::records::{
+    AttemptRecord, EventRecord, FleetAnswer, Record, SightingRecord, SyncMark, WifiRecord,
+};
 use super::summary;
 use super::tally::{Attempt, Visit};
 use crate::clock::Stamp;
@@ -31,6 +33,7 @@ pub(crate) fn apply(conn: &Connection, ctx: &Context, record: &Record) -> rusqli
         Record::Event(r) => event(conn, ctx, r),
         Record::Marks(marks) => marks.iter().try_for_each(|m| mark(conn, m)),
         Record::FleetAnswers(answers) => answers.iter().try_for_each(|a| fleet_answer(conn, a)),
+        Record::Wifi(events) => events.iter().try_for_each(|e| wifi(conn, ctx, e)),
     }
 }
 
@@ -281,6 +284,25 @@ fn event(conn: &Connection, ctx: &Context, r: &EventRecord) -> rusqlite::Result<
         r.level.as_str(),
         r.kind,
         r.message
+    ])?;
+    Ok(())
+}
+
+/// A hotspot event; one already written (the same id) is left as it is.
+fn wifi(conn: &Connection, ctx: &Context, r: &WifiRecord) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO wifi_events(event_id, at, visitor, kind, item, bytes, boot_id, clock_synced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    stmt.execute(params![
+        r.id,
+        r.at_ms,
+        r.visitor,
+        r.kind,
+        r.item,
+        r.bytes as i64,
+        &*ctx.boot_id,
+        r.clock_synced
     ])?;
     Ok(())
 }

@@ -34,8 +34,10 @@ pub use history::{DeviceHistory, ItemHistory};
 pub use open::open_for;
 pub use outbox::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
 pub use reader::{DeviceInfo, Reader};
-pub use records::{AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark};
-pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, Window};
+pub use records::{
+    AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark, WifiRecord,
+};
+pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, WifiStatus, Window};
 pub use retention::{Retention, RetentionStats};
 pub use schema::SCHEMA_VERSION;
 pub use summary::{bounds as day_bounds, hour_starts};
@@ -180,6 +182,14 @@ impl Store {
     pub async fn fleet_answers(&self, answers: Vec<FleetAnswer>) -> Result<(), StoreError> {
         if !answers.is_empty() {
             self.record(Record::FleetAnswers(answers)).await;
+        }
+        self.flush().await
+    }
+
+    /// Writes what visitors did on the hotspot's page and waits for the commit.
+    pub async fn wifi_events(&self, events: Vec<WifiRecord>) -> Result<(), StoreError> {
+        if !events.is_empty() {
+            self.record(Record::Wifi(events)).await;
         }
         self.flush().await
     }

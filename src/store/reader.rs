@@ -98,6 +98,11 @@ impl Reader {
         super::day::figures(&self.conn, period).map_err(|e| self.failed(&e))
     }
 
+    /// What the hotspot's captive page did in `[from_ms, to_ms)`.
+    pub fn hotspot(&self, from_ms: i64, to_ms: i64) -> Result<super::WifiStatus, StoreError> {
+        super::report::hotspot(&self.conn, from_ms, to_ms).map_err(|e| self.failed(&e))
+    }
+
     /// The figures of `period`, kept current in `running` across calls: see [`super::RunningDay`].
     pub fn day_running(
         &self,

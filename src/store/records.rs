@@ -105,6 +105,21 @@ pub struct SyncMark {
     pub value: i64,
 }
 
+/// One thing a visitor did on the hotspot's captive page, as the portal spooled it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WifiRecord {
+    /// The portal's id of this event: unique, so a spool file read twice adds nothing.
+    pub id: String,
+    pub at_ms: i64,
+    pub clock_synced: bool,
+    /// The phone's Wi-Fi address from the hotspot's DHCP lease, or `ip:ADDR`.
+    pub visitor: String,
+    /// `visit` (the page) or `download` (a file, opened or saved).
+    pub kind: String,
+    pub item: Option<String>,
+    pub bytes: u64,
+}
+
 /// Any record, as the writer queues it.
 #[derive(Clone, Debug)]
 pub(crate) enum Record {
@@ -113,6 +128,7 @@ pub(crate) enum Record {
     Event(EventRecord),
     Marks(Vec<SyncMark>),
     FleetAnswers(Vec<FleetAnswer>),
+    Wifi(Vec<WifiRecord>),
 }
 
 impl Record {
@@ -123,6 +139,7 @@ impl Record {
             Record::Event(_) => "event",
             Record::Marks(_) => "sync mark",
             Record::FleetAnswers(_) => "fleet answer",
+            Record::Wifi(_) => "wifi event",
         }
     }
 }

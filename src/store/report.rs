@@ -42,6 +42,19 @@ pub struct StatusReport {
     /// Rows the fleet sync has not uploaded yet and its last success.
     #[serde(default)]
     pub sync: SyncBacklog,
+    /// The visitor hotspot's captive page: phones, page visits and files taken, all time.
+    #[serde(default)]
+    pub hotspot: WifiStatus,
+}
+
+/// What the hotspot's captive page did (`wifi_events`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WifiStatus {
+    /// Distinct Wi-Fi addresses; phones use a random one per network, so a phone that forgot
+    /// the network and joined again counts twice.
+    pub visitors: u64,
+    pub visits: u64,
+    pub downloads: u64,
 }
 
 /// The hour before the `now_ms` given to [`super::Reader::status`].
@@ -115,7 +128,25 @@ pub(crate) fn status(
         first_at_ms,
         last_at_ms,
         sync: super::outbox::backlog_in(&tx)?,
+        hotspot: hotspot(&tx, i64::MIN, i64::MAX)?,
     })
+}
+
+/// What the hotspot's captive page did in `[from_ms, to_ms)`.
+pub(crate) fn hotspot(conn: &Connection, from_ms: i64, to_ms: i64) -> rusqlite::Result<WifiStatus> {
+    conn.query_row(
+        "SELECT count(DISTINCT visitor), count(*) FILTER (WHERE kind = 'visit'),
+                count(*) FILTER (WHERE kind = 'download')
+         FROM wifi_events WHERE at >= ?1 AND at < ?2",
+        params![from_ms, to_ms],
+        |r| {
+            Ok(WifiStatus {
+                visitors: r.get::<_, i64>(0)? as u64,
+                visits: r.get::<_, i64>(1)? as u64,
+                downloads: r.get::<_, i64>(2)? as u64,
+            })
+        },
+    )
 }
 
 /// Attempt counts per outcome, over all time or over `[since, until]` by end time.
@@ -335,6 +366,14 @@ impl fmt::Display for StatusReport {
         for radio in &self.per_radio {
             let line = counts_line(&radio.attempts_by_outcome);
             writeln!(f, "  {}: {line}", printable(&radio.radio))?;
+        }
+        let h = &self.hotspot;
+        if h.visits + h.downloads > 0 {
+            writeln!(
+                f,
+                "\nvisitor hotspot: {} phones (Wi-Fi addresses), {} page visits, {} files taken",
+                h.visitors, h.visits, h.downloads
+            )?;
         }
         write_sync(f, &self.sync)
     }

@@ -166,8 +166,27 @@ CREATE TABLE day_counts(
 ) WITHOUT ROWID;
 ";
 
+/// Version 5: the visitor hotspot's log, one row per page opened or file taken (`kind`
+/// `visit` or `download`). `visitor` is the phone's Wi-Fi address as the hotspot's DHCP leased
+/// it (a phone uses a random one per network), or `ip:ADDR` when no lease names it; `event_id`
+/// is the portal's own id of the event, so a spool file read twice adds nothing.
+const V5: &str = "
+CREATE TABLE wifi_events(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    at INTEGER NOT NULL,
+    visitor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item TEXT,
+    bytes INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL
+);
+CREATE INDEX wifi_events_at ON wifi_events(at);
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

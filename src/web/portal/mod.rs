@@ -7,17 +7,20 @@
 //! phone that is not in pairing mode. No login, no cookies, no scripts; every value escaped.
 //!
 //! It reads only the active campaign's directory, reloaded when an import or rollback swaps it,
-//! and knows nothing of the engine, the radios or the log's tables.
+//! and knows nothing of the engine, the radios or the log's tables: what visitors did goes to
+//! the visit spool (`visits`), which the daemon reads into the log.
 
 mod page;
 mod probes;
+mod visits;
 
 use crate::content::{self, Campaign, Item};
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
@@ -32,6 +35,7 @@ pub struct Portal {
     /// The host visitors reach the page at: the hotspot's address.
     host: String,
     loaded: RwLock<Loaded>,
+    visits: Arc<visits::Visits>,
 }
 
 /// The campaign as last read, and what it was read from.
@@ -44,7 +48,9 @@ struct Loaded {
 
 impl Portal {
     pub fn new(cfg: &crate::config::Config) -> Portal {
+        let leases = Path::new(crate::hotspot::LEASES);
         Portal {
+            visits: Arc::new(visits::Visits::new(&cfg.appliance.data_dir, leases)),
             content_dir: cfg.appliance.content_path(),
             max_item_bytes: cfg.engine.max_item_bytes,
             sender_name: cfg.appliance.sender_name.clone(),
@@ -119,30 +125,63 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .with_state(portal)
 }
 
-/// Serves the page until the listener fails.
+/// Serves the page until SIGTERM or SIGINT (or the listener fails); what visitors did is
+/// spooled every two seconds and once more at the end.
 pub async fn serve(portal: Portal, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(Arc::new(portal))).await
+    let portal = Arc::new(portal);
+    let flusher = tokio::spawn(visits::keep_flushing(portal.visits.clone()));
+    let app = router(portal.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stopped())
+        .await;
+    flusher.abort();
+    let visits = portal.visits.clone();
+    let _ = tokio::task::spawn_blocking(move || visits.flush()).await;
+    served
 }
 
-async fn home(State(p): State<Arc<Portal>>, headers: HeaderMap) -> Response {
+/// Resolves at SIGTERM or SIGINT.
+async fn stopped() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+type Visitor = ConnectInfo<SocketAddr>;
+
+async fn home(
+    State(p): State<Arc<Portal>>,
+    ConnectInfo(from): Visitor,
+    headers: HeaderMap,
+) -> Response {
     if !p.is_ours(&headers) {
         return probes::to_page(&p);
     }
     let (campaign, problem) = p.campaign();
+    p.visits.note(from.ip(), None, 0);
     axum::response::Html(page::home(&campaign, problem.as_deref()).into_string()).into_response()
 }
 
-async fn open(s: State<Arc<Portal>>, h: HeaderMap, name: UrlPath<String>) -> Response {
-    file(s, h, name, "inline").await
+async fn open(s: State<Arc<Portal>>, v: Visitor, h: HeaderMap, name: UrlPath<String>) -> Response {
+    file(s, v, h, name, "inline").await
 }
 
-async fn save(s: State<Arc<Portal>>, h: HeaderMap, name: UrlPath<String>) -> Response {
-    file(s, h, name, "attachment").await
+async fn save(s: State<Arc<Portal>>, v: Visitor, h: HeaderMap, name: UrlPath<String>) -> Response {
+    file(s, v, h, name, "attachment").await
 }
 
 /// One item, shown in the browser (`inline`) or saved (`attachment`), under its own name.
 async fn file(
     State(p): State<Arc<Portal>>,
+    ConnectInfo(from): Visitor,
     headers: HeaderMap,
     UrlPath(name): UrlPath<String>,
     disposition: &str,
@@ -152,7 +191,11 @@ async fn file(
     }
     let (campaign, _) = p.campaign();
     match campaign.items.iter().find(|i| i.name == name) {
-        Some(item) => body(item, disposition),
+        Some(item) => {
+            p.visits
+                .note(from.ip(), Some(&item.name), item.body.len() as u64);
+            body(item, disposition)
+        }
         None => (StatusCode::NOT_FOUND, "no such file here").into_response(),
     }
 }

@@ -17,8 +17,12 @@ Behaviours (the obexd agent's answer to AuthorizePush, chosen by the adapter tha
   accept  store into /srv/inbox/NAME/       decline  org.bluez.obex.Error.Rejected -> 0xC3 Forbidden
   ignore  never answer (the sender's decision timeout fires)
   (the out-of-range phone is not here: it is a "ghost" inquiry result added by h4proxy.py)
+
+Object Push record (/etc/rig/opp-record, from phones.conf's OPP column; absent = obexd's own):
+  rfcomm    RFCOMM channel only, no GoepL2capPsm (an older phone)
+  dead-psm  RFCOMM channel and a GoepL2capPsm nothing listens on (the L2CAP channel is refused)
 """
-import argparse, glob, json, os, subprocess, sys, time
+import argparse, glob, json, os, re, subprocess, sys, time
 import dbus, dbus.service, dbus.mainloop.glib
 from gi.repository import GLib
 
@@ -200,11 +204,45 @@ def cmd_phones(a):
             time.sleep(0.2)
     ObexAgent(sbus, '/rig/obexagent', phones)
     oam.RegisterAgent('/rig/obexagent')
+    if os.path.exists('/etc/rig/opp-record'):
+        rewrite_opp_record(open('/etc/rig/opp-record').read().strip())
     with open(RUN + '/phones.json.tmp', 'w') as f:
         json.dump(phones, f, indent=1)
     os.rename(RUN + '/phones.json.tmp', RUN + '/phones.json')
     log('phones ready')
     GLib.MainLoop().run()
+
+
+DEAD_PSM = '0x1007'   # odd, upper byte's low bit clear: a valid PSM, and nothing listens on it
+
+
+def local_opp_record():
+    """(handle, RFCOMM channel) of this VM's Object Push record, via bluetoothd's -C socket."""
+    out = subprocess.run(['sdptool', 'search', '--bdaddr', 'local', 'OPUSH'],
+                         capture_output=True, text=True).stdout
+    handle = re.search(r'Service RecHandle: (0x[0-9a-f]+)', out)
+    channel = re.search(r'Channel: (\d+)', out)
+    return (handle.group(1), channel.group(1)) if handle and channel else None
+
+
+def rewrite_opp_record(kind):
+    """Replaces obexd's OPP record (RFCOMM + GoepL2capPsm) with sdptool's RFCOMM-only one on the
+    same channel, where bluetoothd still hands connections to obexd; dead-psm then adds a
+    GoepL2capPsm that no socket listens on (sdptool writes it as a uint32, as some phones do)."""
+    if kind not in ('rfcomm', 'dead-psm'):
+        raise SystemExit('unknown OPP record kind %r' % kind)
+    end = time.time() + 30
+    while (found := local_opp_record()) is None:
+        if time.time() > end:
+            raise SystemExit('no OPP record of obexd to rewrite after 30 s')
+        time.sleep(0.2)
+    handle, channel = found
+    subprocess.run(['sdptool', 'del', handle], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(['sdptool', 'add', '--channel=' + channel, 'OPUSH'], check=True, stdout=subprocess.DEVNULL)
+    if kind == 'dead-psm':
+        handle, _ = local_opp_record()
+        subprocess.run(['sdptool', 'setattr', handle, '0x0200', DEAD_PSM], check=True, stdout=subprocess.DEVNULL)
+    log('opp record', kind, 'channel', channel)
 
 
 def cmd_phone_on(a):
