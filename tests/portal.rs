@@ -410,6 +410,24 @@ fn what_visitors_did_reaches_the_log_once() {
     assert_eq!(report.hotspot, h);
     let page = o4send::report::page(&report);
     assert!(page.contains("Hotspot phones") && page.contains("Files taken (Wi-Fi)"));
+    // The CSV export names the phone by a pseudonym, as it names Bluetooth phones.
+    let key = o4send::pseudonym::PhoneKey::Hmac(b"a secret of at least sixteen".to_vec());
+    let mut csv = Vec::new();
+    let rows = o4send::report::csv_export::Rows::Wifi;
+    o4send::report::csv_export::write(&reader, rows, 0, i64::MAX, &key, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,phone,kind,item,at,bytes,clock_synced");
+    assert_eq!(lines.len(), 3, "{csv}");
+    let phone = lines[2].split(',').nth(1).unwrap();
+    assert!(
+        phone.len() == 64 && phone.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains(",download,") && !csv.contains("127.0.0.1"),
+        "{csv}"
+    );
     println!(
         "hotspot in the log: {} visitor, {} visit, {} download; a file read twice added nothing",
         h.visitors, h.visits, h.downloads

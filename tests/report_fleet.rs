@@ -59,8 +59,33 @@ fn booth(dir: &Path, db: &MariaDb, name: &'static str, phones: u32, seed: u32) -
     ok(&[
         "demo", "--config", cfg_s, "--db", log_s, "--phones", &phones, "--seed", &seed,
     ]);
+    hotspot_visits(&log, &stem);
     ok(&["sync", "--once", "--config", cfg_s, "--db", log_s]);
     Booth { name, log }
+}
+
+/// Two phones on the booth's captive page at its first attempt: one that every booth sees (the
+/// same Wi-Fi address) and one of its own, as the daemon writes them from the visit spool.
+fn hotspot_visits(log: &Path, stem: &str) {
+    let conn = rusqlite::Connection::open(log).unwrap();
+    let at: i64 = conn
+        .query_row("SELECT min(ended_at) FROM attempts", [], |r| r.get(0))
+        .unwrap();
+    for (i, (visitor, kind)) in [
+        ("3A:5F:01:22:9B:C4".to_string(), "visit"),
+        ("3A:5F:01:22:9B:C4".to_string(), "download"),
+        (format!("ip:{stem}"), "visit"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        conn.execute(
+            "INSERT INTO wifi_events(event_id, at, visitor, kind, item, bytes, boot_id, clock_synced)
+             VALUES (?1, ?2, ?3, ?4, NULL, 0, 'boot', 1)",
+            rusqlite::params![format!("{stem}-{i}"), at, visitor, kind],
+        )
+        .unwrap();
+    }
 }
 
 /// The UTC day of the first attempt of `log`.
@@ -121,6 +146,8 @@ fn fleet_figures_are_each_log_and_the_union_of_phones() {
         let own = report::day(&Reader::open(&b.log).unwrap(), b.name, &day, None).unwrap();
         let here = r.appliances.iter().find(|a| a.appliance == b.name).unwrap();
         assert_eq!(here.figures, own.figures, "{}", b.name);
+        assert_eq!(here.hotspot, own.hotspot, "{}", b.name);
+        assert_eq!(own.hotspot.visitors, 2, "{}", b.name);
         assert!(
             own.figures.seen > 0 && own.figures.offered > 0,
             "{}",
@@ -179,6 +206,9 @@ fn fleet_figures_are_each_log_and_the_union_of_phones() {
         .sum();
     assert_eq!(each, attempts, "attempts are summed");
     assert_eq!(f.passers_by + f.visitors, f.seen);
+    // The hotspot: the address every booth saw counts once for the fleet.
+    let h = &r.together.hotspot;
+    assert_eq!((h.visitors, h.visits, h.downloads), (4, 6, 3), "{h:?}");
     assert_eq!(f.dwell.iter().sum::<u64>(), f.seen);
     assert_eq!(f.per_radio.len(), 3, "one bar per appliance's push radio");
     assert!(f

@@ -141,6 +141,24 @@ fn demo_log_reaches_mysql_exactly_once() {
     let cfg = config(dir.path(), "booth-a", &db.url(), "");
     let log = dir.path().join("a.db");
     demo(&cfg, &log, 150, 7);
+    // Two phones on the hotspot's captive page, as the daemon writes them from the visit spool.
+    let conn = rusqlite::Connection::open(&log).unwrap();
+    for (i, (visitor, kind, item)) in [
+        ("3A:5F:01:22:9B:C4", "visit", None),
+        ("3A:5F:01:22:9B:C4", "download", Some("map.pdf")),
+        ("ip:10.44.0.31", "visit", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        conn.execute(
+            "INSERT INTO wifi_events(event_id, at, visitor, kind, item, bytes, boot_id, clock_synced)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1000, 'boot', 1)",
+            rusqlite::params![format!("e{i}"), 1_764_400_000_000i64 + i as i64, visitor, kind, item],
+        )
+        .unwrap();
+    }
+    drop(conn);
     let out = sync_once(&cfg, &log);
     assert!(
         out.status.success(),
@@ -158,14 +176,23 @@ fn demo_log_reaches_mysql_exactly_once() {
         local.len() as i64
     );
 
+    // The hotspot's visits, each once, the Wi-Fi address under the fleet's pseudonym.
+    let key = PhoneKey::Hmac(SECRET.as_bytes().to_vec());
+    assert_eq!(
+        db.root("SELECT visitor, kind, COALESCE(item, '-') FROM wifi_events WHERE appliance = 'booth-a' ORDER BY local_id"),
+        format!(
+            "{a}\tvisit\t-\n{a}\tdownload\tmap.pdf\n{b}\tvisit\t-",
+            a = key.phone_text("3A:5F:01:22:9B:C4"),
+            b = key.phone_text("ip:10.44.0.31")
+        )
+    );
+
     // A second round changes nothing.
-    let before = db.root("CHECKSUM TABLE attempts, sightings, events");
+    let tables = "CHECKSUM TABLE attempts, sightings, events, wifi_events";
+    let before = db.root(tables);
     let again = ok(&sync_args(&cfg, &log));
     assert!(again.contains("0 rows uploaded"), "{again}");
-    assert_eq!(
-        db.root("CHECKSUM TABLE attempts, sightings, events"),
-        before
-    );
+    assert_eq!(db.root(tables), before);
     let status = ok(&["status", "--db", log.to_str().unwrap()]);
     assert!(status.contains("sync backlog      0 rows"), "{status}");
     assert!(!status.contains("last successful sync: never"), "{status}");

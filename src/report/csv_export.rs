@@ -1,4 +1,5 @@
-//! The CSV export: every attempt or every visit of a period, one row each, for a spreadsheet.
+//! The CSV export: every attempt, every visit, or every hotspot visit and download of a period,
+//! one row each, for a spreadsheet.
 //! Phones are named as the fleet database names them (the fleet secret's pseudonym), or by a
 //! secret of this appliance's own when it has no fleet, and by their address only with
 //! `sync.raw_macs`. A device name that a spreadsheet would run as a formula is quoted first.
@@ -14,6 +15,8 @@ use std::path::Path;
 pub enum Rows {
     Attempts,
     Visits,
+    /// What phones did on the hotspot's captive page.
+    Wifi,
 }
 
 const LOCAL_SECRET: &str = "export-secret";
@@ -120,6 +123,22 @@ pub fn write(
                     v.count.to_string(),
                     v.rssi_max.map(|r| r.to_string()).unwrap_or_default(),
                     v.clock_synced.to_string(),
+                ])
+                .map_err(fail)
+            })?;
+        }
+        Rows::Wifi => {
+            w.write_record(["id", "phone", "kind", "item", "at", "bytes", "clock_synced"])
+                .map_err(fail)?;
+            reader.each_wifi(from_ms, to_ms, &mut |e| {
+                w.write_record([
+                    e.id.to_string(),
+                    key.phone_text(&e.visitor),
+                    e.kind,
+                    cell(e.item.as_deref()),
+                    time(e.at_ms),
+                    e.bytes.to_string(),
+                    e.clock_synced.to_string(),
                 ])
                 .map_err(fail)
             })?;

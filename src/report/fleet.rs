@@ -94,7 +94,48 @@ async fn read(
             day.zone_name()
         ));
     }
-    Ok(counts.report(source.fleet, day, &starts))
+    let mut report = counts.report(source.fleet, day, &starts);
+    hotspot(conn, source.fleet, &period, &mut report).await?;
+    Ok(report)
+}
+
+/// The hotspot's figures of the fleet's day, together (each Wi-Fi address once) and per
+/// appliance; none from a database older than the `wifi_events` table.
+const HOTSPOT: &str = "
+SELECT COALESCE(appliance, ''), count(DISTINCT visitor), COALESCE(SUM(kind = 'visit'), 0),
+       COALESCE(SUM(kind = 'download'), 0)
+FROM wifi_events WHERE fleet = ? AND at_ms >= ? AND at_ms < ?
+GROUP BY appliance WITH ROLLUP";
+
+async fn hotspot(
+    conn: &mut Conn,
+    fleet: &str,
+    p: &Period<'_>,
+    report: &mut FleetReport,
+) -> Result<(), String> {
+    let rows: Vec<(String, u64, u64, u64)> =
+        match conn.exec(HOTSPOT, (fleet, p.from_ms, p.to_ms)).await {
+            Err(mysql_async::Error::Server(e)) if e.code == 1146 => return Ok(()),
+            other => other.map_err(|e| format!("reading the hotspot's visits: {e}"))?,
+        };
+    for (appliance, visitors, visits, downloads) in rows {
+        let figures = crate::store::WifiStatus {
+            visitors,
+            visits,
+            downloads,
+        };
+        // WITH ROLLUP's total row has no appliance.
+        match report
+            .appliances
+            .iter_mut()
+            .find(|a| a.appliance == appliance)
+        {
+            Some(a) => a.hotspot = figures,
+            None if appliance.is_empty() => report.together.hotspot = figures,
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// The database holds o4send's tables in a shape this o4send reads.

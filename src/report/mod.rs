@@ -28,8 +28,7 @@ pub struct DayReport {
     /// The local hour each entry of `figures.per_hour` starts at (`09:00`).
     pub hours: Vec<String>,
     pub figures: DayFigures,
-    /// The visitor hotspot's captive page that day (zero where there is none, or in a fleet's
-    /// report: the fleet database does not hold it yet).
+    /// The visitor hotspot's captive page that day (zero where there is none).
     pub hotspot: crate::store::WifiStatus,
 }
 

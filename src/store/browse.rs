@@ -145,6 +145,36 @@ pub(super) fn visits(
     )
 }
 
+/// The hotspot's visits and downloads in `[from_ms, to_ms)`, oldest first.
+pub(super) fn wifi(
+    conn: &Connection,
+    from_ms: i64,
+    to_ms: i64,
+    each: &mut dyn FnMut(super::OutboxWifi) -> Result<(), String>,
+) -> Result<(), String> {
+    let sql = "SELECT id, at, visitor, kind, item, bytes, boot_id, clock_synced
+               FROM wifi_events WHERE at >= ?1 AND at < ?2 ORDER BY at, id";
+    each_row(
+        conn,
+        sql,
+        from_ms,
+        to_ms,
+        |r| {
+            Ok(super::OutboxWifi {
+                id: r.get(0)?,
+                at_ms: r.get(1)?,
+                visitor: r.get(2)?,
+                kind: r.get(3)?,
+                item: r.get(4)?,
+                bytes: r.get(5)?,
+                boot_id: r.get(6)?,
+                clock_synced: r.get(7)?,
+            })
+        },
+        each,
+    )
+}
+
 /// Runs `sql` over `[from_ms, to_ms)` and hands each row, as `read` makes it, to `each`:
 /// one row in memory at a time, however long the range.
 fn each_row<T>(

@@ -32,7 +32,9 @@ pub use day::{
 pub use error::{StoreError, StoreErrorKind};
 pub use history::{DeviceHistory, ItemHistory};
 pub use open::open_for;
-pub use outbox::{marks, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
+pub use outbox::{
+    marks, OutboxAttempt, OutboxEvent, OutboxSighting, OutboxWifi, SyncBacklog, SyncState,
+};
 pub use reader::{DeviceInfo, Reader};
 pub use records::{
     AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark, WifiRecord,

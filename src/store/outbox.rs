@@ -18,6 +18,8 @@ pub mod marks {
     pub const SIGHTINGS: &str = "up_sightings";
     /// Highest event id uploaded.
     pub const EVENTS: &str = "up_events";
+    /// Highest hotspot event id uploaded.
+    pub const WIFI: &str = "up_wifi";
     /// Highest fleet sequence number downloaded.
     pub const DOWNLOAD: &str = "down_fleet";
     /// Unix ms of the end of the last sync round that uploaded and downloaded everything.
@@ -75,12 +77,27 @@ pub struct OutboxEvent {
     pub message: String,
 }
 
+/// One thing a visitor did on the hotspot's captive page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxWifi {
+    pub id: i64,
+    pub at_ms: i64,
+    /// The phone's Wi-Fi address (or `ip:ADDR`), as the log stores it.
+    pub visitor: String,
+    pub kind: String,
+    pub item: Option<String>,
+    pub bytes: i64,
+    pub boot_id: String,
+    pub clock_synced: bool,
+}
+
 /// The sync's bookkeeping as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncState {
     pub attempts: i64,
     pub sightings: i64,
     pub events: i64,
+    pub wifi: i64,
     pub download: i64,
     pub last_success_ms: Option<i64>,
 }
@@ -91,6 +108,9 @@ pub struct SyncBacklog {
     pub attempts: u64,
     pub sightings: u64,
     pub events: u64,
+    /// Hotspot visits and downloads.
+    #[serde(default)]
+    pub wifi: u64,
     pub last_success_ms: Option<i64>,
     /// Answers of other appliances of the fleet known here.
     pub fleet_answers: u64,
@@ -98,7 +118,7 @@ pub struct SyncBacklog {
 
 impl SyncBacklog {
     pub fn total(&self) -> u64 {
-        self.attempts + self.sightings + self.events
+        self.attempts + self.sightings + self.events + self.wifi
     }
 }
 
@@ -115,6 +135,7 @@ pub(crate) fn state(conn: &Connection) -> rusqlite::Result<SyncState> {
         attempts: get(marks::ATTEMPTS)?.unwrap_or(0),
         sightings: get(marks::SIGHTINGS)?.unwrap_or(0),
         events: get(marks::EVENTS)?.unwrap_or(0),
+        wifi: get(marks::WIFI)?.unwrap_or(0),
         download: get(marks::DOWNLOAD)?.unwrap_or(0),
         last_success_ms: get(marks::LAST_SUCCESS)?,
     })
@@ -139,6 +160,7 @@ pub(crate) fn backlog_in(tx: &Connection) -> rusqlite::Result<SyncBacklog> {
             s.sightings,
         )?,
         events: count("SELECT count(*) FROM events WHERE id > ?1", s.events)?,
+        wifi: count("SELECT count(*) FROM wifi_events WHERE id > ?1", s.wifi)?,
         last_success_ms: s.last_success_ms,
         fleet_answers: tx.query_row("SELECT count(*) FROM fleet_answers", [], |row| {
             row.get::<_, i64>(0).map(|n| n.max(0) as u64)
@@ -230,6 +252,30 @@ pub(crate) fn events(
             level: r.get(4)?,
             kind: r.get(5)?,
             message: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(crate) fn wifi(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<OutboxWifi>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, visitor, kind, item, bytes, boot_id, clock_synced
+         FROM wifi_events WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit as i64], |r| {
+        Ok(OutboxWifi {
+            id: r.get(0)?,
+            at_ms: r.get(1)?,
+            visitor: r.get(2)?,
+            kind: r.get(3)?,
+            item: r.get(4)?,
+            bytes: r.get(5)?,
+            boot_id: r.get(6)?,
+            clock_synced: r.get(7)?,
         })
     })?;
     rows.collect()

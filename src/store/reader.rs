@@ -6,7 +6,9 @@
 
 use super::error::StoreError;
 use super::history::{self, DeviceHistory};
-use super::outbox::{self, OutboxAttempt, OutboxEvent, OutboxSighting, SyncBacklog, SyncState};
+use super::outbox::{
+    self, OutboxAttempt, OutboxEvent, OutboxSighting, OutboxWifi, SyncBacklog, SyncState,
+};
 use super::report::{self, Glance, StatusReport};
 use super::schema;
 use crate::device::BdAddr;
@@ -80,6 +82,11 @@ impl Reader {
     /// Events with an id above `after`, oldest first, at most `limit`.
     pub fn outbox_events(&self, after: i64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
         outbox::events(&self.conn, after, limit).map_err(|e| self.failed(&e))
+    }
+
+    /// Hotspot events with an id above `after`, oldest first, at most `limit`.
+    pub fn outbox_wifi(&self, after: i64, limit: usize) -> Result<Vec<OutboxWifi>, StoreError> {
+        outbox::wifi(&self.conn, after, limit).map_err(|e| self.failed(&e))
     }
 
     /// What this phone was offered and how it answered, per content hash.
@@ -167,6 +174,17 @@ impl Reader {
         each: &mut dyn FnMut(super::VisitRow) -> Result<(), String>,
     ) -> Result<(), String> {
         super::browse::visits(&self.conn, from_ms, to_ms, each)
+            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))
+    }
+
+    /// Every hotspot visit and download in `[from_ms, to_ms)`, oldest first, handed to `each`.
+    pub fn each_wifi(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        each: &mut dyn FnMut(OutboxWifi) -> Result<(), String>,
+    ) -> Result<(), String> {
+        super::browse::wifi(&self.conn, from_ms, to_ms, each)
             .map_err(|e| format!("cannot read {}: {e}", self.path.display()))
     }
 

@@ -106,6 +106,11 @@ fn prune_by_age(
         "DELETE FROM events WHERE at < ?1 AND clock_synced = 1",
         params![cutoff],
     )? as u64;
+    // The hotspot's visits age out with the rest (counted with the events).
+    stats.events += tx.execute(
+        "DELETE FROM wifi_events WHERE at < ?1 AND clock_synced = 1",
+        params![cutoff],
+    )? as u64;
     stats.attempts += tx.execute(
         "DELETE FROM attempts WHERE ended_at < ?1 AND clock_synced = 1",
         params![cutoff],

@@ -57,6 +57,7 @@ pub async fn once(
         up.attempts(&mut done).await?;
         up.sightings(&mut done).await?;
         up.events(&mut done).await?;
+        up.wifi(&mut done).await?;
         let uploaded = state.done;
         let downloaded = download::fleet(settings, &mut reader, store, &mut conn).await?;
         Ok(RoundStats {

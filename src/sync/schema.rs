@@ -89,8 +89,27 @@ const V1: &[&str] = &[
         FROM attempts",
 ];
 
+/// Version 2: what visitors did on each appliance's hotspot captive page (`visit` or
+/// `download`), the phone named by the fleet's pseudonym of its Wi-Fi address (phones choose a
+/// random one per network, so this counts addresses, and never matches a Bluetooth phone).
+const V2: &[&str] = &["CREATE TABLE IF NOT EXISTS wifi_events (
+        fleet VARCHAR(64) NOT NULL,
+        appliance VARCHAR(64) NOT NULL,
+        local_id BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        visitor VARCHAR(64) NOT NULL,
+        kind VARCHAR(16) NOT NULL,
+        item VARCHAR(255) NULL,
+        bytes BIGINT NOT NULL,
+        boot_id VARCHAR(64) NOT NULL,
+        clock_synced BOOLEAN NOT NULL,
+        uploaded_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        PRIMARY KEY (appliance, local_id),
+        KEY wifi_events_at (at_ms)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"];
+
 /// The steps; step `i` takes the server from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&[&str]] = &[V1];
+const MIGRATIONS: &[&[&str]] = &[V1, V2];
 
 /// The fleet database schema version this code writes and reads.
 pub const MYSQL_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

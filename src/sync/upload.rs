@@ -9,8 +9,8 @@ use super::error::SyncError;
 use super::Settings;
 use crate::pseudonym::PhoneKey;
 use crate::store::{
-    marks, OutboxAttempt, OutboxEvent, OutboxSighting, Reader, Store, StoreError, SyncMark,
-    SyncState,
+    marks, OutboxAttempt, OutboxEvent, OutboxSighting, OutboxWifi, Reader, Store, StoreError,
+    SyncMark, SyncState,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value};
@@ -51,6 +51,8 @@ const SIGHTING_COLUMNS: &str = "fleet, appliance, local_id, phone, name, class, 
      change_seq";
 const EVENT_COLUMNS: &str =
     "fleet, appliance, local_id, at_ms, boot_id, clock_synced, level, kind, message";
+const WIFI_COLUMNS: &str =
+    "fleet, appliance, local_id, at_ms, visitor, kind, item, bytes, boot_id, clock_synced";
 /// Visit columns a fresher copy replaces (`change_seq` last: MySQL assigns left to right).
 const SIGHTING_UPDATES: &[&str] = &[
     "phone",
@@ -110,6 +112,22 @@ impl Uploader<'_> {
             values: |u, r| u.event(r),
             head: "INSERT IGNORE INTO events",
             columns: EVENT_COLUMNS,
+            tail: String::new(),
+            fleet_lock: false,
+        };
+        self.upload(table, done).await
+    }
+
+    /// Uploads every hotspot visit and download past the mark.
+    pub async fn wifi(&mut self, done: &mut (dyn FnMut(u64) + Send)) -> Result<(), SyncError> {
+        let table = Table {
+            mark: marks::WIFI,
+            after: |s| s.wifi,
+            fetch: Reader::outbox_wifi,
+            key: |r| r.id,
+            values: |u, r| u.wifi_event(r),
+            head: "INSERT IGNORE INTO wifi_events",
+            columns: WIFI_COLUMNS,
             tail: String::new(),
             fleet_lock: false,
         };
@@ -180,6 +198,23 @@ impl Uploader<'_> {
             .sync_marks(vec![SyncMark { name, value }])
             .await
             .map_err(|e| SyncError::store(&e))
+    }
+
+    /// A hotspot event; the visitor's Wi-Fi address is pseudonymised like a Bluetooth one.
+    fn wifi_event(&self, r: &OutboxWifi) -> Vec<Value> {
+        let s = self.settings;
+        vec![
+            fit(&s.cfg.fleet, 64).into(),
+            fit(&s.appliance, 64).into(),
+            r.id.into(),
+            r.at_ms.into(),
+            fit(&self.key.phone_text(&r.visitor), 64).into(),
+            fit(&r.kind, 16).into(),
+            r.item.as_deref().map(|i| fit(i, 255)).into(),
+            r.bytes.into(),
+            fit(&r.boot_id, 64).into(),
+            r.clock_synced.into(),
+        ]
     }
 
     fn attempt(&self, r: &OutboxAttempt) -> Vec<Value> {

@@ -1,5 +1,5 @@
-//! The export page and the CSV download: attempts or visits of a date range (local days), with
-//! phones named as `report::csv_export` says.
+//! The export page and the CSV download: attempts, visits or hotspot events of a date range
+//! (local days), with phones named as `report::csv_export` says.
 
 use super::auth::Authed;
 use super::pages::frame;
@@ -25,7 +25,8 @@ pub async fn page(who: Authed) -> Html<String> {
                 p { label { "From " input type="date" name="from" required; } " "
                     label { "to " input type="date" name="to" required; } }
                 p { label { input type="radio" name="rows" value="attempts" checked; " attempts (every file offered, with its answer)" } br;
-                    label { input type="radio" name="rows" value="visits"; " visits (every phone heard, from when to when)" } }
+                    label { input type="radio" name="rows" value="visits"; " visits (every phone heard, from when to when)" } br;
+                    label { input type="radio" name="rows" value="wifi"; " hotspot (every page visit and file taken on the visitor Wi-Fi)" } }
                 button type="submit" { "Download CSV" }
             }
             p { "Phones are named by a pseudonym (as in the fleet database), unless the settings say sync.raw_macs." }
@@ -67,7 +68,8 @@ fn build(app: &App, q: &Range) -> Result<(String, Vec<u8>), String> {
     let rows = match q.rows.as_str() {
         "attempts" => Rows::Attempts,
         "visits" => Rows::Visits,
-        other => return Err(format!("rows={other:?}: attempts or visits")),
+        "wifi" => Rows::Wifi,
+        other => return Err(format!("rows={other:?}: attempts, visits or wifi")),
     };
     let zone = &app.cfg.appliance.time_zone;
     let (from, to) = (
