@@ -9,7 +9,7 @@ mod common;
 
 use common::browser::Browser;
 use common::cli::o4send;
-use common::http::get_as;
+use common::http::{get_as, get_with};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -432,4 +432,41 @@ fn what_visitors_did_reaches_the_log_once() {
         "hotspot in the log: {} visitor, {} visit, {} download; a file read twice added nothing",
         h.visitors, h.visits, h.downloads
     );
+}
+
+#[test]
+fn the_page_speaks_the_visitors_language_where_the_campaign_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = setup(dir.path());
+    let toml = dir.path().join("content/campaign.toml");
+    let text = std::fs::read_to_string(&toml).unwrap()
+        + "[texts.de]\nname = \"Frühjahrsmesse <Halle 3>\"\nnote = \"Hallenplan und Programm\"\n";
+    std::fs::write(&toml, text).unwrap();
+    let portal = start(&config);
+    let page = |accept: &str| {
+        let (status, _, body) = get_with(
+            portal.port,
+            PORTAL,
+            "/",
+            &format!("Accept-Language: {accept}\r\n"),
+        );
+        assert_eq!(status, 200);
+        String::from_utf8(body).unwrap()
+    };
+    let de = page("de-AT,de;q=0.9,en;q=0.8");
+    assert!(de.contains("<html lang=\"de\">"), "{de}");
+    assert!(
+        de.contains("Frühjahrsmesse &lt;Halle 3&gt;") && de.contains("Hallenplan und Programm")
+    );
+    assert!(de.contains(">Öffnen<") && de.contains(">Speichern<") && de.contains("Von Booth 7"));
+    // A language the campaign does not give: its own texts, in English.
+    let fr = page("fr-FR,fr;q=0.9");
+    assert!(
+        fr.contains("<html lang=\"en\">") && fr.contains(">Open<"),
+        "{fr}"
+    );
+    assert!(
+        fr.contains("&lt;script&gt;alert(1)&lt;/script&gt; Expo") && !fr.contains("Frühjahrsmesse")
+    );
+    println!("portal: German for de-AT (campaign's [texts.de]), English for fr");
 }

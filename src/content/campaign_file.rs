@@ -45,6 +45,9 @@ pub struct CampaignFile {
     pub hours: Vec<String>,
     #[serde(default)]
     pub items: Vec<ItemFile>,
+    /// The name and a note in other languages (`[texts.de]`), for the hotspot's page.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub texts: super::texts::Translations,
 }
 
 /// One `[[items]]` table.
@@ -71,7 +74,7 @@ impl CampaignFile {
             Some(v) if v != FORMAT => Err(format!(
                 "format = {v}: this appliance reads bundle format {FORMAT} (update its firmware)"
             )),
-            _ => Ok(file),
+            _ => super::texts::check(&file.texts).map(|()| file),
         }
     }
 
@@ -96,6 +99,7 @@ pub(super) fn load(dir: &Path, path: &Path, max_item_bytes: u64) -> Result<Campa
         name: file.name,
         schedule,
         items,
+        texts: file.texts,
     })
 }
 

@@ -11,6 +11,7 @@ pub fn demo_campaign() -> Campaign {
         name: "o4send demo".into(),
         sender_name: "o4send demo booth".into(),
         schedule: Schedule::default(),
+        texts: Default::default(),
         items: vec![
             Arc::new(Item::new(
                 "o4send-expo.html",

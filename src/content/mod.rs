@@ -14,6 +14,7 @@ mod demo;
 mod disk;
 pub mod install;
 mod mime;
+pub mod texts;
 
 use crate::device::MajorClass;
 use crate::policy::schedule::Schedule;
@@ -67,6 +68,8 @@ pub struct Campaign {
     pub sender_name: String,
     pub schedule: Schedule,
     pub items: Vec<Arc<Item>>,
+    /// The name and a note in other languages, for the hotspot's page.
+    pub texts: texts::Translations,
 }
 
 /// Content that could not be loaded; one line naming the path and the cause.
@@ -151,6 +154,7 @@ fn load_plain_dir(dir: &Path, given: &Path, max_item_bytes: u64) -> Result<Campa
         name,
         schedule: Schedule::default(),
         items,
+        texts: Default::default(),
     })
 }
 

@@ -65,8 +65,13 @@ pub fn send(
 /// A GET for `path` under the Host name `host` (as a phone on the hotspot asks for any site):
 /// the status, the header lines lower-cased, and the body as bytes.
 pub fn get_as(port: u16, host: &str, path: &str) -> (u16, String, Vec<u8>) {
+    get_with(port, host, path, "")
+}
+
+/// [`get_as`] with more header lines (each ending in `\r\n`).
+pub fn get_with(port: u16, host: &str, path: &str, headers: &str) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{headers}\r\n");
     s.write_all(head.as_bytes()).unwrap();
     read_reply(s)
 }

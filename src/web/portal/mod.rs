@@ -13,6 +13,7 @@
 mod page;
 mod probes;
 mod visits;
+mod words;
 
 use crate::content::{self, Campaign, Item};
 use axum::extract::{ConnectInfo, Path as UrlPath, State};
@@ -167,7 +168,12 @@ async fn home(
     }
     let (campaign, problem) = p.campaign();
     p.visits.note(from.ip(), None, 0);
-    axum::response::Html(page::home(&campaign, problem.as_deref()).into_string()).into_response()
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let page = page::home(&campaign, problem.as_deref(), accept);
+    axum::response::Html(page.into_string()).into_response()
 }
 
 async fn open(s: State<Arc<Portal>>, v: Visitor, h: HeaderMap, name: UrlPath<String>) -> Response {

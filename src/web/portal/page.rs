@@ -2,6 +2,8 @@
 //! (maud escapes every value), with the headers that make a phone open or save each file under
 //! its own name.
 
+use super::words;
+use crate::content::texts::pick;
 use crate::content::Campaign;
 use maud::{html, PreEscaped, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -10,7 +12,7 @@ const STYLE: &str = "
 body{font:16px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f4f7fa;color:#222}
 main{max-width:36rem;margin:0 auto;padding:1rem}
 h1{color:#1c4e80;font-size:1.6rem;margin:.5rem 0}
-.from{color:#555;margin-top:0}
+.from{color:#555;margin-top:0}.lead{font-size:1.1rem;margin:.2rem 0 .6rem}
 ul{list-style:none;padding:0}
 li{background:#fff;border-radius:.6rem;padding:.8rem;margin:.6rem 0;box-shadow:0 1px 3px #0002}
 .name{font-weight:600;word-break:break-word}.size{color:#666;font-size:.9rem}
@@ -20,16 +22,17 @@ li{background:#fff;border-radius:.6rem;padding:.8rem;margin:.6rem 0;box-shadow:0
 .note{color:#666;font-size:.85rem}
 ";
 
-/// The page: what the campaign offers, or that there is nothing right now.
-pub fn home(c: &Campaign, problem: Option<&str>) -> maud::Markup {
-    let title = if c.name.is_empty() {
-        "Welcome"
-    } else {
-        &c.name
-    };
+/// The page: what the campaign offers, or that there is nothing right now; in the language of
+/// `accept` (the browser's Accept-Language) where the campaign gives texts in it.
+pub fn home(c: &Campaign, problem: Option<&str>, accept: &str) -> maud::Markup {
+    let lang = pick(&c.texts, accept);
+    let texts = lang.and_then(|l| c.texts.get(l));
+    let w = words::of(lang);
+    let name = texts.and_then(|t| t.name.as_deref()).unwrap_or(&c.name);
+    let title = if name.is_empty() { "Welcome" } else { name };
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.unwrap_or("en")) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -38,9 +41,10 @@ pub fn home(c: &Campaign, problem: Option<&str>) -> maud::Markup {
             }
             body { main {
                 h1 { (title) }
-                @if !c.sender_name.is_empty() { p.from { "From " (c.sender_name) } }
+                @if let Some(note) = texts.and_then(|t| t.note.as_deref()) { p.lead { (note) } }
+                @if !c.sender_name.is_empty() { p.from { (w.from) " " (c.sender_name) } }
                 @if problem.is_some() || c.items.is_empty() {
-                    p { "Nothing to offer right now. Please ask at the stand." }
+                    p { (w.nothing) }
                 } @else {
                     ul.items {
                         @for item in &c.items {
@@ -49,14 +53,14 @@ pub fn home(c: &Campaign, problem: Option<&str>) -> maud::Markup {
                                 div.name { (item.name) }
                                 div.size { (size_words(item.body.len())) }
                                 div.actions {
-                                    a.open href={ "/f/" (href) } { "Open" }
-                                    a.save href={ "/save/" (href) } download=(item.name) { "Save" }
+                                    a.open href={ "/f/" (href) } { (w.open) }
+                                    a.save href={ "/save/" (href) } download=(item.name) { (w.save) }
                                 }
                             }
                         }
                     }
                 }
-                p.note { "Free, with nothing to install and no sign-up. This Wi-Fi has no internet." }
+                p.note { (w.note) }
             } }
         }
     }
