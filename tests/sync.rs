@@ -440,3 +440,36 @@ fn faults_during_sync_lose_and_duplicate_nothing() {
 fn faults_full() {
     faults(100_000, 50, 20);
 }
+
+/// Issue 16: a batch that meets a held lock (here the fleet row another session holds for 4 s,
+/// with a lock wait timeout of 1 s) is tried again in place and gets through: the round
+/// succeeds, says nothing of back-off, and the debug log counts the retries.
+#[test]
+fn contention_is_retried_in_place_not_surfaced() {
+    let Some(db) = MariaDb::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "booth-c", &db.url(), "");
+    let log = dir.path().join("c.db");
+    demo(&cfg, &log, 40, 3);
+    ok(&sync_args(&cfg, &log));
+    demo(&cfg, &log, 40, 4);
+    db.root("SET GLOBAL innodb_lock_wait_timeout = 1");
+    let mut holder = db.root_in_background(
+        "BEGIN; SELECT fleet FROM fleets WHERE fleet = 'expo' FOR UPDATE; SELECT SLEEP(4); COMMIT;",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let out = bin()
+        .args(sync_args(&cfg, &log))
+        .env("RUST_LOG", "o4send::sync=debug")
+        .output()
+        .unwrap();
+    assert!(holder.wait().unwrap().success());
+    db.root("SET GLOBAL innodb_lock_wait_timeout = 50");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the round failed: {err}");
+    let retries = err.matches("contention (").count();
+    assert!(retries >= 1, "no retry logged: {err}");
+    assert!(err.contains("Lock wait timeout exceeded"), "{err}");
+    assert_eq!(remote_attempts(&db, "booth-c"), local_attempts(&log));
+    eprintln!("contention: {retries} retries in place, then the batch went through");
+}

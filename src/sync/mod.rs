@@ -11,6 +11,7 @@
 
 mod backoff;
 mod connect;
+mod contention;
 mod download;
 mod error;
 mod round;
@@ -19,6 +20,7 @@ mod task;
 mod upload;
 
 pub use backoff::Backoff;
+pub use contention::retries as contention_retries;
 pub use error::{SyncError, SyncErrorKind};
 pub use round::{once, Progress, RoundStats};
 pub use schema::MYSQL_SCHEMA_VERSION;

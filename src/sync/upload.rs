@@ -5,6 +5,7 @@
 //! place, so they are upserted, and a stale copy never overwrites a fresher one (`change_seq`
 //! decides). The watermark is written through the store's writer only after the commit.
 
+use super::contention;
 use super::error::SyncError;
 use super::Settings;
 use crate::pseudonym::PhoneKey;
@@ -33,6 +34,13 @@ struct Table<R> {
     tail: String,
     /// Attempts take the fleet's turn (see [`Uploader::commit`]).
     fleet_lock: bool,
+}
+
+/// How one try of a batch failed.
+enum Tried {
+    Failed(mysql_async::Error),
+    /// No answer within [`BATCH_TIMEOUT`].
+    Silent,
 }
 
 /// What one upload step needs.
@@ -160,6 +168,8 @@ impl Uploader<'_> {
 
     /// One transaction; with `fleet_lock`, uploads of the same fleet take turns, so the
     /// attempts' `seq` grows in commit order and downloads past a watermark miss nothing.
+    /// Contention (a deadlock, a lock wait timeout, a cluster's certification conflict) is
+    /// tried again in place (`super::contention`), not surfaced.
     async fn commit(
         &mut self,
         sql: &str,
@@ -167,6 +177,40 @@ impl Uploader<'_> {
         fleet_lock: Option<String>,
     ) -> Result<(), SyncError> {
         let params: Vec<Value> = rows.into_iter().flatten().collect();
+        let mut attempt = 1;
+        loop {
+            match self
+                .commit_once(sql, params.clone(), fleet_lock.clone())
+                .await
+            {
+                Err(Tried::Failed(e))
+                    if contention::is_contention(&e) && attempt < contention::TRIES =>
+                {
+                    attempt += 1;
+                    contention::wait_before(attempt, "uploading a batch", &e).await;
+                }
+                Err(Tried::Failed(e)) => return Err(SyncError::mysql("uploading a batch", &e)),
+                Err(Tried::Silent) => {
+                    return Err(SyncError::new(
+                        super::SyncErrorKind::Transient,
+                        format!(
+                            "uploading a batch: no answer within {}s",
+                            BATCH_TIMEOUT.as_secs()
+                        ),
+                    ))
+                }
+                Ok(()) => return Ok(()),
+            }
+        }
+    }
+
+    /// One try of a batch's transaction.
+    async fn commit_once(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+        fleet_lock: Option<String>,
+    ) -> Result<(), Tried> {
         let work = async {
             let mut tx = self.conn.start_transaction(TxOpts::default()).await?;
             if let Some(fleet) = fleet_lock {
@@ -182,14 +226,8 @@ impl Uploader<'_> {
             tx.commit().await
         };
         match tokio::time::timeout(BATCH_TIMEOUT, work).await {
-            Ok(result) => result.map_err(|e| SyncError::mysql("uploading a batch", &e)),
-            Err(_) => Err(SyncError::new(
-                super::SyncErrorKind::Transient,
-                format!(
-                    "uploading a batch: no answer within {}s",
-                    BATCH_TIMEOUT.as_secs()
-                ),
-            )),
+            Ok(result) => result.map_err(Tried::Failed),
+            Err(_) => Err(Tried::Silent),
         }
     }
 

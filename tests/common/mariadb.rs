@@ -140,6 +140,18 @@ impl MariaDb {
     }
 
     /// Runs SQL as root over the private socket; panics on failure. Returns tab-separated rows.
+    /// Runs `sql` as root in the o4send database in the background (a session that holds a
+    /// lock, say); the caller waits for the child.
+    pub fn root_in_background(&self, sql: &str) -> std::process::Child {
+        Command::new(find("mariadb").expect("the mariadb client (mariadb-client)"))
+            .args(["--no-defaults", "-u", "root", "-N", "-B", "o4send"])
+            .arg(format!("--socket={}", self.socket().display()))
+            .args(["-e", sql])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     pub fn root(&self, sql: &str) -> String {
         self.try_root(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
