@@ -154,25 +154,7 @@ pub(super) fn wifi(
 ) -> Result<(), String> {
     let sql = "SELECT id, at, visitor, kind, item, bytes, boot_id, clock_synced
                FROM wifi_events WHERE at >= ?1 AND at < ?2 ORDER BY at, id";
-    each_row(
-        conn,
-        sql,
-        from_ms,
-        to_ms,
-        |r| {
-            Ok(super::OutboxWifi {
-                id: r.get(0)?,
-                at_ms: r.get(1)?,
-                visitor: r.get(2)?,
-                kind: r.get(3)?,
-                item: r.get(4)?,
-                bytes: r.get(5)?,
-                boot_id: r.get(6)?,
-                clock_synced: r.get(7)?,
-            })
-        },
-        each,
-    )
+    each_row(conn, sql, from_ms, to_ms, super::outbox::wifi_row, each)
 }
 
 /// Runs `sql` over `[from_ms, to_ms)` and hands each row, as `read` makes it, to `each`:

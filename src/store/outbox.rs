@@ -266,17 +266,20 @@ pub(crate) fn wifi(
         "SELECT id, at, visitor, kind, item, bytes, boot_id, clock_synced
          FROM wifi_events WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![after, limit as i64], |r| {
-        Ok(OutboxWifi {
-            id: r.get(0)?,
-            at_ms: r.get(1)?,
-            visitor: r.get(2)?,
-            kind: r.get(3)?,
-            item: r.get(4)?,
-            bytes: r.get(5)?,
-            boot_id: r.get(6)?,
-            clock_synced: r.get(7)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![after, limit as i64], wifi_row)?;
     rows.collect()
+}
+
+/// A `wifi_events` row selected as `id, at, visitor, kind, item, bytes, boot_id, clock_synced`.
+pub(crate) fn wifi_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxWifi> {
+    Ok(OutboxWifi {
+        id: r.get(0)?,
+        at_ms: r.get(1)?,
+        visitor: r.get(2)?,
+        kind: r.get(3)?,
+        item: r.get(4)?,
+        bytes: r.get(5)?,
+        boot_id: r.get(6)?,
+        clock_synced: r.get(7)?,
+    })
 }
