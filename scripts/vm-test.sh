@@ -470,18 +470,29 @@ g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
     fail e "the fault-injection build did not start: $(tr '\n' ' ' < "$RUN/e-start.txt")"
 MAXID=$(sql "select max(id) from attempts")
 rows_so_far() { sql "select id, device_id, item_name, outcome, raw_code from attempts where id <= $MAXID order by id"; }
-asked_twice() {  # accepting phones asked about the same file more than once
+asked_twice() {  # accepting phones asked about the same file more than once, unexplained
+    # A transfer the link cut after the phone had said yes ("link lost after N bytes", e.g. the
+    # controller unplugged in scenario d) is an attempt that failed, not an answer: o4send tries
+    # it again and the phone asks its user again. Each such attempt in the log explains one
+    # extra ask of that phone for that file; any other extra ask is reported.
     asks_logs > "$RUN/asks.log"
-    python3 - "$RUN/asks.log" <<'PY'
+    sql "select d.addr, a.item_name from attempts a join devices d on d.id = a.device_id where a.outcome = 'failed' and a.reason like 'link lost after%'" > "$RUN/cut-transfers.txt" || true
+    python3 - "$RUN/asks.log" "$RUN/cut-transfers.txt" "phone-accept=$ACCEPT" "phone-late-c=$LATE_C" "phone-late-d=$LATE_D" <<'PY'
 import collections, json, sys
-c = collections.Counter()
+asks, cut = collections.Counter(), collections.Counter()
+addr = dict(a.split('=', 1) for a in sys.argv[3:])
 for line in open(sys.argv[1]):
     line = line.strip()
     if line.startswith('{'):
         j = json.loads(line)
         if j.get('behaviour') == 'accept':
-            c[(j['phone'], j['name'])] += 1
-print(' '.join('%s/%s=%d' % (p, n, k) for (p, n), k in sorted(c.items()) if k > 1))
+            asks[(j['phone'], j['name'])] += 1
+for line in open(sys.argv[2]):
+    parts = line.strip().split(' ', 1)
+    if len(parts) == 2:
+        cut[tuple(parts)] += 1
+print(' '.join('%s/%s=%d' % (p, n, k) for (p, n), k in sorted(asks.items())
+               if k > 1 + cut[(addr.get(p, ''), n)]))
 PY
 }
 n_restarts() { g appliance -t 20 'SYSTEMD_COLORS=0 systemctl show -P NRestarts o4send' | tr -dc 0-9; }
