@@ -1,13 +1,13 @@
 //! `o4send poster --out FILE`: the stand's A4 poster (SVG) for the active campaign, with the QR
 //! codes of the visitor Wi-Fi when `[hotspot]` is on.
 
-use super::{optional_config, run::load_campaign, CliError};
+use super::{optional_config, CliError};
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn poster(config: Option<&Path>, out: &Path) -> Result<ExitCode, CliError> {
     let cfg = optional_config(config)?;
-    let campaign = load_campaign(&cfg)
+    let campaign = crate::content::active(&cfg)
         .map_err(|e| CliError::Failed(format!("poster: no usable campaign: {e}")))?;
     let items = campaign.items.iter().map(|i| i.name.as_str()).collect();
     let svg = crate::poster::for_stand(&cfg.hotspot, &campaign.name, &campaign.sender_name, items)

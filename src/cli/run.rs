@@ -133,7 +133,7 @@ fn write_pid_file(cfg: &Config) -> Option<crate::pidfile::PidFile> {
 
 /// The campaign, or an empty one (and a logged reason) when the content cannot be used.
 fn campaign_or_nothing(cfg: &Config) -> Campaign {
-    match load_campaign(cfg) {
+    match crate::content::active(cfg) {
         Ok(c) => {
             tracing::info!("campaign {:?}: {} item(s)", c.name, c.items.len());
             c
@@ -143,17 +143,6 @@ fn campaign_or_nothing(cfg: &Config) -> Campaign {
             Campaign::default()
         }
     }
-}
-
-/// The active campaign, with the sender name of the boot partition's `appliance.sender_name`
-/// over the campaign's own when the operator set one.
-pub(super) fn load_campaign(cfg: &Config) -> Result<Campaign, crate::content::ContentError> {
-    let mut campaign =
-        crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes)?;
-    if let Some(name) = &cfg.appliance.sender_name {
-        campaign.sender_name = name.clone();
-    }
-    Ok(campaign)
 }
 
 /// SIGTERM, SIGINT and SIGHUP, caught from now on.
@@ -202,7 +191,7 @@ pub(super) fn reload(path: &Path) -> Option<Control> {
         }
     };
     crate::orders::lists::merge_into(&mut cfg);
-    match load_campaign(&cfg) {
+    match crate::content::active(&cfg) {
         Ok(campaign) => {
             tracing::info!("reloading: campaign {:?}", campaign.name);
             Some(Control::Reload {

@@ -116,6 +116,39 @@ pub fn load(dir: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
     Ok(campaign)
 }
 
+/// The active campaign of `cfg`, with the boot partition's `appliance.sender_name` over the
+/// campaign's own when the operator set one: what the daemon pushes, the poster names and the
+/// captive page offers.
+pub fn active(cfg: &crate::config::Config) -> Result<Campaign, ContentError> {
+    let mut campaign = load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes)?;
+    if let Some(name) = &cfg.appliance.sender_name {
+        campaign.sender_name = name.clone();
+    }
+    Ok(campaign)
+}
+
+/// The name [`load`] would give the campaign in `dir`, without reading (or hashing) its files:
+/// `campaign.toml`'s `name`, else the directory's own name.
+pub fn name(dir: &Path) -> Result<String, ContentError> {
+    let described = dir.join(CAMPAIGN_FILE);
+    if !described.exists() {
+        return Ok(plain_name(dir));
+    }
+    let text = std::fs::read_to_string(&described).map_err(|e| io_error(&described, e))?;
+    CampaignFile::parse(&text)
+        .map(|f| f.name)
+        .map_err(|e| ContentError(format!("{}: {e}", described.display())))
+}
+
+/// A campaign without `campaign.toml` is named after its directory as configured.
+fn plain_name(given: &Path) -> String {
+    given
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("content")
+        .to_string()
+}
+
 /// Every visible regular file, in name order, for every class; named after `given`, the
 /// directory as configured.
 fn load_plain_dir(dir: &Path, given: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
@@ -144,14 +177,9 @@ fn load_plain_dir(dir: &Path, given: &Path, max_item_bytes: u64) -> Result<Campa
             Vec::new(),
         )));
     }
-    let name = given
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("content")
-        .to_string();
     Ok(Campaign {
         sender_name: "o4send".into(),
-        name,
+        name: plain_name(given),
         schedule: Schedule::default(),
         items,
         texts: Default::default(),

@@ -84,8 +84,7 @@ fn hotspot(cfg: &Config) -> Option<crate::hotspot::Rendered> {
     if !h.enabled {
         return None;
     }
-    let campaign = crate::content::load(&cfg.appliance.content_path(), cfg.engine.max_item_bytes)
-        .map(|c| c.name)
+    let campaign = crate::content::name(&cfg.appliance.content_path())
         .unwrap_or_else(|_| cfg.appliance.name.clone());
     let country = cfg.network.wifi.country.as_deref().unwrap_or("00");
     Some(crate::hotspot::render(h, country, &h.ssid_or(&campaign)))

@@ -28,11 +28,8 @@ use std::time::SystemTime;
 
 /// What every request shares.
 pub struct Portal {
-    /// The active campaign's directory (a symlink an import swaps).
-    content_dir: PathBuf,
-    max_item_bytes: u64,
-    /// The boot partition's sender name, over the campaign's own.
-    sender_name: Option<String>,
+    /// The settings in force: where the active campaign is (a symlink an import swaps).
+    cfg: crate::config::Config,
     /// The host visitors reach the page at: the hotspot's address.
     host: String,
     loaded: RwLock<Loaded>,
@@ -52,9 +49,7 @@ impl Portal {
         let leases = Path::new(crate::hotspot::LEASES);
         Portal {
             visits: Arc::new(visits::Visits::new(&cfg.appliance.data_dir, leases)),
-            content_dir: cfg.appliance.content_path(),
-            max_item_bytes: cfg.engine.max_item_bytes,
-            sender_name: cfg.appliance.sender_name.clone(),
+            cfg: cfg.clone(),
             host: cfg.hotspot.address.to_string(),
             loaded: RwLock::new(Loaded {
                 from: None,
@@ -64,21 +59,23 @@ impl Portal {
         }
     }
 
-    /// The active campaign, read again when the directory was swapped or changed.
+    /// The active campaign, read again when the directory was swapped or changed (once: the
+    /// requests that waited for that read take its result).
     fn campaign(&self) -> (Arc<Campaign>, Option<String>) {
-        let now = source(&self.content_dir);
+        let now = source(&self.cfg.appliance.content_path());
+        let current = |l: &Loaded| l.from.is_some() && l.from == now;
         {
             let l = self.loaded.read().unwrap_or_else(|e| e.into_inner());
-            if l.from.is_some() && l.from == now {
+            if current(&l) {
                 return (l.campaign.clone(), l.problem.clone());
             }
         }
         let mut l = self.loaded.write().unwrap_or_else(|e| e.into_inner());
-        match content::load(&self.content_dir, self.max_item_bytes) {
-            Ok(mut c) => {
-                if let Some(name) = &self.sender_name {
-                    c.sender_name = name.clone();
-                }
+        if current(&l) {
+            return (l.campaign.clone(), l.problem.clone());
+        }
+        match content::active(&self.cfg) {
+            Ok(c) => {
                 tracing::info!("portal: campaign \"{}\", {} items", c.name, c.items.len());
                 *l = Loaded {
                     from: now,

@@ -1,9 +1,10 @@
 //! What visitors do on the page, noted for the log: each page opened and each file taken, by the
 //! phone's Wi-Fi address (read from the hotspot's DHCP leases; `ip:ADDR` when no lease names
 //! it), once per phone and page or file in ten minutes: a phone reloading, or a visitor
-//! hammering the page, adds nothing to the log and cannot fill the card. Notes are gathered in memory and written to the visit spool every two seconds and on
-//! shutdown (`crate::visit_spool`); the daemon puts them in the log. Nothing else about a visitor
-//! is kept: no cookie, no headers, no names typed.
+//! hammering the page, adds nothing to the log and cannot fill the card. Notes are gathered in
+//! memory and written to the visit spool every two seconds and on shutdown
+//! (`crate::visit_spool`); the daemon puts them in the log. Nothing else about a visitor is kept:
+//! no cookie, no headers, no names typed.
 
 use crate::clock::Clock;
 use crate::store::WifiRecord;
