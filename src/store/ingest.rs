@@ -7,7 +7,8 @@
 //! small table retention never touches, so a phone is never asked twice for the same content.
 
 use super::records::{
-    AttemptRecord, EventRecord, FleetAnswer, Record, SightingRecord, SyncMark, WifiRecord,
+    AttemptRecord, EventRecord, FleetAnswer, FleetMark, Record, SightingRecord, SyncMark,
+    WifiRecord,
 };
 use super::summary;
 use super::tally::{Attempt, Visit};
@@ -32,7 +33,10 @@ pub(crate) fn apply(conn: &Connection, ctx: &Context, record: &Record) -> rusqli
         Record::Attempt(r) => attempt(conn, ctx, r),
         Record::Event(r) => event(conn, ctx, r),
         Record::Marks(marks) => marks.iter().try_for_each(|m| mark(conn, m)),
-        Record::FleetAnswers(answers) => answers.iter().try_for_each(|a| fleet_answer(conn, a)),
+        Record::FleetAnswers(answers, marks) => {
+            answers.iter().try_for_each(|a| fleet_answer(conn, a))?;
+            marks.iter().try_for_each(|m| fleet_mark(conn, m))
+        }
         Record::Wifi(events) => events.iter().try_for_each(|e| wifi(conn, ctx, e)),
     }
 }
@@ -317,7 +321,18 @@ fn mark(conn: &Connection, m: &SyncMark) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The latest answer of the fleet for (phone, item) wins.
+/// A fleet mark only moves forward, like a watermark.
+fn fleet_mark(conn: &Connection, m: &FleetMark) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO fleet_marks(appliance, local_id) VALUES (?1, ?2)
+         ON CONFLICT(appliance) DO UPDATE SET local_id = max(local_id, excluded.local_id)",
+    )?;
+    stmt.execute(params![m.appliance, m.local_id])?;
+    Ok(())
+}
+
+/// The latest answer of the fleet for (phone, item) wins; the same answer written again (a
+/// download repeated after a power cut, or from 0 after an upgrade) changes nothing.
 fn fleet_answer(conn: &Connection, a: &FleetAnswer) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO fleet_answers(phone, item_hash, outcome, at, appliance)

@@ -37,7 +37,7 @@ pub use outbox::{
 };
 pub use reader::{DeviceInfo, Reader};
 pub use records::{
-    AttemptRecord, EventRecord, FleetAnswer, Level, SightingRecord, SyncMark, WifiRecord,
+    AttemptRecord, EventRecord, FleetAnswer, FleetMark, Level, SightingRecord, SyncMark, WifiRecord,
 };
 pub use report::{Glance, ItemStatus, RadioStatus, StatusReport, WifiStatus, Window};
 pub use retention::{Retention, RetentionStats};
@@ -180,10 +180,15 @@ impl Store {
         self.flush().await
     }
 
-    /// Writes answers downloaded from the fleet and waits for their commit.
-    pub async fn fleet_answers(&self, answers: Vec<FleetAnswer>) -> Result<(), StoreError> {
-        if !answers.is_empty() {
-            self.record(Record::FleetAnswers(answers)).await;
+    /// Writes answers downloaded from the fleet, with the marks past them, in one transaction,
+    /// and waits for its commit.
+    pub async fn fleet_answers(
+        &self,
+        answers: Vec<FleetAnswer>,
+        marks: Vec<FleetMark>,
+    ) -> Result<(), StoreError> {
+        if !answers.is_empty() || !marks.is_empty() {
+            self.record(Record::FleetAnswers(answers, marks)).await;
         }
         self.flush().await
     }

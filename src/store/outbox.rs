@@ -9,6 +9,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Names of the marks in `sync_state`.
 pub mod marks {
@@ -20,8 +21,6 @@ pub mod marks {
     pub const EVENTS: &str = "up_events";
     /// Highest hotspot event id uploaded.
     pub const WIFI: &str = "up_wifi";
-    /// Highest fleet sequence number downloaded.
-    pub const DOWNLOAD: &str = "down_fleet";
     /// Unix ms of the end of the last sync round that uploaded and downloaded everything.
     pub const LAST_SUCCESS: &str = "last_success_ms";
 }
@@ -98,7 +97,6 @@ pub struct SyncState {
     pub sightings: i64,
     pub events: i64,
     pub wifi: i64,
-    pub download: i64,
     pub last_success_ms: Option<i64>,
 }
 
@@ -136,9 +134,15 @@ pub(crate) fn state(conn: &Connection) -> rusqlite::Result<SyncState> {
         sightings: get(marks::SIGHTINGS)?.unwrap_or(0),
         events: get(marks::EVENTS)?.unwrap_or(0),
         wifi: get(marks::WIFI)?.unwrap_or(0),
-        download: get(marks::DOWNLOAD)?.unwrap_or(0),
         last_success_ms: get(marks::LAST_SUCCESS)?,
     })
+}
+
+/// How far each other appliance's answers have been downloaded (absent: not at all).
+pub(crate) fn fleet_marks(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> {
+    let mut stmt = conn.prepare_cached("SELECT appliance, local_id FROM fleet_marks")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
 }
 
 pub(crate) fn backlog(conn: &Connection) -> rusqlite::Result<SyncBacklog> {

@@ -56,6 +56,11 @@ impl Reader {
         outbox::state(&self.conn).map_err(|e| self.failed(&e))
     }
 
+    /// How far each other appliance's answers have been downloaded, by appliance.
+    pub fn fleet_marks(&self) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        outbox::fleet_marks(&self.conn).map_err(|e| self.failed(&e))
+    }
+
     /// Rows not yet uploaded, and when the last sync succeeded.
     pub fn sync_backlog(&self) -> Result<SyncBacklog, StoreError> {
         outbox::backlog(&self.conn).map_err(|e| self.failed(&e))

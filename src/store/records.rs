@@ -97,6 +97,14 @@ pub struct FleetAnswer {
     pub appliance: String,
 }
 
+/// How far the answers of one other appliance of the fleet have been downloaded: its highest
+/// `local_id` read. Like [`SyncMark`], it only grows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FleetMark {
+    pub appliance: String,
+    pub local_id: i64,
+}
+
 /// A value of the sync's bookkeeping: a watermark or the time of the last success. Marks only
 /// ever grow: writing a smaller value than the stored one leaves it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,7 +135,8 @@ pub(crate) enum Record {
     Attempt(AttemptRecord),
     Event(EventRecord),
     Marks(Vec<SyncMark>),
-    FleetAnswers(Vec<FleetAnswer>),
+    /// Answers and the marks past them, in one transaction.
+    FleetAnswers(Vec<FleetAnswer>, Vec<FleetMark>),
     Wifi(Vec<WifiRecord>),
 }
 
@@ -138,7 +147,7 @@ impl Record {
             Record::Attempt(_) => "attempt",
             Record::Event(_) => "event",
             Record::Marks(_) => "sync mark",
-            Record::FleetAnswers(_) => "fleet answer",
+            Record::FleetAnswers(..) => "fleet answer",
             Record::Wifi(_) => "wifi event",
         }
     }

@@ -185,8 +185,21 @@ CREATE TABLE wifi_events(
 CREATE INDEX wifi_events_at ON wifi_events(at);
 ";
 
+/// Version 6: the fleet's answers are downloaded per appliance, past the highest `local_id` of
+/// that appliance already read (`fleet_marks`), because appliances now upload side by side and
+/// the fleet database's `seq` no longer grows in commit order. The old single watermark over
+/// `seq` (`down_fleet`) means nothing any more and goes; with no per-appliance mark yet, the
+/// first round reads every answer of the fleet again, which `fleet_answers` takes as it is.
+const V6: &str = "
+CREATE TABLE fleet_marks(
+    appliance TEXT PRIMARY KEY,
+    local_id INTEGER NOT NULL
+) WITHOUT ROWID;
+DELETE FROM sync_state WHERE name = 'down_fleet';
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -1,38 +1,70 @@
-//! Download: the answers other appliances of the same fleet got, past the local watermark, into
-//! the store's `fleet_answers`, where the policy finds them. Only answers count (accepted,
-//! declined, ignored, unsupported type, no Object Push): an unreachable phone elsewhere may
-//! well be reachable here.
+//! Download: the answers other appliances of the same fleet got, into the store's
+//! `fleet_answers`, where the policy finds them. Only answers count (accepted, declined,
+//! ignored, unsupported type, no Object Push): an unreachable phone elsewhere may well be
+//! reachable here.
+//!
+//! Each other appliance is read on its own, past the highest `local_id` of it already read (its
+//! mark in the store's `fleet_marks`). That misses nothing although appliances upload side by
+//! side: an appliance commits its attempts in `local_id` order, so once one of its rows is
+//! visible, every lower one is too. The fleet's appliances come from `fleet_appliances`.
 
 use super::error::SyncError;
 use super::Settings;
 use crate::outcome::Outcome;
-use crate::store::{marks, FleetAnswer, Reader, Store, SyncMark};
+use crate::store::{FleetAnswer, FleetMark, Reader, Store};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 /// Rows per download query.
 const PAGE: usize = 5000;
 
-/// Downloads everything new; returns how many answers arrived.
+/// One row as the download reads it: local id, phone, item hash, outcome, ended ms.
+type Row = (i64, String, String, String, i64);
+
+/// Downloads everything new from every other appliance; returns how many answers arrived.
 pub(super) async fn fleet(
     settings: &Settings,
     reader: &mut Reader,
     store: &Store,
     conn: &mut Conn,
 ) -> Result<u64, SyncError> {
+    let marks = reader.fleet_marks().map_err(|e| SyncError::store(&e))?;
+    let mut total = 0;
+    for other in others(settings, conn).await? {
+        let after = marks.get(&other).copied().unwrap_or(0);
+        total += appliance(settings, store, conn, &other, after).await?;
+    }
+    Ok(total)
+}
+
+/// The other appliances of this fleet.
+async fn others(settings: &Settings, conn: &mut Conn) -> Result<Vec<String>, SyncError> {
+    conn.exec(
+        "SELECT appliance FROM fleet_appliances WHERE fleet = ? AND appliance <> ?",
+        (&settings.cfg.fleet, &settings.appliance),
+    )
+    .await
+    .map_err(|e| SyncError::mysql("listing the fleet's appliances", &e))
+}
+
+/// Downloads the answers of appliance `other` past its mark `after`, a page at a time, each
+/// page written with its new mark in one transaction of the store.
+async fn appliance(
+    settings: &Settings,
+    store: &Store,
+    conn: &mut Conn,
+    other: &str,
+    mut after: i64,
+) -> Result<u64, SyncError> {
     let mut total = 0;
     loop {
-        let after = reader
-            .sync_state()
-            .map_err(|e| SyncError::store(&e))?
-            .download;
-        let rows: Vec<(i64, String, String, String, i64, String)> = conn
+        let rows: Vec<Row> = conn
             .exec(
-                "SELECT seq, phone, item_hash, outcome, ended_ms, appliance FROM attempts
-                 WHERE fleet = ? AND seq > ? AND appliance <> ?
+                "SELECT local_id, phone, item_hash, outcome, ended_ms FROM attempts
+                 WHERE appliance = ? AND local_id > ? AND fleet = ?
                    AND outcome IN ('accepted', 'declined', 'ignored', 'unsupported_type', 'no_opp')
-                 ORDER BY seq LIMIT ?",
-                (&settings.cfg.fleet, after, &settings.appliance, PAGE as u64),
+                 ORDER BY local_id LIMIT ?",
+                (other, after, &settings.cfg.fleet, PAGE as u64),
             )
             .await
             .map_err(|e| SyncError::mysql("downloading the fleet's answers", &e))?;
@@ -40,34 +72,32 @@ pub(super) async fn fleet(
             return Ok(total);
         };
         let count = rows.len();
-        let answers: Vec<FleetAnswer> = rows.into_iter().filter_map(answer).collect();
+        let answers: Vec<FleetAnswer> = rows.into_iter().filter_map(|r| answer(r, other)).collect();
         total += answers.len() as u64;
+        let mark = FleetMark {
+            appliance: other.to_string(),
+            local_id: last,
+        };
         store
-            .fleet_answers(answers)
-            .await
-            .map_err(|e| SyncError::store(&e))?;
-        store
-            .sync_marks(vec![SyncMark {
-                name: marks::DOWNLOAD,
-                value: last,
-            }])
+            .fleet_answers(answers, vec![mark])
             .await
             .map_err(|e| SyncError::store(&e))?;
         if count < PAGE {
             return Ok(total);
         }
+        after = last;
     }
 }
 
 /// A row as an answer; a transient or unknown outcome is none.
-fn answer(row: (i64, String, String, String, i64, String)) -> Option<FleetAnswer> {
-    let (_, phone, item_hash, outcome, at_ms, appliance) = row;
+fn answer(row: Row, appliance: &str) -> Option<FleetAnswer> {
+    let (_, phone, item_hash, outcome, at_ms) = row;
     let outcome: Outcome = outcome.parse().ok()?;
     (!outcome.is_transient()).then_some(FleetAnswer {
         phone,
         item_hash,
         outcome,
         at_ms,
-        appliance,
+        appliance: appliance.to_string(),
     })
 }

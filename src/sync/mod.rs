@@ -4,8 +4,9 @@
 //! [`Reader`] connection and writes its bookkeeping (watermarks, downloaded answers) through the
 //! store's writer, so scanning and pushing never wait for it. Each round uploads attempts,
 //! visits and events in batches, each batch one MySQL transaction, idempotent on (appliance,
-//! local id); a batch is marked uploaded only after MySQL committed it. Then it downloads the
-//! answers other appliances of the same fleet got since its watermark. While the server cannot
+//! local id); a batch is marked uploaded only after MySQL committed it, and the appliances of a
+//! fleet upload side by side. Then it downloads the answers each other appliance of the same
+//! fleet got past its mark for that appliance. While the server cannot
 //! be reached the daemon's task backs off exponentially with jitter. Sync knows nothing of
 //! Bluetooth: phones leave as pseudonyms ([`crate::pseudonym`]).
 

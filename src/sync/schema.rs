@@ -11,8 +11,9 @@ use super::error::SyncError;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-/// Version 1: attempts, visits and events of every appliance, the fleets (whose rows serialise
-/// attempt uploads so `seq` grows in commit order within a fleet), and the seed's view.
+/// Version 1: attempts, visits and events of every appliance, the fleets (whose rows serialised
+/// attempt uploads, until version 3, so `seq` grew in commit order within a fleet), and the
+/// seed's view.
 const V1: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS fleets (
         fleet VARCHAR(64) NOT NULL PRIMARY KEY
@@ -108,8 +109,24 @@ const V2: &[&str] = &["CREATE TABLE IF NOT EXISTS wifi_events (
         KEY wifi_events_at (at_ms)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"];
 
+/// Version 3: appliances upload side by side. `fleet_appliances` names the appliances of each
+/// fleet (an upload adds its own row); a download reads each other appliance's answers past the
+/// highest `local_id` it has of that appliance, on the unique key (`appliance`, `local_id`), so
+/// `seq` need no longer grow in commit order and the `fleets` row is no longer locked. The
+/// appliances already known are copied from `attempts`; no row changes. A version 2 appliance
+/// refuses a version 3 server, so no appliance still downloads by `seq`.
+const V3: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS fleet_appliances (
+        fleet VARCHAR(64) NOT NULL,
+        appliance VARCHAR(64) NOT NULL,
+        PRIMARY KEY (fleet, appliance)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "INSERT IGNORE INTO fleet_appliances(fleet, appliance)
+        SELECT DISTINCT fleet, appliance FROM attempts",
+];
+
 /// The steps; step `i` takes the server from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&[&str]] = &[V1, V2];
+const MIGRATIONS: &[&[&str]] = &[V1, V2, V3];
 
 /// The fleet database schema version this code writes and reads.
 pub const MYSQL_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -32,8 +32,8 @@ struct Table<R> {
     head: &'static str,
     columns: &'static str,
     tail: String,
-    /// Attempts take the fleet's turn (see [`Uploader::commit`]).
-    fleet_lock: bool,
+    /// Attempts name their fleet and appliance (see [`Uploader::commit`]).
+    register: bool,
 }
 
 /// How one try of a batch failed.
@@ -89,7 +89,7 @@ impl Uploader<'_> {
             head: "INSERT IGNORE INTO attempts",
             columns: ATTEMPT_COLUMNS,
             tail: String::new(),
-            fleet_lock: true,
+            register: true,
         };
         self.upload(table, done).await
     }
@@ -105,7 +105,7 @@ impl Uploader<'_> {
             head: "INSERT INTO sightings",
             columns: SIGHTING_COLUMNS,
             tail: upsert_tail(),
-            fleet_lock: false,
+            register: false,
         };
         self.upload(table, done).await
     }
@@ -121,7 +121,7 @@ impl Uploader<'_> {
             head: "INSERT IGNORE INTO events",
             columns: EVENT_COLUMNS,
             tail: String::new(),
-            fleet_lock: false,
+            register: false,
         };
         self.upload(table, done).await
     }
@@ -137,7 +137,7 @@ impl Uploader<'_> {
             head: "INSERT IGNORE INTO wifi_events",
             columns: WIFI_COLUMNS,
             tail: String::new(),
-            fleet_lock: false,
+            register: false,
         };
         self.upload(table, done).await
     }
@@ -150,6 +150,7 @@ impl Uploader<'_> {
         done: &mut (dyn FnMut(u64) + Send),
     ) -> Result<(), SyncError> {
         let batch = self.settings.cfg.batch;
+        let mut register = t.register;
         loop {
             let state = self.reader.sync_state().map_err(|e| SyncError::store(&e))?;
             let rows = (t.fetch)(self.reader, (t.after)(&state), batch)
@@ -159,30 +160,30 @@ impl Uploader<'_> {
             };
             let values: Vec<Vec<Value>> = rows.iter().map(|r| (t.values)(self, r)).collect();
             let sql = insert(t.head, t.columns, values.len(), &t.tail);
-            let lock = t.fleet_lock.then(|| self.settings.cfg.fleet.clone());
-            self.commit(&sql, values, lock).await?;
+            self.commit(&sql, values, register).await?;
+            register = false;
             self.mark(t.mark, last).await?;
             done(rows.len() as u64);
         }
     }
 
-    /// One transaction; with `fleet_lock`, uploads of the same fleet take turns, so the
-    /// attempts' `seq` grows in commit order and downloads past a watermark miss nothing.
-    /// Contention (a deadlock, a lock wait timeout, a cluster's certification conflict) is
+    /// One transaction. With `register` (a round's first batch of attempts) it also names the
+    /// fleet in `fleets` and this appliance in `fleet_appliances`, where the other appliances'
+    /// downloads find it; nothing is locked beyond the rows written, so the appliances of a
+    /// fleet upload side by side. Downloads miss nothing all the same: an appliance sends its
+    /// attempts in `local_id` order and moves its mark only after the commit, so when a row is
+    /// visible every lower `local_id` of that appliance is too. Contention (a deadlock, a lock wait timeout, a cluster's certification conflict) is
     /// tried again in place (`super::contention`), not surfaced.
     async fn commit(
         &mut self,
         sql: &str,
         rows: Vec<Vec<Value>>,
-        fleet_lock: Option<String>,
+        register: bool,
     ) -> Result<(), SyncError> {
         let params: Vec<Value> = rows.into_iter().flatten().collect();
         let mut attempt = 1;
         loop {
-            match self
-                .commit_once(sql, params.clone(), fleet_lock.clone())
-                .await
-            {
+            match self.commit_once(sql, params.clone(), register).await {
                 Err(Tried::Failed(e))
                     if contention::is_contention(&e) && attempt < contention::TRIES =>
                 {
@@ -209,16 +210,20 @@ impl Uploader<'_> {
         &mut self,
         sql: &str,
         params: Vec<Value>,
-        fleet_lock: Option<String>,
+        register: bool,
     ) -> Result<(), Tried> {
+        let (fleet, appliance) = (
+            fit(&self.settings.cfg.fleet, 64),
+            fit(&self.settings.appliance, 64),
+        );
         let work = async {
             let mut tx = self.conn.start_transaction(TxOpts::default()).await?;
-            if let Some(fleet) = fleet_lock {
+            if register {
                 tx.exec_drop("INSERT IGNORE INTO fleets(fleet) VALUES (?)", (&fleet,))
                     .await?;
                 tx.exec_drop(
-                    "SELECT fleet FROM fleets WHERE fleet = ? FOR UPDATE",
-                    (&fleet,),
+                    "INSERT IGNORE INTO fleet_appliances(fleet, appliance) VALUES (?, ?)",
+                    (&fleet, &appliance),
                 )
                 .await?;
             }
