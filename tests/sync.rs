@@ -569,3 +569,84 @@ fn schema_2_fleet_database_migrates_to_3_losing_nothing() {
     let (known, all) = converged(&db, &b, "booth-a");
     assert_eq!(known, all, "B knows {known} of A's {all} answers");
 }
+
+/// The `name=value` figure `name` in a benchmark's output.
+fn figure(out: &str, name: &str) -> String {
+    let prefix = format!("{name}=");
+    out.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in:\n{out}"))
+        .to_string()
+}
+
+fn number(out: &str, name: &str) -> f64 {
+    figure(out, name)
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is not a number in:\n{out}"))
+}
+
+/// Issue 16, item 3: `o4send bench --fleet 3` against the test server measures a real run: every
+/// row arrives once, no round fails, every appliance ends up knowing the others' answers.
+#[test]
+fn fleet_bench_prints_sane_figures() {
+    let Some(db) = MariaDb::start() else { return };
+    let out = ok(&[
+        "bench",
+        "--fleet",
+        "3",
+        "--sync",
+        &db.url(),
+        "--rows",
+        "400",
+    ]);
+    eprintln!("{out}");
+    assert_eq!(figure(&out, "fleet_bench_appliances"), "3");
+    assert_eq!(figure(&out, "fleet_bench_rows"), "1200");
+    assert_eq!(figure(&out, "fleet_bench_exactly_once"), "yes");
+    assert_eq!(figure(&out, "fleet_bench_failed_rounds"), "0");
+    assert!(number(&out, "fleet_bench_rows_per_sec") > 0.0);
+    assert!(number(&out, "fleet_bench_rounds") >= 3.0);
+    let (p50, p99) = (
+        number(&out, "fleet_bench_round_p50_ms"),
+        number(&out, "fleet_bench_round_p99_ms"),
+    );
+    assert!(p50 > 0.0 && p50 <= p99, "{out}");
+    assert!(
+        number(&out, "fleet_bench_converged_secs") >= number(&out, "fleet_bench_upload_secs"),
+        "{out}"
+    );
+    figure(&out, "fleet_bench_retries");
+    assert_eq!(db.count("SELECT count(*) FROM attempts"), 1200);
+    assert_eq!(
+        db.count("SELECT count(DISTINCT appliance, local_id) FROM attempts"),
+        1200
+    );
+    assert_eq!(db.count("SELECT count(*) FROM fleet_appliances"), 3);
+}
+
+/// The figures of docs/benchmarks.md, by hand against a throwaway server (release binary:
+/// `O4SEND_BIN=target/release/o4send`; sizes in `O4SEND_FLEET`, default `1,10,50`, and
+/// `O4SEND_FLEET_ROWS`, default 10 000): `cargo test --test sync -- --ignored
+/// fleet_bench_by_hand --nocapture`.
+#[test]
+#[ignore]
+fn fleet_bench_by_hand() {
+    let Some(db) = MariaDb::start() else { return };
+    let bin = std::env::var("O4SEND_BIN").unwrap_or(env!("CARGO_BIN_EXE_o4send").into());
+    let sizes = std::env::var("O4SEND_FLEET").unwrap_or("1,10,50".into());
+    let rows = std::env::var("O4SEND_FLEET_ROWS").unwrap_or("10000".into());
+    for n in sizes.split(',') {
+        let out = Command::new(&bin)
+            .args(["bench", "--fleet", n, "--sync", &db.url(), "--rows", &rows])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        eprintln!("$ o4send bench --fleet {n} --sync URL --rows {rows}\n{text}");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(figure(&text, "fleet_bench_exactly_once"), "yes");
+    }
+}

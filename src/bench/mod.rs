@@ -5,13 +5,14 @@
 //! (one inquiry, then one push at a time, repeat). Each makespan is compared with a lower bound
 //! no scheduler can beat. Memory: a long run of the daemon over 100 000 simulated sightings,
 //! in a fresh child process, reporting resident memory as it goes and at its peak. The fleet
-//! sync ([`sync`]) and the day's report on a crowded day ([`report`]) have their own runs.
+//! sync ([`sync`], and a whole fleet of appliances side by side: [`fleet`]) and the day's report on a crowded day ([`report`]) have their own runs.
 //! The simulated link ([`link`]): one 1 MiB push over RFCOMM against L2CAP with Single Response
 //! Mode, in bytes per second, OBEX packets and round trips. The captive page under a crowd of
 //! visitors ([`portal`]), with the hall beside it.
 
 mod bound;
 pub mod dashboard;
+pub mod fleet;
 pub mod link;
 mod memory;
 pub mod portal;

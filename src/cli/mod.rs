@@ -223,6 +223,10 @@ pub enum Command {
         /// Benchmark the fleet sync against this MySQL/MariaDB URL (its tables are used).
         #[arg(long, value_name = "URL")]
         sync: Option<String>,
+        /// With --sync: this many appliances of one fleet, --rows attempts each, syncing side
+        /// by side until each knows every other's answers.
+        #[arg(long, value_name = "N", requires = "sync")]
+        fleet: Option<usize>,
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
@@ -458,6 +462,12 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             };
             done(crate::bench::report::run(crowd, db.as_deref()))
         }
+        Command::Bench {
+            rows,
+            sync: Some(url),
+            fleet: Some(appliances),
+            ..
+        } => done(crate::bench::fleet::run(&url, appliances, rows)),
         Command::Bench {
             rows,
             sync: Some(url),
