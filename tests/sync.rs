@@ -650,3 +650,159 @@ fn fleet_bench_by_hand() {
         assert_eq!(figure(&text, "fleet_bench_exactly_once"), "yes");
     }
 }
+
+/// Per appliance: its highest answered `local_id` in the fleet database.
+fn last_answers(db: &MariaDb) -> Vec<(String, i64)> {
+    db.root(&format!(
+        "SELECT appliance, max(local_id) FROM attempts WHERE outcome IN {ANSWERED} \
+         GROUP BY appliance ORDER BY appliance"
+    ))
+    .lines()
+    .map(|l| {
+        let (name, id) = l.split_once('\t').unwrap();
+        (name.to_string(), id.parse().unwrap())
+    })
+    .collect()
+}
+
+/// Whether `name`'s log has downloaded every other appliance's answers: its marks reach their
+/// last answers, and it holds one answer per (phone, item) the others answered.
+fn knows_the_fleet(db: &MariaDb, log: &Path, name: &str) -> bool {
+    let conn = rusqlite::Connection::open(log).unwrap();
+    let marks_reached = last_answers(db)
+        .into_iter()
+        .filter(|(other, _)| other != name)
+        .all(|(other, last)| {
+            let mark: Option<i64> = conn
+                .query_row(
+                    "SELECT local_id FROM fleet_marks WHERE appliance = ?1",
+                    [&other],
+                    |r| r.get(0),
+                )
+                .ok();
+            mark == Some(last)
+        });
+    let pairs = db.count(&format!(
+        "SELECT count(DISTINCT phone, item_hash) FROM attempts \
+         WHERE appliance <> '{name}' AND outcome IN {ANSWERED}"
+    ));
+    marks_reached && sqlite(log, "SELECT count(*) FROM fleet_answers") == pairs
+}
+
+/// Issue 16, item 4: `appliances` appliances with `rows` attempts each (the same phones) sync at
+/// once while the server is restarted `restarts` times and running syncs are SIGKILLed `kills`
+/// times; in the end every row is in MySQL exactly once, every log is intact, and every
+/// appliance knows every other's answers.
+fn fleet_faults(appliances: usize, rows: u64, restarts: u32, kills: u32) {
+    let Some(mut db) = MariaDb::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let fleet: Vec<(String, PathBuf, PathBuf)> = (0..appliances)
+        .map(|i| {
+            let name = format!("booth-{i}");
+            let cfg = config(dir.path(), &name, &db.url(), "batch = 100\n");
+            let log = dir.path().join(format!("{name}.db"));
+            rt.block_on(o4send::bench::sync::fill_backlog(&log, rows))
+                .unwrap();
+            (name, cfg, log)
+        })
+        .collect();
+    let spawn_all = || -> Vec<std::process::Child> {
+        fleet
+            .iter()
+            .map(|(_, cfg, log)| {
+                bin()
+                    .args(sync_args(cfg, log))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect()
+    };
+
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let (mut restarted, mut killed) = (0, 0);
+    let started = Instant::now();
+    while restarted < restarts || killed < kills {
+        let mut children = spawn_all();
+        std::thread::sleep(Duration::from_millis(200 + next(600)));
+        if killed < kills && (restarted >= restarts || next(2) == 0) {
+            for child in children.iter_mut() {
+                let running = child.try_wait().unwrap().is_none();
+                if running && killed < kills && next(3) == 0 {
+                    let _ = child.kill(); // SIGKILL, mid-sync
+                    killed += 1;
+                }
+            }
+        } else {
+            db.stop();
+            restarted += 1;
+            std::thread::sleep(Duration::from_millis(next(300)));
+            db.start_again();
+        }
+        for mut child in children {
+            let _ = child.wait();
+        }
+    }
+    // Two clean rounds of the whole fleet at once: the first uploads what is left, the second
+    // finds every upload done.
+    for _ in 0..2 {
+        for (mut child, (name, _, _)) in spawn_all().into_iter().zip(&fleet) {
+            assert!(
+                child.wait().unwrap().success(),
+                "{name}'s clean round failed"
+            );
+        }
+    }
+    eprintln!(
+        "fleet faults: {appliances} appliances × {rows} rows, {restarted} server restarts, \
+         {killed} SIGKILLs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let n = rows as i64;
+    for (name, _, log) in &fleet {
+        assert_eq!(
+            db.count(&format!(
+                "SELECT count(*) FROM attempts WHERE appliance = '{name}'"
+            )),
+            n
+        );
+        assert_eq!(remote_attempts(&db, name), local_attempts(log), "{name}");
+        let conn = rusqlite::Connection::open(log).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "{name}'s log");
+        assert!(knows_the_fleet(&db, log, name), "{name} has not converged");
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM attempts"),
+        n * appliances as i64
+    );
+}
+
+/// Scaled for `cargo test`: 10 appliances × 1 000 rows, 3 server restarts, 8 SIGKILLs.
+#[test]
+fn fleet_faults_lose_and_duplicate_nothing() {
+    fleet_faults(10, 1_000, 3, 8);
+}
+
+/// The full run by hand: 10 appliances × 10 000 rows, 20 restarts, 40 SIGKILLs:
+/// `cargo test --test sync -- --ignored fleet_faults_full`.
+#[test]
+#[ignore]
+fn fleet_faults_full() {
+    fleet_faults(10, 10_000, 20, 40);
+}
