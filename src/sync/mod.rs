@@ -14,6 +14,7 @@ mod connect;
 mod contention;
 mod download;
 mod error;
+mod hosts;
 mod round;
 mod schema;
 mod task;
