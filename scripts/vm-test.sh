@@ -55,7 +55,7 @@ fail() {  # fail SCENARIO WHY : collect guest logs, then end the run
 }
 collect_logs() {
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 60 'journalctl -b --no-pager -o short-monotonic' > "$RUN/appliance/journal.txt" 2>&1
-    [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 'for f in /run/rig/ap/*.log /run/rig/ap/dnsmasq.leases; do echo "== $f"; cat "$f"; done' > "$RUN/appliance/ap.txt" 2>&1
+    [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 'for f in /run/rig/ap/*.log /run/rig/ap/dnsmasq.leases /run/rig/visitor-*/*.log /run/o4send/dnsmasq.leases /run/o4send/hostapd.conf; do echo "== $f"; cat "$f"; done' > "$RUN/appliance/ap.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && g appliance -t 30 "sqlite3 -header $DB 'select a.id,d.addr,a.item_name,a.outcome,a.raw_code,a.reason,a.started_at,a.ended_at from attempts a join devices d on d.id=a.device_id'" > "$RUN/appliance/attempts.txt" 2>&1
     [ -S "$RUN/appliance/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g appliance -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|PSM:|Result:|RFCOMM:|Store hint:|Authentication:|Key type:|Mode:" | grep -v "Number of Completed"' > "$RUN/appliance/btmon.txt" 2>&1
     [ -S "$RUN/phone-accept/sh.sock" ] && [ "${O4SEND_VM_BTMON:-0}" = 1 ] && g phone-accept -t 300 'btmon -r /run/btmon.snoop | grep -E "^[<>@=]|Status:|Reason:|Address:|Handle:|PSM:|Result:|RFCOMM:|Store hint:|Authentication:|Key type:|Mode:" | grep -v "Number of Completed"' > "$RUN/phone-accept/btmon.txt" 2>&1
@@ -68,6 +68,8 @@ collect_logs() {
 
 # shellcheck source=vm/rig-lib.sh
 . "$VMDIR/rig-lib.sh"
+# shellcheck source=vm/scenario-w.sh
+. "$VMDIR/scenario-w.sh"
 DB=/var/lib/o4send/o4send.db
 RETRY_LIMIT=$(sed -n 's/^Environment=O4SEND_POLICY__RETRY_LIMIT=//p' "$VMDIR/guest/appliance/etc/systemd/system/o4send.service.d/rig.conf")
 
@@ -285,6 +287,14 @@ L=$(login_as "$CONSOLE_PW") || fail g "login.py failed: $L"
 [ "$(jfield result <<< "$L")" = shell ] || fail g "root with the boot file's password: $(jfield result <<< "$L") ($(jfield transcript <<< "$L" | tr '\r\n' '  ' | tail -c 300))"
 TIMES+=("g=$(( $(date +%s) - t ))s")
 log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 "$RUN/g-timesync.txt" | sed 's/.*synchronization to //'), ${skew}s off the host)"
+# Development aid: O4SEND_VM_ONLY=w goes from the boot straight to the hotspot (the campaign is
+# then the rig's first content, not scenario f's stick).
+if [ "${O4SEND_VM_ONLY:-}" = w ]; then
+    scenario_w "$RUN/content"
+    collect_logs || true  # no phone was asked, so their ask logs do not exist
+    RESULT="vm-test: PASS g,w only (O4SEND_VM_ONLY=w) in $(el)s [${TIMES[*]}]"
+    exit 0
+fi
 
 # ---- 4. scenario a: five phones, five behaviours ----------------------------------------------------
 log "scenario a: o4send meets accept/decline/ignore/no-OPP/out-of-range phones"
@@ -682,5 +692,7 @@ done
 RATIO=$(awk -v a="$OURS" -v b="$OBEXD" 'BEGIN{printf "%.2f", a/b}')
 echo "vm-bench: 1 MiB to phone-accept, median of 3: ours_secs=$OURS obexd_secs=$OBEXD ratio=$RATIO (ours ${OURS_ALL[*]}; obexd ${OBEXD_ALL[*]}) tries=[${BENCH_TRIES% }]"
 
+scenario_w "$RUN/usb/new"
+
 collect_logs
-RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"
+RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f,w + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"

@@ -104,8 +104,14 @@ fn start(config: &Path) -> Portal {
     Portal { child, port }
 }
 
+/// A name as a link or `filename*` carries it: RFC 3986's unreserved characters as they are.
 fn percent(name: &str) -> String {
-    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(name, KEEP).to_string()
 }
 
 #[test]

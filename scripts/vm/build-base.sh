@@ -15,6 +15,9 @@ PKGS=systemd,systemd-sysv,dbus,udev,kmod,bluez,bluez-obexd,bluez-test-tools,pyth
 # (wpa_supplicant, systemd-networkd, systemd-timesyncd) and the access point's side (hostapd,
 # dnsmasq's DHCP server; the NTP server is the rig's own sntp-server.py, see guest/appliance).
 PKGS=$PKGS,wpasupplicant,hostapd,dnsmasq-base,iw,systemd-timesyncd,wireless-regdb
+# The visitor hotspot (scenario w): the image's firewall (nftables) on the appliance, and a
+# visitor phone's DHCP client (busybox udhcpc).
+PKGS=$PKGS,nftables,busybox
 # Kernel modules kept in the image (closure computed with modprobe --show-depends). xhci_pci,
 # usb_storage, sd_mod, vfat and the code pages: the USB content stick the rig hot-plugs. af_alg, algif_*,
 # ecb and cmac: BlueZ's btdev/SMP use the kernel crypto API through AF_ALG (without them btvirt in a
@@ -22,11 +25,14 @@ PKGS=$PKGS,wpasupplicant,hostapd,dnsmasq-base,iw,systemd-timesyncd,wireless-regd
 # mac80211_hwsim (cfg80211, mac80211 follow): the appliance's two simulated Wi-Fi radios, a client
 # and an access point; ccm (CCMP, WPA2's cipher), gcm, ghash-generic, cmac (management frame
 # protection), aesni-intel and libarc4 are loaded by mac80211 through the crypto API at run time,
-# so modprobe's dependency closure does not find them by itself.
+# so modprobe's dependency closure does not find them by itself. nf_tables and nft_ct (with
+# nf_conntrack): the hotspot's firewall, the modules board/common/linux.fragment asks of the image's
+# kernel; veth: scenario w's stand-in for an Ethernet uplink.
 WANT="bluetooth hci_uart hci_vhci rfcomm bnep ecdh_generic ecc cmac ecb ccm af_alg algif_hash algif_skcipher
       virtio_pci virtio_blk virtio_console virtio_rng ext4 crc32c_generic crc32c-intel rfkill
       xhci_pci usb_storage sd_mod vfat nls_utf8 nls_ascii nls_cp437 nls_iso8859_1
-      mac80211_hwsim cfg80211 mac80211 gcm ghash-generic aesni-intel libarc4"
+      mac80211_hwsim cfg80211 mac80211 gcm ghash-generic aesni-intel libarc4
+      nf_tables nft_ct nf_conntrack veth"
 
 KEY=$( (cat "$0"; cd "$HERE/base" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 OUT=$CACHE/base-$KEY

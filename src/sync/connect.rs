@@ -1,6 +1,8 @@
 //! From the config to a MySQL connection: the URL (which may ask for TLS with
 //! `require_ssl=true`), the password from `sync.password` or `O4SEND_SYNC__PASSWORD` when given,
-//! and a bound on how long connecting may take. Messages show the URL without its password.
+//! and a bound on how long connecting may take. A URL may name several servers (a cluster's
+//! nodes, `super::hosts`): they are tried in the order given. Messages show the URL without its
+//! password.
 
 use super::error::SyncError;
 use crate::config::{redact_url, SyncConfig};
@@ -9,14 +11,25 @@ use std::time::Duration;
 
 /// Connecting (DNS, TCP, TLS, login) takes at most this long.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// With several servers, each one gets at least this long before the next is tried.
+const PER_HOST_MIN: Duration = Duration::from_secs(5);
 
-/// The connection options; a URL that does not parse is a fatal error.
-pub(super) fn options(cfg: &SyncConfig) -> Result<Opts, SyncError> {
+/// The connection options for each server the URL names, with its URL for messages; a URL that
+/// does not parse is a fatal error.
+pub(super) fn options(cfg: &SyncConfig) -> Result<Vec<(String, Opts)>, SyncError> {
     let Some(url) = &cfg.mysql_url else {
         return Err(SyncError::fatal("sync.mysql_url is not set"));
     };
-    let shown = redact_url(url.expose());
-    let opts = Opts::from_url(url.expose())
+    super::hosts::split(url.expose())
+        .iter()
+        .map(|one| host_options(cfg, one))
+        .collect()
+}
+
+/// The options for one server.
+fn host_options(cfg: &SyncConfig, url: &str) -> Result<(String, Opts), SyncError> {
+    let shown = redact_url(url);
+    let opts = Opts::from_url(url)
         .map_err(|e| SyncError::fatal(format!("sync.mysql_url = {shown:?} is not usable: {e}")))?;
     let mut builder = OptsBuilder::from_opts(opts)
         .prefer_socket(false)
@@ -24,21 +37,34 @@ pub(super) fn options(cfg: &SyncConfig) -> Result<Opts, SyncError> {
     if let Some(password) = &cfg.password {
         builder = builder.pass(Some(password.expose().to_string()));
     }
-    Ok(builder.into())
+    Ok((shown, builder.into()))
 }
 
-/// Opens one connection, within [`CONNECT_TIMEOUT`].
+/// Opens one connection to the first server that answers, in the URL's order; each within its
+/// share of [`CONNECT_TIMEOUT`]. When none answers, the last one's failure is the error.
 pub(super) async fn connect(cfg: &SyncConfig) -> Result<Conn, SyncError> {
-    let opts = options(cfg)?;
-    let target = target(cfg);
-    match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {
+    let all = options(cfg)?;
+    let each = (CONNECT_TIMEOUT / all.len() as u32).max(PER_HOST_MIN);
+    let mut failed = None;
+    for (target, opts) in all {
+        match connect_one(&target, opts, each).await {
+            Ok(conn) => return Ok(conn),
+            Err(e) => failed = Some(e),
+        }
+    }
+    Err(failed.expect("at least one server"))
+}
+
+/// One server, within `timeout`.
+async fn connect_one(target: &str, opts: Opts, timeout: Duration) -> Result<Conn, SyncError> {
+    match tokio::time::timeout(timeout, Conn::new(opts)).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(SyncError::mysql(&format!("cannot connect to {target}"), &e)),
         Err(_) => Err(SyncError::new(
             super::SyncErrorKind::Transient,
             format!(
                 "cannot connect to {target}: no answer within {}s",
-                CONNECT_TIMEOUT.as_secs()
+                timeout.as_secs()
             ),
         )),
     }

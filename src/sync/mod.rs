@@ -15,6 +15,7 @@ mod connect;
 mod contention;
 mod download;
 mod error;
+mod hosts;
 mod round;
 mod schema;
 mod task;

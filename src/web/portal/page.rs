@@ -6,7 +6,15 @@ use super::words;
 use crate::content::texts::pick;
 use crate::content::Campaign;
 use maud::{html, PreEscaped, DOCTYPE};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// What a file's name keeps as it is in a link and in `filename*`: letters, digits and RFC 3986's
+/// unreserved `-._~` (all of them RFC 5987 attr-chars); everything else is percent-encoded.
+const NAME: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 const STYLE: &str = "
 body{font:16px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f4f7fa;color:#222}
@@ -48,7 +56,7 @@ pub fn home(c: &Campaign, problem: Option<&str>, accept: &str) -> maud::Markup {
                 } @else {
                     ul.items {
                         @for item in &c.items {
-                            @let href = utf8_percent_encode(&item.name, NON_ALPHANUMERIC).to_string();
+                            @let href = utf8_percent_encode(&item.name, NAME).to_string();
                             li {
                                 div.name { (item.name) }
                                 div.size { (size_words(item.body.len())) }
@@ -76,7 +84,7 @@ pub fn content_disposition(kind: &str, name: &str) -> String {
             _ => '_',
         })
         .collect();
-    let exact = utf8_percent_encode(name, NON_ALPHANUMERIC);
+    let exact = utf8_percent_encode(name, NAME);
     format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
 }
 
@@ -97,11 +105,11 @@ mod tests {
     fn file_names_survive_every_browser() {
         assert_eq!(
             content_disposition("attachment", "Plan \"Halle\" 3.pdf"),
-            "attachment; filename=\"Plan _Halle_ 3.pdf\"; filename*=UTF-8''Plan%20%22Halle%22%203%2Epdf"
+            "attachment; filename=\"Plan _Halle_ 3.pdf\"; filename*=UTF-8''Plan%20%22Halle%22%203.pdf"
         );
         assert_eq!(
             content_disposition("inline", "ü.pdf"),
-            "inline; filename=\"_.pdf\"; filename*=UTF-8''%C3%BC%2Epdf"
+            "inline; filename=\"_.pdf\"; filename*=UTF-8''%C3%BC.pdf"
         );
         assert_eq!(size_words(840_000), "840 KB");
         assert_eq!(size_words(2_400_000), "2.4 MB");

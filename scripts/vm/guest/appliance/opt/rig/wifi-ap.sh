@@ -1,9 +1,12 @@
 #!/bin/bash
 # The Wi-Fi access point on the appliance VM's second simulated radio (scenario g).
-#   wifi-ap.sh up             mac80211_hwsim with two radios; the second one's phy goes into the
+#   wifi-ap.sh up             mac80211_hwsim with three radios; the second one's phy goes into the
 #                             network namespace `ap` with hostapd (WPA2-PSK), a DHCP server
 #                             (dnsmasq) and the rig's NTP server (sntp-server.py). The first radio,
-#                             wlan0, stays in the root namespace: the appliance's own Wi-Fi.
+#                             wlan0, stays in the root namespace: the appliance's own Wi-Fi. The
+#                             third waits in namespace `visitor2` for scenario w (a second visitor).
+#   wifi-ap.sh hand-over      scenario w: the access point, DHCP and NTP in `ap` stop, so its radio
+#                             can be a visitor's phone on the appliance's own hotspot
 #   wifi-ap.sh passphrase P   restart hostapd with passphrase P (the appliance's then fails its
 #                             4-way handshake: the "wrong passphrase" case)
 #   wifi-ap.sh stations       the stations hostapd has associated and authorized
@@ -43,13 +46,16 @@ stop_hostapd() {
 case ${1:-} in
 up)
     mkdir -p "$D"
-    modprobe mac80211_hwsim radios=2
+    modprobe mac80211_hwsim radios=3
     for _ in $(seq 100); do [ -e /sys/class/net/wlan1/phy80211/name ] && break; sleep 0.1; done
     phy=$(cat /sys/class/net/wlan1/phy80211/name)
     ip netns add ap
     iw phy "$phy" set netns name ap
     ns ip link set lo up
     ns ip addr add "$AP_ADDR/24" dev wlan1
+    for _ in $(seq 100); do [ -e /sys/class/net/wlan2/phy80211/name ] && break; sleep 0.1; done
+    ip netns add visitor2
+    iw phy "$(cat /sys/class/net/wlan2/phy80211/name)" set netns name visitor2
     start_hostapd "$(val PASSPHRASE)"
     ns dnsmasq --conf-file=/dev/null --port=0 --user=root --group=root --interface=wlan1 --bind-interfaces \
         --dhcp-range=192.168.77.100,192.168.77.150,255.255.255.0,1h --dhcp-leasefile="$D/dnsmasq.leases" \
@@ -62,11 +68,17 @@ passphrase)
     stop_hostapd
     start_hostapd "$2"
     ;;
+hand-over)
+    stop_hostapd
+    for f in dnsmasq.pid; do [ -f "$D/$f" ] && kill "$(cat "$D/$f")" 2>/dev/null || true; done
+    pkill -f sntp-server.py || true
+    ns ip addr flush dev wlan1
+    ;;
 stations)
     ns hostapd_cli -p "$D/hostapd" all_sta
     ;;
 *)
-    echo "usage: wifi-ap.sh up | passphrase P | stations" >&2
+    echo "usage: wifi-ap.sh up | passphrase P | hand-over | stations" >&2
     exit 2
     ;;
 esac
