@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every o4send test, installing what the tests need on a fresh Debian machine:
 #   - openobex-apps (OpenOBEX's own OBEX server, for the interop test), mariadb-server (the
-#     sync tests start a throwaway MariaDB on loopback), systemd (systemd-analyze rates the
+#     sync tests start a throwaway MariaDB on loopback), galera-4 and rsync (and a three-node
+#     Galera cluster, whose nodes rejoin by rsync state transfer), systemd (systemd-analyze rates the
 #     shipped unit's sandbox, tests/service.rs), minisign (bundles signed by Debian's
 #     minisign must import) and chromium (the dashboard tests drive a real headless Chromium
 #     over the DevTools protocol, tests/common/browser.rs), zbar-tools (the poster test decodes its
@@ -50,6 +51,8 @@ install_debian_packages() {
     local missing=()
     command -v obex_test >/dev/null || missing+=(openobex-apps)
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+    [ -e /usr/lib/galera/libgalera_smm.so ] || missing+=(galera-4)
+    command -v rsync >/dev/null || missing+=(rsync)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     command -v minisign >/dev/null || missing+=(minisign)
     command -v chromium >/dev/null || missing+=(chromium)

@@ -22,7 +22,7 @@ pub struct MariaDb {
     child: Option<Child>,
 }
 
-fn find(name: &str) -> Option<PathBuf> {
+pub fn find(name: &str) -> Option<PathBuf> {
     let path = std::env::var("PATH").unwrap_or_default();
     let found = path
         .split(':')
@@ -32,7 +32,7 @@ fn find(name: &str) -> Option<PathBuf> {
     found
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
@@ -157,26 +157,7 @@ impl MariaDb {
     }
 
     fn try_root(&self, sql: &str) -> Result<String, String> {
-        let out = Command::new(find("mariadb").expect("the mariadb client (mariadb-client)"))
-            .args(["--no-defaults", "-u", "root", "-N", "-B", "o4send"])
-            .arg(format!("--socket={}", self.socket().display()))
-            .args(["-e", sql])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            // Before CREATE DATABASE the default database does not exist yet.
-            let again = Command::new(find("mariadb").unwrap())
-                .args(["--no-defaults", "-u", "root", "-N", "-B"])
-                .arg(format!("--socket={}", self.socket().display()))
-                .args(["-e", sql])
-                .output()
-                .map_err(|e| e.to_string())?;
-            if !again.status.success() {
-                return Err(String::from_utf8_lossy(&again.stderr).into_owned());
-            }
-            return Ok(String::from_utf8_lossy(&again.stdout).trim().to_string());
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        root_sql(&self.socket(), sql)
     }
 
     /// One number from a query.
@@ -187,8 +168,32 @@ impl MariaDb {
     }
 }
 
+/// Runs `sql` as root over the server's socket, in the o4send database once it exists.
+pub fn root_sql(socket: &Path, sql: &str) -> Result<String, String> {
+    let out = Command::new(find("mariadb").expect("the mariadb client (mariadb-client)"))
+        .args(["--no-defaults", "-u", "root", "-N", "-B", "o4send"])
+        .arg(format!("--socket={}", socket.display()))
+        .args(["-e", sql])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        // Before CREATE DATABASE the default database does not exist yet.
+        let again = Command::new(find("mariadb").unwrap())
+            .args(["--no-defaults", "-u", "root", "-N", "-B"])
+            .arg(format!("--socket={}", socket.display()))
+            .args(["-e", sql])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !again.status.success() {
+            return Err(String::from_utf8_lossy(&again.stderr).into_owned());
+        }
+        return Ok(String::from_utf8_lossy(&again.stdout).trim().to_string());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 /// `mariadb-install-db`, tried three times: its bootstrap server sometimes fails under load.
-fn install_db(install: &Path, dir: &Path) {
+pub fn install_db(install: &Path, dir: &Path) {
     let mut last = String::new();
     for _ in 0..3 {
         let data = dir.join("data");
@@ -212,7 +217,7 @@ fn install_db(install: &Path, dir: &Path) {
     panic!("mariadb-install-db failed three times: {last}");
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
