@@ -345,11 +345,11 @@ fn asked_twice(db: &MariaDb) -> i64 {
     ))
 }
 
-/// Answers of `other` that `log` knows as fleet answers, and all of them.
+/// Answers `log` knows as fleet answers, and all the fleet's first answers given by `other`
+/// (with two appliances, what `log` must have learnt).
 fn converged(db: &MariaDb, log: &Path, other: &str) -> (i64, i64) {
     let remote = db.count(&format!(
-        "SELECT count(DISTINCT phone, item_hash) FROM attempts
-         WHERE appliance = '{other}' AND outcome IN {ANSWERED}"
+        "SELECT count(*) FROM fleet_first_answers WHERE appliance = '{other}'"
     ));
     (sqlite(log, "SELECT count(*) FROM fleet_answers"), remote)
 }
@@ -561,7 +561,7 @@ fn back_to_store_v5(log: &Path) {
 /// row of the fleet database changes, every answer already downloaded stays as it was, the
 /// appliances are found in the new `fleet_appliances`, and new answers still reach the other.
 #[test]
-fn schema_2_fleet_database_migrates_to_3_losing_nothing() {
+fn schema_2_fleet_database_migrates_to_4_losing_nothing() {
     let Some(db) = MariaDb::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let (a_cfg, b_cfg) = (
@@ -574,8 +574,11 @@ fn schema_2_fleet_database_migrates_to_3_losing_nothing() {
     for (cfg, log) in [(&a_cfg, &a), (&b_cfg, &b), (&a_cfg, &a)] {
         ok(&sync_args(cfg, log));
     }
-    // Schema 2 is schema 3 without `fleet_appliances`.
-    db.root("DROP TABLE fleet_appliances; UPDATE o4send_schema SET version = 2");
+    // Schema 2 is schema 4 without `fleet_appliances` (3) and `fleet_first_answers` (4).
+    db.root(
+        "DROP TABLE fleet_appliances; DROP TABLE fleet_first_answers; \
+         UPDATE o4send_schema SET version = 2",
+    );
     back_to_store_v5(&a);
     back_to_store_v5(&b);
     let tables = "CHECKSUM TABLE attempts, sightings, events, wifi_events";
@@ -587,7 +590,7 @@ fn schema_2_fleet_database_migrates_to_3_losing_nothing() {
         let out = ok(&sync_args(cfg, log));
         assert!(out.contains("0 rows uploaded"), "{out}");
     }
-    assert_eq!(db.count("SELECT version FROM o4send_schema"), 3);
+    assert_eq!(db.count("SELECT version FROM o4send_schema"), 4);
     assert_eq!(db.root(tables), before, "the migration changed rows");
     assert_eq!(
         db.root("SELECT appliance FROM fleet_appliances WHERE fleet = 'expo' ORDER BY 1"),
@@ -699,12 +702,12 @@ fn fleet_bench_by_hand() {
     }
 }
 
-/// Per appliance: its highest answered `local_id` in the fleet database.
+/// Per appliance: the highest `local_id` of its first answers in the fleet database.
 fn last_answers(db: &dyn FleetDb) -> Vec<(String, i64)> {
-    db.root(&format!(
-        "SELECT appliance, max(local_id) FROM attempts WHERE outcome IN {ANSWERED} \
-         GROUP BY appliance ORDER BY appliance"
-    ))
+    db.root(
+        "SELECT appliance, max(local_id) FROM fleet_first_answers \
+         GROUP BY appliance ORDER BY appliance",
+    )
     .lines()
     .map(|l| {
         let (name, id) = l.split_once('\t').unwrap();
@@ -713,8 +716,8 @@ fn last_answers(db: &dyn FleetDb) -> Vec<(String, i64)> {
     .collect()
 }
 
-/// Whether `name`'s log has downloaded every other appliance's answers: its marks reach their
-/// last answers, and it holds one answer per (phone, item) the others answered.
+/// Whether `name`'s log has downloaded every other appliance's first answers: its marks reach
+/// their last ones, and it holds one answer per pair the others answered first.
 fn knows_the_fleet(db: &dyn FleetDb, log: &Path, name: &str) -> bool {
     let conn = rusqlite::Connection::open(log).unwrap();
     let marks_reached = last_answers(db)
@@ -731,8 +734,7 @@ fn knows_the_fleet(db: &dyn FleetDb, log: &Path, name: &str) -> bool {
             mark == Some(last)
         });
     let pairs = db.count(&format!(
-        "SELECT count(DISTINCT phone, item_hash) FROM attempts \
-         WHERE appliance <> '{name}' AND outcome IN {ANSWERED}"
+        "SELECT count(*) FROM fleet_first_answers WHERE appliance <> '{name}'"
     ));
     marks_reached && sqlite(log, "SELECT count(*) FROM fleet_answers") == pairs
 }

@@ -15,6 +15,7 @@ use crate::sync::{self, Settings};
 use mysql_async::prelude::Queryable;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,8 +23,6 @@ use std::time::{Duration, Instant};
 const INTERVAL: Duration = Duration::from_secs(2);
 /// An appliance that has not converged after this long fails the benchmark.
 const LIMIT: Duration = Duration::from_secs(900);
-/// The outcomes another appliance downloads (see `sync::download`).
-const ANSWERED: &str = "('accepted', 'declined', 'ignored', 'unsupported_type', 'no_opp')";
 
 /// What one appliance's run measured, in time since the fleet started.
 #[derive(Default)]
@@ -37,11 +36,12 @@ struct Run {
     converged: Duration,
 }
 
-/// One appliance: its name, its log, and the last answer of every appliance of the fleet.
+/// One appliance: its name, its log, and how many of the fleet's `n` have uploaded everything.
 struct Appliance {
     settings: Settings,
     log: PathBuf,
-    last_answers: Arc<HashMap<String, i64>>,
+    uploaded: Arc<AtomicUsize>,
+    n: usize,
 }
 
 /// Runs the fleet of `appliances` with `rows` attempts each against `url`; prints the figures.
@@ -62,11 +62,7 @@ fn run_in(dir: &Path, url: &str, n: usize, rows: u64) -> Result<(), String> {
     let names: Vec<String> = (0..n).map(|i| format!("{fleet}-a{i}")).collect();
     let logs: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("a{i}.db"))).collect();
     fill(&logs, rows)?;
-    let mut last = HashMap::new();
-    for (name, log) in names.iter().zip(&logs) {
-        last.insert(name.clone(), last_answer(log)?);
-    }
-    let last = Arc::new(last);
+    let uploaded = Arc::new(AtomicUsize::new(0));
     let retries = sync::contention_retries();
     let started = Instant::now();
     let threads: Vec<_> = names
@@ -76,7 +72,8 @@ fn run_in(dir: &Path, url: &str, n: usize, rows: u64) -> Result<(), String> {
             let a = Appliance {
                 settings: settings(url, &fleet, name),
                 log: log.clone(),
-                last_answers: last.clone(),
+                uploaded: uploaded.clone(),
+                n,
             };
             std::thread::spawn(move || appliance(a, started))
         })
@@ -125,16 +122,28 @@ fn settings(url: &str, fleet: &str, name: &str) -> Settings {
     }
 }
 
-/// The highest local id of an answered attempt in `log` (0: none): where another appliance's
-/// download mark ends up once it has everything.
-fn last_answer(log: &Path) -> Result<i64, String> {
-    let conn = rusqlite::Connection::open(log).map_err(|e| e.to_string())?;
-    conn.query_row(
-        &format!("SELECT COALESCE(max(id), 0) FROM attempts WHERE outcome IN {ANSWERED}"),
-        [],
-        |r| r.get(0),
-    )
-    .map_err(|e| format!("{}: {e}", log.display()))
+/// Per appliance of the fleet, the highest local id of its first answers in the fleet
+/// database: where every other appliance's download mark ends up once it has everything.
+async fn last_first_answers(s: &Settings) -> Result<HashMap<String, i64>, String> {
+    let failed = |e: mysql_async::Error| format!("reading the fleet's first answers: {e}");
+    let url = s
+        .cfg
+        .mysql_url
+        .as_ref()
+        .map(|u| u.expose().to_string())
+        .unwrap_or_default();
+    let opts = mysql_async::Opts::from_url(&url).map_err(|e| e.to_string())?;
+    let mut conn = mysql_async::Conn::new(opts).await.map_err(failed)?;
+    let rows: Vec<(String, i64)> = conn
+        .exec(
+            "SELECT appliance, max(local_id) FROM fleet_first_answers WHERE fleet = ? \
+             GROUP BY appliance",
+            (&s.cfg.fleet,),
+        )
+        .await
+        .map_err(failed)?;
+    let _ = conn.disconnect().await;
+    Ok(rows.into_iter().collect())
 }
 
 /// One appliance's rounds, on its own thread and runtime, until it has uploaded everything
@@ -169,11 +178,17 @@ async fn rounds(a: &Appliance, store: &Store, started: Instant) -> Result<Run, S
         if !uploaded && reader.sync_backlog().map_err(|e| e.to_string())?.total() == 0 {
             uploaded = true;
             run.uploaded = last_batch.unwrap_or(run.uploaded);
+            a.uploaded.fetch_add(1, Ordering::SeqCst);
         }
-        let marks = reader.fleet_marks().map_err(|e| e.to_string())?;
-        if uploaded && knows_all(&a.settings.appliance, &marks, &a.last_answers) {
-            run.converged = started.elapsed();
-            return Ok(run);
+        // Which answer of a pair is the fleet's first is settled once every appliance has
+        // uploaded everything.
+        if uploaded && a.uploaded.load(Ordering::SeqCst) == a.n {
+            let marks = reader.fleet_marks().map_err(|e| e.to_string())?;
+            let last = last_first_answers(&a.settings).await?;
+            if knows_all(&a.settings.appliance, &marks, &last) {
+                run.converged = started.elapsed();
+                return Ok(run);
+            }
         }
         if started.elapsed() > LIMIT {
             return Err(format!(

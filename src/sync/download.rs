@@ -7,6 +7,10 @@
 //! mark in the store's `fleet_marks`). That misses nothing although appliances upload side by
 //! side: an appliance commits its attempts in `local_id` order, so once one of its rows is
 //! visible, every lower one is too. The fleet's appliances come from `fleet_appliances`.
+//!
+//! What is read is `fleet_first_answers`: only the fleet's first answer to each phone and item
+//! (each upload adds its batch's first answers in the same transaction). A booth that answered a
+//! pair itself, or learnt it from another, has no use for the third booth's answer to it.
 
 use super::error::SyncError;
 use super::Settings;
@@ -60,9 +64,8 @@ async fn appliance(
     loop {
         let rows: Vec<Row> = conn
             .exec(
-                "SELECT local_id, phone, item_hash, outcome, ended_ms FROM attempts
+                "SELECT local_id, phone, item_hash, outcome, ended_ms FROM fleet_first_answers
                  WHERE appliance = ? AND local_id > ? AND fleet = ?
-                   AND outcome IN ('accepted', 'declined', 'ignored', 'unsupported_type', 'no_opp')
                  ORDER BY local_id LIMIT ?",
                 (other, after, &settings.cfg.fleet, PAGE as u64),
             )

@@ -125,8 +125,32 @@ const V3: &[&str] = &[
         SELECT DISTINCT fleet, appliance FROM attempts",
 ];
 
+/// Version 4: the fleet's first answer to each (phone, item), which each attempt upload adds to
+/// (`INSERT IGNORE`, in the same transaction). Downloads read it instead of `attempts`: a phone
+/// answered at many booths is learnt once, not once per booth, so what a booth downloads grows
+/// with the fleet's phones, not with the fleet's size squared. Filled from `attempts` (in `seq`
+/// order, the first answer wins); no row elsewhere changes.
+const V4: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS fleet_first_answers (
+        fleet VARCHAR(64) NOT NULL,
+        phone VARCHAR(64) NOT NULL,
+        item_hash CHAR(64) NOT NULL,
+        appliance VARCHAR(64) NOT NULL,
+        local_id BIGINT NOT NULL,
+        outcome VARCHAR(32) NOT NULL,
+        ended_ms BIGINT NOT NULL,
+        PRIMARY KEY (fleet, phone, item_hash),
+        KEY first_answers_by_appliance (appliance, local_id)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "INSERT IGNORE INTO fleet_first_answers
+        (fleet, phone, item_hash, appliance, local_id, outcome, ended_ms)
+        SELECT fleet, phone, item_hash, appliance, local_id, outcome, ended_ms FROM attempts
+        WHERE outcome IN ('accepted', 'declined', 'ignored', 'unsupported_type', 'no_opp')
+        ORDER BY seq",
+];
+
 /// The steps; step `i` takes the server from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&[&str]] = &[V1, V2, V3];
+const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4];
 
 /// The fleet database schema version this code writes and reads.
 pub const MYSQL_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

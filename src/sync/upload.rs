@@ -17,6 +17,15 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value};
 use std::time::Duration;
 
+/// The batch's answers (attempts `first..=last` of this appliance) that are the fleet's first
+/// for their phone and item; the later ones are already known to every downloader.
+const FIRST_ANSWERS: &str = "INSERT IGNORE INTO fleet_first_answers
+        (fleet, phone, item_hash, appliance, local_id, outcome, ended_ms)
+    SELECT fleet, phone, item_hash, appliance, local_id, outcome, ended_ms FROM attempts
+    WHERE appliance = ? AND local_id BETWEEN ? AND ?
+      AND outcome IN ('accepted', 'declined', 'ignored', 'unsupported_type', 'no_opp')
+    ORDER BY local_id";
+
 /// A batch that takes longer than this (a cut network) is given up and retried.
 const BATCH_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -160,7 +169,9 @@ impl Uploader<'_> {
             };
             let values: Vec<Vec<Value>> = rows.iter().map(|r| (t.values)(self, r)).collect();
             let sql = insert(t.head, t.columns, values.len(), &t.tail);
-            self.commit(&sql, values, register).await?;
+            let first = rows.first().map(t.key).unwrap_or(last);
+            let answers = t.register.then_some((first, last));
+            self.commit(&sql, values, register, answers).await?;
             register = false;
             self.mark(t.mark, last).await?;
             done(rows.len() as u64);
@@ -179,11 +190,15 @@ impl Uploader<'_> {
         sql: &str,
         rows: Vec<Vec<Value>>,
         register: bool,
+        answers: Option<(i64, i64)>,
     ) -> Result<(), SyncError> {
         let params: Vec<Value> = rows.into_iter().flatten().collect();
         let mut attempt = 1;
         loop {
-            match self.commit_once(sql, params.clone(), register).await {
+            match self
+                .commit_once(sql, params.clone(), register, answers)
+                .await
+            {
                 Err(Tried::Failed(e))
                     if contention::is_contention(&e) && attempt < contention::TRIES =>
                 {
@@ -211,6 +226,7 @@ impl Uploader<'_> {
         sql: &str,
         params: Vec<Value>,
         register: bool,
+        answers: Option<(i64, i64)>,
     ) -> Result<(), Tried> {
         let (fleet, appliance) = (
             fit(&self.settings.cfg.fleet, 64),
@@ -228,6 +244,10 @@ impl Uploader<'_> {
                 .await?;
             }
             tx.exec_drop(sql, params).await?;
+            if let Some((first, last)) = answers {
+                tx.exec_drop(FIRST_ANSWERS, (&appliance, first, last))
+                    .await?;
+            }
             tx.commit().await
         };
         match tokio::time::timeout(BATCH_TIMEOUT, work).await {
