@@ -786,13 +786,15 @@ fn fleet_faults(db: &mut dyn FleetDb, appliances: usize, rows: u64, restarts: u3
     let mut turns = 20 * (restarts + kills);
     while (restarted < restarts || killed < kills) && turns > 0 {
         turns -= 1;
-        let kill_turn = killed < kills && (restarted >= restarts || next(2) == 0);
+        // Kills and crashes take turns, a kill first: the first rounds, which carry the whole
+        // backlogs, are the ones a kill finds running.
+        let kill_turn = killed < kills && (restarted >= restarts || killed <= restarted);
         let mut children = spawn_all();
         if kill_turn {
-            std::thread::sleep(Duration::from_millis(50 + next(250)));
+            std::thread::sleep(Duration::from_millis(30 + next(150)));
             for child in children.iter_mut() {
                 let running = child.try_wait().unwrap().is_none();
-                if running && killed < kills && next(3) == 0 {
+                if running && killed < kills && next(2) == 0 {
                     let _ = child.kill(); // SIGKILL, mid-sync
                     killed += 1;
                 }
