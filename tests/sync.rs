@@ -5,7 +5,7 @@
 mod common;
 
 use common::galera::Galera;
-use common::mariadb::{MariaDb, PASSWORD};
+use common::mariadb::{MariaDb, FLEET_SERVER, PASSWORD};
 use o4send::pseudonym::PhoneKey;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -640,7 +640,9 @@ fn number(out: &str, name: &str) -> f64 {
 /// row arrives once, no round fails, every appliance ends up knowing the others' answers.
 #[test]
 fn fleet_bench_prints_sane_figures() {
-    let Some(db) = MariaDb::start() else { return };
+    let Some(db) = MariaDb::start_with(FLEET_SERVER) else {
+        return;
+    };
     let out = ok(&[
         "bench",
         "--fleet",
@@ -667,6 +669,10 @@ fn fleet_bench_prints_sane_figures() {
         "{out}"
     );
     figure(&out, "fleet_bench_retries");
+    assert!(
+        figure(&out, "fleet_bench_server").contains("thread_handling=pool-of-threads"),
+        "{out}"
+    );
     assert_eq!(db.count("SELECT count(*) FROM attempts"), 1200);
     assert_eq!(
         db.count("SELECT count(DISTINCT appliance, local_id) FROM attempts"),
@@ -678,11 +684,19 @@ fn fleet_bench_prints_sane_figures() {
 /// The figures of docs/benchmarks.md, by hand against a throwaway server (release binary:
 /// `O4SEND_BIN=target/release/o4send`; sizes in `O4SEND_FLEET`, default `1,10,50`, and
 /// `O4SEND_FLEET_ROWS`, default 10 000): `cargo test --test sync -- --ignored
-/// fleet_bench_by_hand --nocapture`.
+/// fleet_bench_by_hand --nocapture`. The server is configured as docs/mysql.md says for a fleet
+/// (the thread pool); `O4SEND_FLEET_SERVER=stock` gives Debian's stock one thread per
+/// connection instead, to compare.
 #[test]
 #[ignore]
 fn fleet_bench_by_hand() {
-    let Some(db) = MariaDb::start() else { return };
+    let options = match std::env::var("O4SEND_FLEET_SERVER").as_deref() {
+        Ok("stock") => &FLEET_SERVER[..2],
+        _ => FLEET_SERVER,
+    };
+    let Some(db) = MariaDb::start_with(options) else {
+        return;
+    };
     let bin = std::env::var("O4SEND_BIN").unwrap_or(env!("CARGO_BIN_EXE_o4send").into());
     let sizes = std::env::var("O4SEND_FLEET").unwrap_or("1,10,50".into());
     let rows = std::env::var("O4SEND_FLEET_ROWS").unwrap_or("10000".into());
@@ -699,6 +713,7 @@ fn fleet_bench_by_hand() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(figure(&text, "fleet_bench_exactly_once"), "yes");
+        assert_eq!(figure(&text, "fleet_bench_failed_rounds"), "0");
     }
 }
 

@@ -3,8 +3,8 @@
 //! Each of the N simulated appliances has its own log in the temp directory, filled as the
 //! sync benchmark fills one ([`super::sync::fill_backlog`]: the same phones at every appliance,
 //! so their visitors overlap), and runs sync rounds on its own thread, as the daemon's task
-//! does, every [`INTERVAL`], until its backlog is uploaded and it has downloaded every answer of
-//! every other appliance. The fleet gets a name of its own, so runs never see each other's rows.
+//! does (a round every [`INTERVAL`], start to start: [`sync::pause_after`]), until its backlog
+//! is uploaded and it has downloaded every answer of every other appliance. The fleet gets a name of its own, so runs never see each other's rows.
 //! Figures: rows per second until the last row was uploaded, round times, failed rounds,
 //! contention retries, the time until every appliance knew every other's answers, and whether
 //! the fleet database holds each local row exactly once.
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The pause between two rounds of one appliance (the daemon's `sync.interval_secs`).
+/// From one round of an appliance to the next (the daemon's `sync.interval_secs`).
 const INTERVAL: Duration = Duration::from_secs(2);
 /// An appliance that has not converged after this long fails the benchmark.
 const LIMIT: Duration = Duration::from_secs(900);
@@ -36,13 +36,19 @@ struct Run {
     converged: Duration,
 }
 
-/// One appliance: its name, its log, and how many of the fleet's `n` have uploaded everything.
+/// One appliance: its name, its log, and what the fleet shares: how many of its `n` have
+/// uploaded everything, and then the fleet's first answers.
 struct Appliance {
     settings: Settings,
     log: PathBuf,
     uploaded: Arc<AtomicUsize>,
     n: usize,
+    last: Arc<LastAnswers>,
 }
+
+/// Per appliance, the highest local id of its first answers: read once, by whichever
+/// appliance first finds the whole fleet uploaded (only then is it settled).
+type LastAnswers = tokio::sync::OnceCell<HashMap<String, i64>>;
 
 /// Runs the fleet of `appliances` with `rows` attempts each against `url`; prints the figures.
 pub fn run(url: &str, appliances: usize, rows: u64) -> Result<(), String> {
@@ -63,6 +69,7 @@ fn run_in(dir: &Path, url: &str, n: usize, rows: u64) -> Result<(), String> {
     let logs: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("a{i}.db"))).collect();
     fill(&logs, rows)?;
     let uploaded = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(LastAnswers::new());
     let retries = sync::contention_retries();
     let started = Instant::now();
     let threads: Vec<_> = names
@@ -74,6 +81,7 @@ fn run_in(dir: &Path, url: &str, n: usize, rows: u64) -> Result<(), String> {
                 log: log.clone(),
                 uploaded: uploaded.clone(),
                 n,
+                last: last.clone(),
             };
             std::thread::spawn(move || appliance(a, started))
         })
@@ -84,6 +92,8 @@ fn run_in(dir: &Path, url: &str, n: usize, rows: u64) -> Result<(), String> {
     }
     let retries = sync::contention_retries() - retries;
     let once = exactly_once(url, &fleet, &names, &logs)?;
+    let server = crate::engine::runtime()?.block_on(server(url));
+    println!("fleet_bench_server={server}");
     print(&runs, n as u64 * rows, retries, once);
     Ok(())
 }
@@ -157,9 +167,13 @@ fn appliance(a: Appliance, started: Instant) -> Result<Run, String> {
     })
 }
 
+/// An appliance's download marks at the end of one of its rounds, and when that was.
+type Known = (Duration, HashMap<String, i64>);
+
 async fn rounds(a: &Appliance, store: &Store, started: Instant) -> Result<Run, String> {
     let mut run = Run::default();
     let mut uploaded = false;
+    let mut known: Vec<Known> = Vec::new();
     loop {
         let round = Instant::now();
         let mut last_batch = None;
@@ -175,18 +189,26 @@ async fn rounds(a: &Appliance, store: &Store, started: Instant) -> Result<Run, S
             }
         }
         let reader = store.reader().map_err(|e| e.to_string())?;
+        known.push((
+            started.elapsed(),
+            reader.fleet_marks().map_err(|e| e.to_string())?,
+        ));
         if !uploaded && reader.sync_backlog().map_err(|e| e.to_string())?.total() == 0 {
             uploaded = true;
             run.uploaded = last_batch.unwrap_or(run.uploaded);
             a.uploaded.fetch_add(1, Ordering::SeqCst);
         }
         // Which answer of a pair is the fleet's first is settled once every appliance has
-        // uploaded everything.
+        // uploaded everything; then the first round after which this one knew them all is
+        // when it converged, although it may have ended before the last appliance's did.
         if uploaded && a.uploaded.load(Ordering::SeqCst) == a.n {
-            let marks = reader.fleet_marks().map_err(|e| e.to_string())?;
-            let last = last_first_answers(&a.settings).await?;
-            if knows_all(&a.settings.appliance, &marks, &last) {
-                run.converged = started.elapsed();
+            let last = a
+                .last
+                .get_or_try_init(|| last_first_answers(&a.settings))
+                .await?;
+            let me = &a.settings.appliance;
+            if let Some((at, _)) = known.iter().find(|(_, marks)| knows_all(me, marks, last)) {
+                run.converged = *at;
                 return Ok(run);
             }
         }
@@ -197,7 +219,7 @@ async fn rounds(a: &Appliance, store: &Store, started: Instant) -> Result<Run, S
                 LIMIT.as_secs()
             ));
         }
-        tokio::time::sleep(INTERVAL).await;
+        tokio::time::sleep(sync::pause_after(INTERVAL, round.elapsed())).await;
     }
 }
 
@@ -250,6 +272,32 @@ async fn remote_counts(url: &str, fleet: &str) -> Result<HashMap<String, (i64, i
         .into_iter()
         .map(|(a, n, d, m)| (a, (n, d, m)))
         .collect())
+}
+
+/// The server's version and what decides how it bears many appliances at once: how it gives
+/// threads to connections, and its buffer pool.
+async fn server(url: &str) -> String {
+    let read = async {
+        let opts = mysql_async::Opts::from_url(url).map_err(|e| e.to_string())?;
+        let mut conn = mysql_async::Conn::new(opts)
+            .await
+            .map_err(|e| e.to_string())?;
+        let row: Option<(String, String, u64)> = conn
+            .query_first(
+                "SELECT @@version, @@thread_handling, @@innodb_buffer_pool_size DIV 1048576",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = conn.disconnect().await;
+        Ok::<_, String>(row)
+    };
+    match read.await {
+        Ok(Some((version, threads, pool))) => {
+            format!("{version} thread_handling={threads} innodb_buffer_pool_mib={pool}")
+        }
+        Ok(None) => "unknown".into(),
+        Err(e) => format!("unknown ({e})"),
+    }
 }
 
 /// The figures, one `name=value` a line.

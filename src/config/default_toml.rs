@@ -118,7 +118,8 @@ fleet = "default"
 raw_macs = false
 # Rows per upload transaction.
 batch = 1000
-# Pause between sync rounds, and the longest pause while the server is unreachable.
+# A sync round every interval_secs (start to start; after a round that took longer, the next
+# follows a tenth of the interval later), and the longest pause while the server is unreachable.
 interval_secs = 30
 backoff_max_secs = 300
 

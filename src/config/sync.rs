@@ -54,7 +54,8 @@ pub struct SyncConfig {
     pub raw_macs: bool,
     /// Rows per upload transaction.
     pub batch: usize,
-    /// Pause between sync rounds while the server answers.
+    /// Seconds from the start of one sync round to the start of the next while the server
+    /// answers (`crate::sync::pause_after`).
     pub interval_secs: u64,
     /// Longest pause between tries while the server is unreachable.
     pub backoff_max_secs: u64,

@@ -1,12 +1,13 @@
-//! The daemon's sync task: a round every `sync.interval_secs` while the server answers, with
+//! The daemon's sync task: a round every `sync.interval_secs` while the server answers (paced
+//! start to start, [`super::pause_after`]), with
 //! exponential back-off and jitter while it does not. A failure is logged once when it starts
 //! (and again only when its cause changes), and once when sync recovers; nothing here can stop
 //! scanning or pushing, which go on with local decisions.
 
 use super::error::SyncErrorKind;
-use super::{once, Backoff, Settings};
+use super::{once, pause_after, Backoff, Settings};
 use crate::store::Store;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 /// Starts the task on the current runtime; it runs until the runtime stops.
@@ -25,6 +26,7 @@ async fn run(settings: Settings, store: Store) {
         settings.cfg.fleet
     );
     loop {
+        let started = Instant::now();
         let wait = match once(&settings, &store, &mut |_| {}).await {
             Ok(stats) => {
                 if last_error.take().is_some() {
@@ -38,7 +40,7 @@ async fn run(settings: Settings, store: Store) {
                     );
                 }
                 backoff.reset();
-                interval
+                pause_after(interval, started.elapsed())
             }
             Err(e) => {
                 let text = e.to_string();

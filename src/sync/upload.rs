@@ -41,8 +41,9 @@ struct Table<R> {
     head: &'static str,
     columns: &'static str,
     tail: String,
-    /// Attempts name their fleet and appliance (see [`Uploader::commit`]).
-    register: bool,
+    /// Attempts: a round's first batch names the fleet and the appliance, and every batch adds
+    /// its answers to the fleet's first answers (see [`Uploader::commit`]).
+    attempts: bool,
 }
 
 /// How one try of a batch failed.
@@ -98,7 +99,7 @@ impl Uploader<'_> {
             head: "INSERT IGNORE INTO attempts",
             columns: ATTEMPT_COLUMNS,
             tail: String::new(),
-            register: true,
+            attempts: true,
         };
         self.upload(table, done).await
     }
@@ -114,7 +115,7 @@ impl Uploader<'_> {
             head: "INSERT INTO sightings",
             columns: SIGHTING_COLUMNS,
             tail: upsert_tail(),
-            register: false,
+            attempts: false,
         };
         self.upload(table, done).await
     }
@@ -130,7 +131,7 @@ impl Uploader<'_> {
             head: "INSERT IGNORE INTO events",
             columns: EVENT_COLUMNS,
             tail: String::new(),
-            register: false,
+            attempts: false,
         };
         self.upload(table, done).await
     }
@@ -146,7 +147,7 @@ impl Uploader<'_> {
             head: "INSERT IGNORE INTO wifi_events",
             columns: WIFI_COLUMNS,
             tail: String::new(),
-            register: false,
+            attempts: false,
         };
         self.upload(table, done).await
     }
@@ -159,7 +160,7 @@ impl Uploader<'_> {
         done: &mut (dyn FnMut(u64) + Send),
     ) -> Result<(), SyncError> {
         let batch = self.settings.cfg.batch;
-        let mut register = t.register;
+        let mut register = t.attempts;
         loop {
             let state = self.reader.sync_state().map_err(|e| SyncError::store(&e))?;
             let rows = (t.fetch)(self.reader, (t.after)(&state), batch)
@@ -170,7 +171,7 @@ impl Uploader<'_> {
             let values: Vec<Vec<Value>> = rows.iter().map(|r| (t.values)(self, r)).collect();
             let sql = insert(t.head, t.columns, values.len(), &t.tail);
             let first = rows.first().map(t.key).unwrap_or(last);
-            let answers = t.register.then_some((first, last));
+            let answers = t.attempts.then_some((first, last));
             self.commit(&sql, values, register, answers).await?;
             register = false;
             self.mark(t.mark, last).await?;

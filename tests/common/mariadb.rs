@@ -20,7 +20,17 @@ pub struct MariaDb {
     dir: tempfile::TempDir,
     pub port: u16,
     child: Option<Child>,
+    /// Server options after the small test defaults (a later option wins).
+    options: Vec<String>,
 }
+
+/// A fleet server as docs/mysql.md configures one for many appliances: Debian's own buffer pool
+/// and redo log sizes, and the thread pool.
+pub const FLEET_SERVER: &[&str] = &[
+    "--innodb-buffer-pool-size=128M",
+    "--innodb-log-file-size=96M",
+    "--thread-handling=pool-of-threads",
+];
 
 pub fn find(name: &str) -> Option<PathBuf> {
     let path = std::env::var("PATH").unwrap_or_default();
@@ -40,6 +50,11 @@ pub fn free_port() -> u16 {
 impl MariaDb {
     /// A fresh server, or `None` (with a message) when `O4SEND_SKIP_MYSQL=1`.
     pub fn start() -> Option<MariaDb> {
+        MariaDb::start_with(&[])
+    }
+
+    /// The same with more server options, e.g. [`FLEET_SERVER`].
+    pub fn start_with(options: &[&str]) -> Option<MariaDb> {
         let ci = std::env::var("CI").as_deref() == Ok("true");
         if std::env::var("O4SEND_SKIP_MYSQL").as_deref() == Ok("1") && !ci {
             eprintln!("O4SEND_SKIP_MYSQL=1: skipping a test that needs a real MariaDB");
@@ -58,6 +73,7 @@ impl MariaDb {
             dir,
             port: free_port(),
             child: None,
+            options: options.iter().map(|o| o.to_string()).collect(),
         };
         db.start_again();
         db.root(&format!(
@@ -107,6 +123,7 @@ impl MariaDb {
                 "--innodb-log-file-size=64M",
                 "--skip-log-bin",
             ])
+            .args(&self.options)
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::OpenOptions::new()
