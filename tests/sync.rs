@@ -81,6 +81,21 @@ fn sync_once(cfg: &Path, db: &Path) -> Output {
     run(&sync_args(cfg, db))
 }
 
+/// Waits for `child` at most `limit`; a child still running then is killed and fails the test
+/// (a hang must not hold the whole suite).
+fn wait_at_most(mut child: std::process::Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still ran after {} s: it hangs", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// The one line a failing command printed on stderr.
 fn one_line_error(out: &Output) -> String {
     assert!(!out.status.success(), "expected a failure");
@@ -577,7 +592,7 @@ fn schema_2_fleet_database_migrates_to_4_losing_nothing() {
     // Schema 2 is schema 4 without `fleet_appliances` (3) and `fleet_first_answers` (4).
     db.root(
         "DROP TABLE fleet_appliances; DROP TABLE fleet_first_answers; \
-         UPDATE o4send_schema SET version = 2",
+         DROP TABLE o4send_migration; UPDATE o4send_schema SET version = 2",
     );
     back_to_store_v5(&a);
     back_to_store_v5(&b);
@@ -679,6 +694,59 @@ fn fleet_bench_prints_sane_figures() {
         1200
     );
     assert_eq!(db.count("SELECT count(*) FROM fleet_appliances"), 3);
+}
+
+/// An appliance that died while migrating leaves its claim behind: the others wait, changing
+/// nothing, until it expires, then one of them migrates.
+#[test]
+fn a_dead_appliances_migration_claim_holds_others_until_it_expires() {
+    let Some(db) = MariaDb::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "booth-a", &db.url(), "");
+    let log = dir.path().join("a.db");
+    demo(&cfg, &log, 30, 3);
+    ok(&sync_args(&cfg, &log));
+    // As if a booth had claimed the step to 4 and died after its first statement.
+    db.root(
+        "DROP TABLE fleet_first_answers; UPDATE o4send_schema SET version = 3; \
+         UPDATE o4send_migration SET holder = 'dead-booth', \
+         until_ms = UNIX_TIMESTAMP(NOW(3)) * 1000 + 8000",
+    );
+    let child = bin()
+        .args(sync_args(&cfg, &log))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(db.count("SELECT version FROM o4send_schema"), 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM o4send_migration WHERE holder = 'dead-booth'"),
+        1
+    );
+    let out = wait_at_most(
+        child,
+        Duration::from_secs(90),
+        "a sync behind a stale claim",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(db.count("SELECT version FROM o4send_schema"), 4);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fleet_first_answers"),
+        db.count(
+            "SELECT count(DISTINCT phone, item_hash) FROM attempts WHERE outcome IN \
+             ('accepted', 'declined', 'ignored', 'unsupported_type', 'no_opp')"
+        )
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM o4send_migration WHERE until_ms = 0"),
+        1,
+        "the claim was given up"
+    );
 }
 
 /// The figures of docs/benchmarks.md, by hand against a throwaway server (release binary:
@@ -889,14 +957,49 @@ fn galera_cluster_exactly_once_and_converged() {
     let Some(mut cluster) = Galera::start(3) else {
         return;
     };
-    // The first booth creates the schema alone (docs/mysql.md: schema changes from several
-    // nodes at once can deadlock in Galera); from then on a round changes no schema.
+    // Six booths, two on each node, create the schema at the same moment: the migration claim
+    // lets one of them migrate and the others wait, on every node.
     let dir = tempfile::tempdir().unwrap();
-    let first = config(dir.path(), "first", &cluster.url(0), "");
-    let first_log = dir.path().join("first.db");
-    demo(&first, &first_log, 20, 5);
-    assert!(sync_once(&first, &first_log).status.success());
-    let early = sqlite(&first_log, "SELECT count(*) FROM attempts");
+    let first: Vec<(PathBuf, PathBuf)> = (0..6)
+        .map(|i| {
+            let name = format!("first-{i}");
+            let cfg = config(dir.path(), &name, &cluster.url_all_from(i % 3), "");
+            let log = dir.path().join(format!("{name}.db"));
+            demo(&cfg, &log, 20, i as u64);
+            (cfg, log)
+        })
+        .collect();
+    let children: Vec<_> = first
+        .iter()
+        .map(|(cfg, log)| {
+            bin()
+                .args(sync_args(cfg, log))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = wait_at_most(child, Duration::from_secs(180), "a first migration");
+        assert!(
+            out.status.success(),
+            "a first migration: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let early: i64 = first
+        .iter()
+        .map(|(_, log)| sqlite(log, "SELECT count(*) FROM attempts"))
+        .sum();
+    for node in 0..cluster.len() {
+        assert_eq!(
+            cluster.count(node, "SELECT version FROM o4send_schema"),
+            o4send::sync::MYSQL_SCHEMA_VERSION as i64
+        );
+        assert_eq!(cluster.count(node, "SELECT count(*) FROM attempts"), early);
+    }
+    eprintln!("galera: six booths on three nodes created the schema at once; {early} rows");
 
     fleet_faults(&mut cluster, 6, 1_000, 3, 6);
 

@@ -11,6 +11,7 @@
 //! Bluetooth: phones leave as pseudonyms ([`crate::pseudonym`]).
 
 mod backoff;
+mod claim;
 mod connect;
 mod contention;
 mod download;

@@ -2,9 +2,10 @@
 //!
 //! `o4send_schema` holds one row with the version; [`MIGRATIONS`] are the steps, each made of
 //! idempotent DDL (MySQL commits DDL at once, so a step cut short is simply run again) followed
-//! by the version bump, under a named lock so two appliances do not migrate at once. A server
-//! whose schema is newer than this o4send knows is refused before anything is written: rows
-//! written by an old appliance into a newer shape could be wrong in ways nobody notices.
+//! by the version bump, under a claim (`super::claim`) so two appliances, even on two servers of
+//! a cluster, do not migrate at once. A server whose schema is newer than this o4send knows is
+//! refused before anything is written: rows written by an old appliance into a newer shape could
+//! be wrong in ways nobody notices.
 //! docs/mysql.md describes the tables and shows report queries.
 
 use super::error::SyncError;
@@ -156,7 +157,7 @@ const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4];
 pub const MYSQL_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// How long to wait for another appliance's migration.
-const LOCK_SECS: u32 = 60;
+const WAIT_SECS: u64 = 60;
 
 /// Creates or upgrades the schema; refuses a server newer than this code. A database already at
 /// this version costs one `SELECT`: no statement that changes the schema runs (on a Galera
@@ -179,32 +180,61 @@ pub(super) async fn prepare(conn: &mut Conn) -> Result<(), SyncError> {
     )
     .await
     .map_err(failed)?;
-    conn.query_drop("INSERT IGNORE INTO o4send_schema(id, version) VALUES (1, 0)")
-        .await
-        .map_err(failed)?;
+    super::claim::first_row(
+        conn,
+        "INSERT IGNORE INTO o4send_schema(id, version) VALUES (1, 0)",
+    )
+    .await
+    .map_err(failed)?;
     let found = version(conn).await?;
     check_not_newer(found)?;
     if found == MYSQL_SCHEMA_VERSION {
         return Ok(());
     }
-    let got: Option<i64> = conn
-        .exec_first("SELECT GET_LOCK('o4send_schema', ?)", (LOCK_SECS,))
-        .await
-        .map_err(failed)?;
-    if got != Some(1) {
-        return Err(SyncError::new(
-            super::SyncErrorKind::Transient,
-            "another appliance is migrating the fleet database; trying later",
-        ));
+    super::claim::prepare(conn).await?;
+    let holder = super::claim::holder();
+    if !wait_for_claim(conn, &holder).await? {
+        return Ok(());
     }
-    let result = migrate(conn).await;
-    let _ = conn.query_drop("DO RELEASE_LOCK('o4send_schema')").await;
+    let result = migrate(conn, &holder).await;
+    super::claim::release(conn, &holder).await;
     result
 }
 
-async fn migrate(conn: &mut Conn) -> Result<(), SyncError> {
+/// Waits up to [`WAIT_SECS`] for the migration claim: true once this appliance holds it, false
+/// when another appliance finished the migration meanwhile.
+async fn wait_for_claim(conn: &mut Conn, holder: &str) -> Result<bool, SyncError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(WAIT_SECS);
+    loop {
+        if super::claim::take(conn, holder).await? {
+            return Ok(true);
+        }
+        let found = version(conn).await?;
+        check_not_newer(found)?;
+        if found == MYSQL_SCHEMA_VERSION {
+            return Ok(false);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(SyncError::new(
+                super::SyncErrorKind::Transient,
+                "another appliance is migrating the fleet database; trying later",
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// Runs the steps from the server's version on, renewing the claim before each one; gives up
+/// (to try later) if the claim was lost, so two appliances never change the schema at once.
+async fn migrate(conn: &mut Conn, holder: &str) -> Result<(), SyncError> {
     let failed = |e: mysql_async::Error| SyncError::mysql("migrating the fleet database", &e);
     loop {
+        if !super::claim::take(conn, holder).await? {
+            return Err(SyncError::new(
+                super::SyncErrorKind::Transient,
+                "the migration claim was lost to another appliance; trying later",
+            ));
+        }
         let found = version(conn).await?;
         check_not_newer(found)?;
         let Some(step) = MIGRATIONS.get(found as usize) else {
