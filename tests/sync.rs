@@ -969,25 +969,46 @@ fn galera_cluster_exactly_once_and_converged() {
             (cfg, log)
         })
         .collect();
+    let started = Instant::now();
     let children: Vec<_> = first
         .iter()
         .map(|(cfg, log)| {
             bin()
                 .args(sync_args(cfg, log))
+                .env("RUST_LOG", "o4send::sync=debug")
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for child in children {
-        let out = wait_at_most(child, Duration::from_secs(180), "a first migration");
-        assert!(
-            out.status.success(),
-            "a first migration: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|child| wait_at_most(child, Duration::from_secs(180), "a first migration"))
+        .collect();
+    let report: Vec<String> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            let err = String::from_utf8_lossy(&out.stderr);
+            format!("first-{i} ({}): {}", out.status, err.trim())
+        })
+        .collect();
+    assert!(
+        outs.iter().all(|o| o.status.success()),
+        "first migrations after {:?}:\n{}",
+        started.elapsed(),
+        report.join("\n")
+    );
+    let claims: Vec<&str> = report
+        .iter()
+        .flat_map(|r| r.lines())
+        .filter(|l| l.contains("claim"))
+        .collect();
+    eprintln!(
+        "galera: the first migrations' claims:\n{}",
+        claims.join("\n")
+    );
     let early: i64 = first
         .iter()
         .map(|(_, log)| sqlite(log, "SELECT count(*) FROM attempts"))

@@ -54,19 +54,27 @@ pub(super) async fn first_row(conn: &mut Conn, sql: &str) -> Result<(), mysql_as
 
 /// Takes the claim for `holder`, or renews it if `holder` has it; false if another holds it.
 /// (`takes` changes with every take, so a renewal in the same millisecond still counts as a
-/// changed row: the server reports changed rows, not matched ones.)
+/// changed row: the server reports changed rows, not matched ones.) On a cluster two takes at
+/// once meet as a certification conflict, which says nothing of who holds the claim: the take
+/// is tried again, as contention is everywhere in sync, and then reads the row as it is.
 pub(super) async fn take(conn: &mut Conn, holder: &str) -> Result<bool, SyncError> {
     let sql = format!(
         "UPDATE o4send_migration SET holder = ?, until_ms = {NOW_MS} + ?, takes = takes + 1 \
          WHERE id = 1 AND (holder = ? OR until_ms < {NOW_MS})"
     );
-    match conn
-        .exec_drop(sql, (holder, HOLD_SECS * 1000, holder))
-        .await
-    {
-        Ok(()) => Ok(conn.affected_rows() == 1),
-        Err(e) if contention::is_contention(&e) => Ok(false),
-        Err(e) => Err(SyncError::mysql("claiming the migration", &e)),
+    let mut attempt = 1;
+    loop {
+        match conn
+            .exec_drop(&sql, (holder, HOLD_SECS * 1000, holder))
+            .await
+        {
+            Ok(()) => return Ok(conn.affected_rows() == 1),
+            Err(e) if contention::is_contention(&e) && attempt < contention::TRIES => {
+                attempt += 1;
+                contention::wait_before(attempt, "claiming the migration", &e).await;
+            }
+            Err(e) => return Err(SyncError::mysql("claiming the migration", &e)),
+        }
     }
 }
 

@@ -207,9 +207,11 @@ async fn wait_for_claim(conn: &mut Conn, holder: &str) -> Result<bool, SyncError
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(WAIT_SECS);
     loop {
         if super::claim::take(conn, holder).await? {
+            tracing::debug!("took the migration claim as {holder}");
             return Ok(true);
         }
         let found = version(conn).await?;
+        tracing::debug!("another appliance holds the migration claim; the schema is at {found}");
         check_not_newer(found)?;
         if found == MYSQL_SCHEMA_VERSION {
             return Ok(false);
@@ -240,6 +242,7 @@ async fn migrate(conn: &mut Conn, holder: &str) -> Result<(), SyncError> {
         let Some(step) = MIGRATIONS.get(found as usize) else {
             return Ok(());
         };
+        tracing::debug!("migrating the fleet database from version {found}");
         for ddl in *step {
             conn.query_drop(*ddl).await.map_err(failed)?;
         }
