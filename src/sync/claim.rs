@@ -78,14 +78,18 @@ pub(super) async fn take(conn: &mut Conn, holder: &str) -> Result<bool, SyncErro
     }
 }
 
-/// Gives the claim up, if `holder` still has it.
+/// Gives the claim up, if `holder` still has it; tried again on contention like a take, since
+/// a claim left behind holds every other appliance back until it expires.
 pub(super) async fn release(conn: &mut Conn, holder: &str) {
-    let _ = conn
-        .exec_drop(
-            "UPDATE o4send_migration SET until_ms = 0 WHERE id = 1 AND holder = ?",
-            (holder,),
-        )
-        .await;
+    let sql = "UPDATE o4send_migration SET until_ms = 0 WHERE id = 1 AND holder = ?";
+    for attempt in 1..=contention::TRIES {
+        match conn.exec_drop(sql, (holder,)).await {
+            Err(e) if contention::is_contention(&e) && attempt < contention::TRIES => {
+                contention::wait_before(attempt + 1, "giving the migration claim up", &e).await;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// A name for this try that no other appliance or process uses.
