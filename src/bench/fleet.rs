@@ -4,7 +4,8 @@
 //! sync benchmark fills one ([`super::sync::fill_backlog`]: the same phones at every appliance,
 //! so their visitors overlap), and runs sync rounds on its own thread, as the daemon's task
 //! does (a round every [`INTERVAL`], start to start: [`sync::pause_after`]), until its backlog
-//! is uploaded and it has downloaded every answer of every other appliance. The fleet gets a name of its own, so runs never see each other's rows.
+//! is uploaded and it has downloaded every answer of every other appliance. The fleet gets a
+//! name of its own, so runs never see each other's rows.
 //! Figures: rows per second until the last row was uploaded, round times, failed rounds,
 //! contention retries, the time until every appliance knew every other's answers, and whether
 //! the fleet database holds each local row exactly once.

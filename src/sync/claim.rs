@@ -62,19 +62,11 @@ pub(super) async fn take(conn: &mut Conn, holder: &str) -> Result<bool, SyncErro
         "UPDATE o4send_migration SET holder = ?, until_ms = {NOW_MS} + ?, takes = takes + 1 \
          WHERE id = 1 AND (holder = ? OR until_ms < {NOW_MS})"
     );
-    let mut attempt = 1;
-    loop {
-        match conn
-            .exec_drop(&sql, (holder, HOLD_SECS * 1000, holder))
-            .await
-        {
-            Ok(()) => return Ok(conn.affected_rows() == 1),
-            Err(e) if contention::is_contention(&e) && attempt < contention::TRIES => {
-                attempt += 1;
-                contention::wait_before(attempt, "claiming the migration", &e).await;
-            }
-            Err(e) => return Err(SyncError::mysql("claiming the migration", &e)),
-        }
+    let params = (holder, HOLD_SECS * 1000, holder);
+    let what = "claiming the migration";
+    match update(conn, &sql, params, what).await {
+        Ok(changed) => Ok(changed == 1),
+        Err(e) => Err(SyncError::mysql(what, &e)),
     }
 }
 
@@ -82,12 +74,29 @@ pub(super) async fn take(conn: &mut Conn, holder: &str) -> Result<bool, SyncErro
 /// a claim left behind holds every other appliance back until it expires.
 pub(super) async fn release(conn: &mut Conn, holder: &str) {
     let sql = "UPDATE o4send_migration SET until_ms = 0 WHERE id = 1 AND holder = ?";
-    for attempt in 1..=contention::TRIES {
-        match conn.exec_drop(sql, (holder,)).await {
+    let _ = update(conn, sql, (holder,), "giving the migration claim up").await;
+}
+
+/// Runs one `UPDATE` of the claim's row, tried again on contention (bounded, with jitter);
+/// returns the rows it changed.
+async fn update<P>(
+    conn: &mut Conn,
+    sql: &str,
+    params: P,
+    what: &str,
+) -> Result<u64, mysql_async::Error>
+where
+    P: Into<mysql_async::Params> + Clone + Send,
+{
+    let mut attempt = 1;
+    loop {
+        match conn.exec_drop(sql, params.clone()).await {
+            Ok(()) => return Ok(conn.affected_rows()),
             Err(e) if contention::is_contention(&e) && attempt < contention::TRIES => {
-                contention::wait_before(attempt + 1, "giving the migration claim up", &e).await;
+                attempt += 1;
+                contention::wait_before(attempt, what, &e).await;
             }
-            _ => return,
+            Err(e) => return Err(e),
         }
     }
 }
