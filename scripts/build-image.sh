@@ -1,60 +1,54 @@
 #!/usr/bin/env bash
-# Builds the SD-card image for one board with a pinned Buildroot release:
-#   build-image.sh pi3|pi4|pi5|zero2w        ->  output/<board>/images/sdcard.img
-# Needs the internet: it fetches Buildroot into output/buildroot-<version>, and Buildroot
-# then downloads the toolchain, the kernel, every package's sources and o4send's crates (into
-# output/dl). The first build takes hours of CPU and about 20 GB of disk; later ones reuse it.
-# BUILDROOT_DIR=<checkout> builds with that Buildroot tree instead of the pinned one.
-# Installs Buildroot's host requirements with apt-get when run as root on Debian/Ubuntu.
+# Builds the o4send images from Debian's packages, with no internet but Debian's archive:
+#   build-image.sh [pi] [pc]        (default: both)
+# writes into output/images/ (O4SEND_IMAGE_OUT to change):
+#   o4send-<version>-pi.img.xz   Raspberry Pi 3 (B, B+), 4 (B, 400) and Zero 2 W (arm64)
+#   o4send-<version>-pc.img.xz   an amd64 mini-PC or laptop with a USB Bluetooth dongle (UEFI)
+#   SHA256SUMS                   of the .img.xz files and the raw images inside them
+# and keeps the raw o4send-<version>-<target>.img beside them (the CI's boot test boots it).
+# Steps, each in scripts/image/: host-tools.sh (mmdebstrap, genimage, QEMU; arm64 emulation),
+# the static o4send binary for the target's architecture (scripts/build-static.sh), system.sh
+# (the Debian system of the target's layers in board/debian, cached by its inputs under
+# /var/cache/o4send-image), assemble.sh (this checkout's board/common and binary on it, the
+# file systems and the card), then xz. Pinned to Debian trixie; reproducible: the same package
+# set and sources give the same bytes (SOURCE_DATE_EPOCH defaults to the last commit's time).
+# Root only (mmdebstrap, chroot, binfmt_misc). docs/image.md says what is in an image and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+# shellcheck source=scripts/image/common.sh
+. scripts/image/common.sh
 
-BR_VERSION=2026.02.3
-BR_COMMIT=679b9ead7620bbf193620d1ebf56f53c1764d37a
-BR_GIT=https://gitlab.com/buildroot.org/buildroot.git
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(pi pc)
+for t in "${targets[@]}"; do target_arch "$t" >/dev/null; done
+[ "$(id -u)" -eq 0 ] || die "needs root (mmdebstrap's root mode, chroot, binfmt_misc for arm64)"
 
-die() {
-    echo "build-image.sh: $*" >&2
-    exit 1
-}
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+export IMAGE_VERSION=$version
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+out=${O4SEND_IMAGE_OUT:-$repo/output/images}
+mkdir -p "$out"
 
-board=${1:-}
-case $board in
-pi3 | pi4 | pi5 | zero2w) ;;
-*) die "usage: build-image.sh pi3|pi4|pi5|zero2w (got '${board}')" ;;
-esac
-
-if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        build-essential binutils diffutils patch gzip bzip2 perl tar cpio unzip rsync file bc \
-        findutils gawk wget git ca-certificates python3 >/dev/null ||
-        die "apt-get install of Buildroot's host requirements failed"
-fi
-
-git ls-remote --exit-code "$BR_GIT" "refs/tags/$BR_VERSION" >/dev/null 2>&1 ||
-    die "no internet: cannot reach $BR_GIT. An image build downloads Buildroot, the kernel, every package's sources and the crates; offline, scripts/validate-buildroot.sh checks the Buildroot tree instead"
-
-br=${BUILDROOT_DIR:-$repo/output/buildroot-$BR_VERSION}
-if [ -n "${BUILDROOT_DIR:-}" ]; then
-    [ -f "$br/Makefile" ] || die "BUILDROOT_DIR=$br is not a Buildroot tree"
-elif [ ! -f "$br/Makefile" ]; then
-    rm -rf "$br.tmp"
-    git clone -q --depth 1 --branch "$BR_VERSION" "$BR_GIT" "$br.tmp"
-    [ "$(git -C "$br.tmp" rev-parse HEAD)" = "$BR_COMMIT" ] ||
-        die "Buildroot $BR_VERSION from $BR_GIT is not commit $BR_COMMIT; refusing it"
-    mv "$br.tmp" "$br"
-fi
-
-out=$repo/output/$board
-export BR2_DL_DIR=${BR2_DL_DIR:-$repo/output/dl}
-make -C "$br" BR2_EXTERNAL="$repo/buildroot" O="$out" "o4send_${board}_defconfig"
-# o4send is a local package: Buildroot copies this repository once and does not notice edits.
-if compgen -G "$out/build/o4send-*/.stamp_rsynced" >/dev/null; then
-    make -C "$out" o4send-rebuild
-fi
-make -C "$out"
-
-img=$out/images/sdcard.img
-[ -f "$img" ] || die "the build ended without $img"
-echo "build-image.sh: $img ($(du -h --apparent-size "$img" | cut -f1)); write it to a card with scripts/flash.sh $img /dev/sdX"
+for t in "${targets[@]}"; do
+    start=$SECONDS
+    arch=$(target_arch "$t")
+    scripts/image/host-tools.sh "$arch"
+    case $arch in
+    arm64) rust=aarch64 ;;
+    amd64) rust=x86_64 ;;
+    esac
+    scripts/build-static.sh "$rust" >&2 || die "$t: the static o4send build for $rust failed"
+    bin=${CARGO_TARGET_DIR:-$repo/target}/$rust-unknown-linux-musl/release/o4send
+    system=$(scripts/image/system.sh "$t" | tail -1)
+    img=$out/o4send-$version-$t.img
+    rm -f "$img" "$img.xz"
+    scripts/image/assemble.sh "$t" "$system" "$bin" "$img"
+    need_space "$out" 400 "compressing the $t image"
+    xz -T0 -6 --keep --stdout "$img" >"$img.xz.tmp" || { rm -f "$img.xz.tmp"; die "$t: xz failed"; }
+    mv "$img.xz.tmp" "$img.xz"
+    echo "build-image.sh: $t: $img.xz ($(du -m "$img.xz" | cut -f1) MB; $(($(stat -c %s "$img") / 1048576)) MiB written to the card) in $((SECONDS - start)) s"
+done
+(cd "$out" && find . -maxdepth 1 -name 'o4send-*.img*' ! -name '*.tmp' ! -name '*.work' -printf '%f\n' |
+    grep -E '\.img(\.xz)?$' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+echo "build-image.sh: $out/SHA256SUMS"

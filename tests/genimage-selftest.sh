@@ -7,7 +7,8 @@
 #   - stand-in kernel, device tree and firmware files, with the board's own config.txt and
 #     cmdline.txt, go where the firmware package puts them (BINARIES_DIR/rpi-firmware);
 #   - board/common/post-image.sh runs genimage on board/common/genimage.cfg, for every board.
-# Then: three partitions in order with the right types, sizes and 4 MiB alignment; the boot
+# Then: four partitions in order (boot, root A, root B empty, data) with the right types, sizes and
+# 4 MiB alignment; the boot
 # partition is FAT labelled O4SEND and holds o4send.toml byte-identical to
 # board/common/boot/o4send.toml, the kernel config.txt names, config.txt, cmdline.txt, the
 # firmware, device tree and overlays; the root file system's /etc points into /run/o4send
@@ -120,8 +121,9 @@ check "rootfs: /etc/shadow -> /run/o4send/shadow" '[ "$(link_of /etc/shadow)" = 
 check "rootfs: /etc/issue -> /run/o4send/banner/issue" '[ "$(link_of /etc/issue)" = /run/o4send/banner/issue ]'
 check "rootfs: /etc/wpa_supplicant/wpa_supplicant-wlan0.conf -> /run/o4send/wpa_supplicant-wlan0.conf" \
     '[ "$(link_of /etc/wpa_supplicant/wpa_supplicant-wlan0.conf)" = /run/o4send/wpa_supplicant-wlan0.conf ]'
-check "rootfs: wpa_supplicant@wlan0.service enabled (multi-user.target.wants)" \
-    '[ "$(link_of /etc/systemd/system/multi-user.target.wants/wpa_supplicant@wlan0.service)" = /usr/lib/systemd/system/wpa_supplicant@.service ]'
+check "rootfs: wpa_supplicant@wlan0.service not waited for at boot; udev starts it with wlan0" \
+    '! in_root "stat /etc/systemd/system/multi-user.target.wants/wpa_supplicant@wlan0.service" 2>/dev/null | grep -q Type &&
+     in_root "cat /etc/udev/rules.d/90-o4send-wlan0.rules" | grep -q "SYSTEMD_WANTS}+=\"wpa_supplicant@wlan0.service o4send-hostapd.service\""'
 check "rootfs: its drop-in waits for the Wi-Fi config" \
     'in_root "cat /etc/systemd/system/wpa_supplicant@wlan0.service.d/o4send.conf" | grep -qx "ConditionPathExists=/run/o4send/wpa_supplicant-wlan0.conf"'
 check "rootfs: /usr/lib/o4send/shadow.image is 0600 (and owned by root, when run as root)" \
@@ -175,23 +177,24 @@ for board in "${boards[@]}"; do
     img=$images/sdcard.img
     sfdisk --json "$img" >"$t/$board/table.json"
     part() { jq -r ".partitiontable.partitions[$1].$2 // empty" "$t/$board/table.json"; }
-    rootfs_sectors=$(($(stat -c %s "$rootfs") / 512))
-    check "$board: an MBR with three partitions" \
+    check "$board: an MBR with four partitions, disk signature 0x6f347365 (root A is PARTUUID=6f347365-02)" \
         '[ "$(jq -r .partitiontable.label "$t/$board/table.json")" = dos ] &&
-         [ "$(jq ".partitiontable.partitions | length" "$t/$board/table.json")" = 3 ]'
-    check "$board: 1 boot: FAT (0xc), bootable, 64 MiB at 4 MiB" \
-        '[ "$(part 0 type)" = c ] && [ "$(part 0 bootable)" = true ] && [ "$(part 0 start)" = 8192 ] && [ "$(part 0 size)" = 131072 ]'
-    check "$board: 2 rootfs: Linux (0x83), the size of rootfs.ext4, next 4 MiB boundary" \
-        '[ "$(part 1 type)" = 83 ] && [ "$(part 1 start)" = $((8192 + 131072)) ] && [ "$(part 1 size)" = "$rootfs_sectors" ]'
-    check "$board: 3 data: Linux (0x83), 1 GiB, last, on a 4 MiB boundary after rootfs" \
-        '[ "$(part 2 type)" = 83 ] && [ "$(part 2 size)" = 2097152 ] && [ $(( $(part 2 start) % 8192 )) = 0 ] &&
-         [ "$(part 2 start)" -ge $(( $(part 1 start) + $(part 1 size) )) ] &&
-         [ $(( $(part 2 start) - $(part 1 start) - $(part 1 size) )) -lt 8192 ] &&
-         [ $(( ($(part 2 start) + $(part 2 size)) * 512 )) = "$(stat -c %s "$img")" ]'
+         [ "$(jq -r .partitiontable.id "$t/$board/table.json")" = 0x6f347365 ] &&
+         [ "$(jq ".partitiontable.partitions | length" "$t/$board/table.json")" = 4 ]'
+    check "$board: 1 boot: FAT (0xc), bootable, 256 MiB at 4 MiB" \
+        '[ "$(part 0 type)" = c ] && [ "$(part 0 bootable)" = true ] && [ "$(part 0 start)" = 8192 ] && [ "$(part 0 size)" = 524288 ]'
+    check "$board: 2 root A: Linux (0x83), a 1 GiB slot right after boot" \
+        '[ "$(part 1 type)" = 83 ] && [ "$(part 1 start)" = $((8192 + 524288)) ] && [ "$(part 1 size)" = 2097152 ]'
+    check "$board: 3 root B: Linux (0x83), a 1 GiB slot right after A, empty" \
+        '[ "$(part 2 type)" = 83 ] && [ "$(part 2 start)" = $(( $(part 1 start) + 2097152 )) ] && [ "$(part 2 size)" = 2097152 ] &&
+         [ -z "$(dd if="$img" bs=1M skip=$(( $(part 2 start) / 2048 )) count=1024 status=none | tr -d "\0" | head -c 1)" ]'
+    check "$board: 4 data: Linux (0x83), 256 MiB, last, right after B" \
+        '[ "$(part 3 type)" = 83 ] && [ "$(part 3 size)" = 524288 ] && [ "$(part 3 start)" = $(( $(part 2 start) + 2097152 )) ] &&
+         [ $(( ($(part 3 start) + $(part 3 size)) * 512 )) = "$(stat -c %s "$img")" ]'
 
     boot_off=$(($(part 0 start) * 512))
     root_off=$(($(part 1 start) * 512))
-    data_off=$(($(part 2 start) * 512))
+    data_off=$(($(part 3 start) * 512))
     probe() { blkid -p -O "$1" -o export "$img" | grep -x "$2=$3" >/dev/null; }
     check "$board: boot is vfat labelled O4SEND" 'probe "$boot_off" TYPE vfat && probe "$boot_off" LABEL O4SEND'
     mdir -i "$img@@$boot_off" -b -/ :: >"$t/$board/boot.list"
@@ -207,7 +210,7 @@ for board in "${boards[@]}"; do
          done)'
     check "$board: rootfs is the ext4 labelled o4send-root" 'probe "$root_off" TYPE ext4 && probe "$root_off" LABEL o4send-root'
     check "$board: data is ext4 labelled o4send-data" 'probe "$data_off" TYPE ext4 && probe "$data_off" LABEL o4send-data'
-    dd if="$img" of="$t/$board/data.ext4" bs=4M skip=$((data_off / 4194304)) count=256 conv=sparse status=none
+    dd if="$img" of="$t/$board/data.ext4" bs=4M skip=$((data_off / 4194304)) count=64 conv=sparse status=none
     check "$board: data is empty (lost+found only) and clean (e2fsck -fn)" \
         '[ "$(debugfs -R "ls -p /" "$t/$board/data.ext4" 2>/dev/null | cut -d/ -f6 | grep -v "^\.\{1,2\}$" | grep -v "^$" | tr "\n" " ")" = "lost+found " ] &&
          e2fsck -fn "$t/$board/data.ext4" >/dev/null 2>&1'

@@ -6,8 +6,6 @@
 #   - mkusers edits etc/passwd, etc/group and etc/shadow with `sed -i --follow-symlinks` and
 #     `>>`: had post-build.sh made etc/shadow a symlink to /run/o4send/shadow, those writes would
 #     go to the build machine's own /run/o4send/shadow (or fail the build);
-#   - preset-all disables wpa_supplicant@.service (Buildroot's 50-wpa_supplicant.preset) and
-#     would remove the wpa_supplicant@wlan0 link;
 #   - the users of O4SEND_USERS exist only from mkusers on;
 #   - the target directory itself stays as the packages left it, so a rebuild (make again,
 #     make o4send-rebuild) finds regular files where its hooks write etc/shadow and etc/issue.
@@ -60,7 +58,7 @@ for tool in sfdisk partx resize2fs dumpe2fs; do
 done
 
 # /etc/shadow, /etc/issue and the Wi-Fi config point into /run/o4send, where `o4send setup`
-# writes them at boot; wpa_supplicant@wlan0.service is enabled.
+# writes them at boot.
 "$here/readonly-etc.sh" "$target"
 
 # Root never logs in with an empty password: the image's root password is "*" (the defconfigs

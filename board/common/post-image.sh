@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Buildroot post-image script of the o4send image (every board): writes
-# output/images/sdcard.img (boot, rootfs, data) from board/common/genimage.cfg.
+# output/images/sdcard.img (boot, root A, root B, data) from board/common/genimage.cfg.
 # Buildroot runs it with BINARIES_DIR and BUILD_DIR set and genimage on its PATH.
 set -euo pipefail
-cfg_in=$(dirname "$0")/genimage.cfg
 cfg=$BINARIES_DIR/genimage.cfg
 
 # The boot partition takes the device trees, everything the firmware package installed
@@ -20,12 +19,15 @@ done
 kernel=$(sed -n 's/^kernel=//p' "$BINARIES_DIR/rpi-firmware/config.txt")
 [ -n "$kernel" ] || { echo "post-image.sh: rpi-firmware/config.txt names no kernel=" >&2; exit 1; }
 files+=("$kernel")
-BOOT_FILES=$(printf '\t\t\t"%s",\n' "${files[@]}") \
-    awk '$0 == "#BOOT_FILES#" { print ENVIRON["BOOT_FILES"]; next } { print }' "$cfg_in" >"$cfg"
+"$(dirname "$0")/genimage-config.sh" "$cfg" "${files[@]}"
 
 # An empty root path: the root filesystem image is made by Buildroot, and data starts empty.
 empty=$(mktemp -d)
 trap 'rm -rf "$empty"' EXIT
 rm -rf "$BUILD_DIR/genimage.tmp"
+# File system times from SOURCE_DATE_EPOCH when Buildroot sets it (BR2_REPRODUCIBLE).
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+    export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH E2FSCK_TIME=$SOURCE_DATE_EPOCH
+fi
 genimage --rootpath "$empty" --tmppath "$BUILD_DIR/genimage.tmp" \
     --inputpath "$BINARIES_DIR" --outputpath "$BINARIES_DIR" --config "$cfg"

@@ -9,8 +9,9 @@
 #   /etc/issue -> /run/o4send/banner/issue: the console banner (setup, then the daemon's status).
 #   /etc/wpa_supplicant/wpa_supplicant-wlan0.conf -> /run/o4send/wpa_supplicant-wlan0.conf:
 #       written only when the boot file names Wi-Fi networks;
-# and enables wpa_supplicant@wlan0.service (multi-user.target.wants); rootfs-overlay's drop-in
-# wpa_supplicant@wlan0.service.d/o4send.conf starts it only when that file exists.
+# wpa_supplicant@wlan0.service starts when wlan0 appears (rootfs-overlay's
+# udev/rules.d/90-o4send-wlan0.rules), and its drop-in wpa_supplicant@wlan0.service.d/o4send.conf
+# lets it run only when that file exists.
 #
 # Run on Buildroot's target by post-fakeroot.sh (the image), and by the VM rig on its Debian
 # guest's root (as root, before o4send-setup.service runs). Idempotent: a second run changes
@@ -60,12 +61,3 @@ fi
 link "$run/banner/issue" etc/issue
 link "$run/wpa_supplicant-wlan0.conf" etc/wpa_supplicant/wpa_supplicant-wlan0.conf
 
-unit=
-for dir in usr/lib/systemd/system lib/systemd/system; do
-    if [ -f "$root/$dir/wpa_supplicant@.service" ]; then
-        unit=/$dir/wpa_supplicant@.service
-        break
-    fi
-done
-[ -n "$unit" ] || die "$root has no wpa_supplicant@.service (is wpa_supplicant installed?)"
-link "$unit" etc/systemd/system/multi-user.target.wants/wpa_supplicant@wlan0.service

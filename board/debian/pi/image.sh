@@ -1,0 +1,28 @@
+#!/bin/sh
+# pi, image stage: the boot partition of the Raspberry Pi 3 (B, B+), 4 (B, 400) and Zero 2 W.
+#   ROOT BOOT: the assembled root file system and the directory that becomes the FAT partition.
+# The GPU firmware of both families (bootcode.bin, start.elf and fixup.dat start the Pi 3 and
+# Zero 2 W; start4.elf and fixup4.dat the Pi 4 and 400), the mainline device trees of the five
+# boards, Debian's kernel and initramfs under fixed names, and the appliance's own config.txt
+# and cmdline.txt (root A by its PARTUUID). Nothing here is written again on the appliance:
+# Debian's raspi-firmware kernel hook never runs there.
+set -eu
+root=$1 boot=$2
+here=$(cd "$(dirname "$0")" && pwd)
+kver=$(find "$root/usr/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tail -1)
+firmware=$root/usr/lib/raspi-firmware
+dtbs=$root/usr/lib/linux-image-$kver/broadcom
+
+for f in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat; do
+    cp "$firmware/$f" "$boot/"
+done
+for board in bcm2837-rpi-3-b bcm2837-rpi-3-b-plus bcm2837-rpi-zero-2-w bcm2711-rpi-4-b bcm2711-rpi-400; do
+    cp "$dtbs/$board.dtb" "$boot/"
+done
+cp "$root/boot/vmlinuz-$kver" "$boot/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$boot/initrd.img"
+cp "$here/config.txt" "$boot/config.txt"
+sed "s/@ROOT_PARTUUID@/$ROOT_PARTUUID/" "$here/cmdline.txt" >"$boot/cmdline.txt"
+
+# Only the boot partition needs these: the root slot stays small.
+rm -rf "$firmware" "$root/usr/lib/linux-image-$kver" "${root:?}/boot"/*

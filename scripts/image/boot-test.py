@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Boots an o4send image as built, in QEMU under software emulation, and checks what an operator
+relies on in its first minutes. Usage: boot-test.py pi|pc IMAGE
+
+  pi: -M virt (Cortex-A72, 1 GiB) with the image's own kernel, initramfs and cmdline.txt from its
+      boot partition and root A by its PARTUUID: the Pi's GPU firmware is not emulated, so
+      config.txt is not read here.
+  pc: -M q35 with OVMF's UEFI firmware: the image boots as a PC boots it (systemd-boot from the
+      FAT boot partition).
+
+Before the boot, the test writes o4send.toml on the image's boot partition as an operator's laptop
+would (a byte-order mark, CRLF): a sender name, the console's and the dashboard's password
+hashes; and makes the disk 1 GiB larger than the image, as a card is. Then, through the serial
+console (the banner before the login prompt, a login with that password) and QEMU's user
+network: o4send-setup put the file in force, o4send.service reached READY with its watchdog and
+the hardware watchdog armed, the dashboard answers on its port, / is read-only, /boot is the
+FAT read-only, /var is the overlay on the data partition, which grew to the disk's end; after a
+reboot a file written under /var is still there. Prints the boot time to READY (a figure, not a
+check) and ends with one line "boot-test: TARGET: PASS ..." or "boot-test: TARGET: FAIL: why";
+on a failure the guest's journal (or the console) is printed. Needs QEMU (host-tools.sh).
+O4SEND_BOOT_KEEP=1 keeps the work directory."""
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from console import Console  # noqa: E402
+
+BOOT_TIMEOUT = 900  # TCG on two shared cores; a Pi boots in about a minute
+SENDER = "CI Boot Test"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
+
+
+class Failed(Exception):
+    pass
+
+
+class BootTest:
+    def __init__(self, target, image):
+        self.target, self.image = target, image
+        self.work = tempfile.mkdtemp(prefix=f"o4send-boot-{target}.", dir="/var/tmp")
+        self.disk = os.path.join(self.work, "disk.img")
+        self.password = "ci-%016x" % random.getrandbits(64)
+        self.port = free_port()
+        self.qemu = None
+        self.con = None
+        self.shell = False
+        self.figures = []
+
+    # -- the card, as the operator's laptop leaves it ---------------------------------------------
+    def prepare(self):
+        sh("cp", "--sparse=always", self.image, self.disk)
+        size = os.path.getsize(self.disk)
+        os.truncate(self.disk, size + (1 << 30))
+        self.fat = "%s@@%d" % (self.disk, fat_offset(self.disk))
+        hashed = sh("openssl", "passwd", "-6", self.password).strip()
+        toml = (f'# written by boot-test.py as Notepad saves it\n[appliance]\nsender_name = "{SENDER}"\n\n'
+                f'[console]\npassword_hash = "{hashed}"\n\n[dashboard]\npassword_hash = "{hashed}"\n')
+        path = os.path.join(self.work, "o4send.toml")
+        with open(path, "wb") as f:
+            f.write(b"\xef\xbb\xbf" + toml.replace("\n", "\r\n").encode())
+        sh("mcopy", "-o", "-i", self.fat, path, "::o4send.toml")
+        if self.target == "pi":
+            for name in ("vmlinuz", "initrd.img", "cmdline.txt"):
+                sh("mcopy", "-n", "-i", self.fat, "::" + name, os.path.join(self.work, name))
+
+    def start(self):
+        serial = os.path.join(self.work, "console.sock")
+        common = ["-m", "1024", "-smp", "2", "-nodefaults", "-no-user-config", "-display", "none",
+                  "-drive", f"file={self.disk},if=none,id=disk,format=raw",
+                  "-device", "virtio-blk-pci,drive=disk",
+                  "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.port}-:8080",
+                  "-device", "virtio-rng-pci", "-device", "i6300esb",
+                  "-chardev", f"socket,id=con,path={serial},server=on,wait=off",
+                  "-serial", "chardev:con"]
+        if self.target == "pi":
+            with open(os.path.join(self.work, "cmdline.txt")) as f:
+                cmdline = f.read().strip()
+            argv = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-accel", "tcg,thread=multi",
+                    "-kernel", os.path.join(self.work, "vmlinuz"),
+                    "-initrd", os.path.join(self.work, "initrd.img"),
+                    # virt's serial port is ttyAMA0 (the Pi's is ttyS1): it goes last, to be /dev/console
+                    "-append", cmdline + " console=ttyAMA0"] + common
+        else:
+            vars_copy = os.path.join(self.work, "OVMF_VARS.fd")
+            shutil.copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars_copy)
+            argv = ["qemu-system-x86_64", "-M", "q35", "-cpu", "max", "-accel", "tcg,thread=multi",
+                    "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                    "-drive", f"if=pflash,format=raw,file={vars_copy}"] + common
+        self.qemu_log = open(os.path.join(self.work, "qemu.log"), "w")
+        self.started = time.time()
+        self.qemu = subprocess.Popen(argv, stdout=self.qemu_log, stderr=subprocess.STDOUT)
+        self.con = Console(serial, os.path.join(self.work, "console.log"))
+
+    # -- checks -------------------------------------------------------------------------------------
+    def run(self, command, timeout=60):
+        rc, out = self.con.run(command, timeout)
+        if rc is None:
+            raise Failed(f"no answer within {timeout} s to: {command}")
+        return rc, out
+
+    def expect(self, what, command, ok, timeout=60):
+        rc, out = self.run(command, timeout)
+        if rc != 0 or not ok(out):
+            raise Failed(f"{what}: `{command}` said (exit {rc}): {out[-400:]}")
+        return out
+
+    def boot_and_login(self, which):
+        banner, ok = self.con.login("root", self.password, BOOT_TIMEOUT)
+        if banner is None:
+            raise Failed(f"{which}: no login prompt on the serial console within {BOOT_TIMEOUT} s")
+        if not ok:
+            raise Failed(f"{which}: the console refused the boot partition's password (banner: {banner.strip()[-300:]})")
+        self.shell = True
+        return banner
+
+    def first_boot(self):
+        banner = self.boot_and_login("first boot")
+        wall = time.time() - self.started
+        if "o4send appliance" not in banner or "config: ok: /boot/o4send.toml" not in banner:
+            raise Failed(f"the banner before the login prompt does not name the appliance and its config: {banner.strip()[-400:]}")
+        self.expect("o4send.service READY", "systemctl is-active o4send.service || "
+                    "{ sleep 20; systemctl is-active o4send.service; }", lambda o: o.endswith("active"), 90)
+        ready = self.expect("READY's time", "systemctl show -P ActiveEnterTimestampMonotonic o4send.service",
+                            lambda o: o.strip().isdigit())
+        self.figures.append(f"READY {int(ready) / 1e6:.1f} s after the kernel started "
+                            f"(login prompt {wall:.0f} s after QEMU started)")
+        self.expect("setup's verdict", "cat /run/o4send/config-status", lambda o: o == "ok: /boot/o4send.toml")
+        self.expect("the boot file's sender name in force", "grep -c 'CI Boot Test' /run/o4send/o4send.toml",
+                    lambda o: o != "0")
+        self.expect("o4send's watchdog", "systemctl show -P WatchdogUSec o4send.service", lambda o: o == "30s")
+        self.expect("o4send pings its watchdog", "sleep 2; systemctl show -P WatchdogTimestampMonotonic o4send.service",
+                    lambda o: o.isdigit() and int(o) > 0)
+        self.expect("the hardware watchdog", "cat /sys/class/watchdog/watchdog0/state; systemctl show -P RuntimeWatchdogUSec",
+                    lambda o: o.split() == ["active", "14s"])
+        self.expect("/ read-only", "findmnt -rno OPTIONS /", lambda o: o.startswith("ro"))
+        self.expect("writing to / fails", "touch /o4send-probe 2>&1; test ! -e /o4send-probe",
+                    lambda o: "Read-only file system" in o)
+        self.expect("/boot: the FAT, read-only", "findmnt -rno FSTYPE,OPTIONS /boot", lambda o: o.startswith("vfat ro,"))
+        self.expect("/var: the overlay", "findmnt -rno FSTYPE /var", lambda o: o == "overlay")
+        self.check_grown()
+        self.check_dashboard()
+        self.expect("a file under /var", "echo boot-test > /var/lib/o4send-boot-test && sync", lambda o: True)
+
+    def check_grown(self, figure=True):
+        out = self.expect("the data partition", "findmnt -rno SOURCE /run/buildroot/mounts/var", lambda o: o.startswith("/dev/"))
+        part = out.rsplit("/", 1)[1]
+        disk = part.rstrip("0123456789")
+        rc, growdata = self.run("systemctl is-active o4send-growdata.service; journalctl -b -o cat -t o4send-growdata")
+        rc, sizes = self.run(f"cat /sys/block/{disk}/size /sys/block/{disk}/{part}/start /sys/block/{disk}/{part}/size; "
+                             f"df -BM --output=size /run/buildroot/mounts/var | tail -1")
+        total, start, size, fs = sizes.split()
+        if int(start) + int(size) != int(total):
+            raise Failed(f"the data partition {part} does not reach the disk's end ({start}+{size} of {total} sectors): {growdata}")
+        if figure:
+            self.figures.append(f"data partition grown to {int(size) // 2048} MiB, file system {fs}")
+        return growdata
+
+    def check_dashboard(self):
+        url = f"http://127.0.0.1:{self.port}/login"
+        end = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=20) as r:
+                    body = r.read().decode(errors="replace")
+                    if r.status == 200 and "o4send" in body:
+                        self.figures.append(f"dashboard answered {url} (200)")
+                        return
+            except (urllib.error.URLError, OSError) as e:
+                err = e
+            if time.time() > end:
+                raise Failed(f"the dashboard does not answer {url} through QEMU's network: {err}")
+            time.sleep(3)
+
+    def second_boot(self):
+        self.con.send("systemctl reboot\n")
+        self.shell = False
+        self.boot_and_login("after a reboot")
+        self.expect("the file under /var after the reboot", "cat /var/lib/o4send-boot-test", lambda o: o == "boot-test")
+        growdata = self.check_grown(figure=False)
+        if "nothing to do" not in growdata:
+            raise Failed(f"o4send-growdata did something on the second boot: {growdata}")
+        self.expect("o4send.service READY again", "sleep 5; systemctl is-active o4send.service", lambda o: o == "active", 60)
+        ready = self.expect("READY's time", "systemctl show -P ActiveEnterTimestampMonotonic o4send.service",
+                            lambda o: o.strip().isdigit())
+        self.figures.append(f"after a reboot READY {int(ready) / 1e6:.1f} s after the kernel started, "
+                            "the file under /var still there, growdata: nothing to do")
+
+    def journal(self):
+        if self.shell:
+            rc, out = self.con.run("journalctl -b --no-pager -o short-monotonic | tail -n 150; "
+                                   "systemctl --failed --no-legend", 120)
+            if rc is not None:
+                return out
+        with open(os.path.join(self.work, "console.log"), "rb") as f:
+            return f.read()[-12000:].decode(errors="replace")
+
+    def stop(self):
+        if self.qemu and self.qemu.poll() is None:
+            self.qemu.kill()
+            self.qemu.wait()
+
+
+def fat_offset(disk):
+    out = sh("sfdisk", "--dump", disk)
+    for line in out.splitlines():
+        if line.startswith(disk + "1 "):
+            return int(line.split("start=")[1].split(",")[0]) * 512
+    raise Failed("no first partition in the image")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ("pi", "pc"):
+        sys.exit("usage: boot-test.py pi|pc IMAGE")
+    test = BootTest(sys.argv[1], sys.argv[2])
+    status = 1
+    try:
+        test.prepare()
+        test.start()
+        test.first_boot()
+        test.second_boot()
+        print(f"boot-test: {test.target}: PASS ({'; '.join(test.figures)})")
+        status = 0
+    except (Failed, EOFError, subprocess.CalledProcessError, OSError) as e:
+        print(f"boot-test: {test.target}: the guest's journal (or console) follows")
+        print(test.journal())
+        print(f"boot-test: {test.target}: FAIL: {e}")
+    finally:
+        test.stop()
+        if status == 0 and os.environ.get("O4SEND_BOOT_KEEP") != "1":
+            shutil.rmtree(test.work, ignore_errors=True)
+        else:
+            print(f"boot-test: {test.target}: console log, QEMU log and disk in {test.work}")
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
