@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Boots an o4send image as built, in QEMU under software emulation, and checks what an operator
-relies on in its first minutes. Usage: boot-test.py pi|pc IMAGE
+relies on in its first minutes. Usage: boot-test.py pi|pc IMAGE [--cut-after-table]
 
   pi: -M virt (Cortex-A72, 1 GiB) with the image's own kernel, initramfs and cmdline.txt from its
       boot partition and root A by its PARTUUID: the Pi's GPU firmware is not emulated, so
@@ -15,7 +15,10 @@ console (the banner before the login prompt, a login with that password) and QEM
 network: o4send-setup put the file in force, o4send.service reached READY with its watchdog and
 the hardware watchdog armed, the dashboard answers on its port, / is read-only, /boot is the
 FAT read-only, /var is the overlay on the data partition, which grew to the disk's end; after a
-reboot a file written under /var is still there. Prints the boot time to READY (a figure, not a
+reboot a file written under /var is still there and growdata has nothing left to do.
+--cut-after-table: the card as a power cut during the first boot's growth leaves it (the data
+partition's table entry already grown, its file system not): the boot must grow only the file
+system. Prints the boot time to READY (a figure, not a
 check) and ends with one line "boot-test: TARGET: PASS ..." or "boot-test: TARGET: FAIL: why";
 on a failure the guest's journal (or the console) is printed. Needs QEMU (host-tools.sh).
 O4SEND_BOOT_KEEP=1 keeps the work directory."""
@@ -46,8 +49,8 @@ class Failed(Exception):
 
 
 class BootTest:
-    def __init__(self, target, image):
-        self.target, self.image = target, image
+    def __init__(self, target, image, cut_after_table=False):
+        self.target, self.image, self.cut_after_table = target, image, cut_after_table
         self.work = tempfile.mkdtemp(prefix=f"o4send-boot-{target}.", dir="/var/tmp")
         self.disk = os.path.join(self.work, "disk.img")
         self.password = "ci-%016x" % random.getrandbits(64)
@@ -62,6 +65,11 @@ class BootTest:
         sh("cp", "--sparse=always", self.image, self.disk)
         size = os.path.getsize(self.disk)
         os.truncate(self.disk, size + (1 << 30))
+        if self.cut_after_table:
+            # What growdata's first step leaves when the power goes right after it: partition 4
+            # reaches the disk's end, its file system does not.
+            subprocess.run(["sfdisk", "--quiet", "--no-reread", "-N", "4", self.disk],
+                           input=", +\n", text=True, check=True, capture_output=True)
         self.fat = "%s@@%d" % (self.disk, fat_offset(self.disk))
         hashed = sh("openssl", "passwd", "-6", self.password).strip()
         toml = (f'# written by boot-test.py as Notepad saves it\n[appliance]\nsender_name = "{SENDER}"\n\n'
@@ -148,7 +156,10 @@ class BootTest:
                     lambda o: "Read-only file system" in o)
         self.expect("/boot: the FAT, read-only", "findmnt -rno FSTYPE,OPTIONS /boot", lambda o: o.startswith("vfat ro,"))
         self.expect("/var: the overlay", "findmnt -rno FSTYPE /var", lambda o: o == "overlay")
-        self.check_grown()
+        growdata = self.check_grown()
+        table_grown = "growdata: partition table:" in growdata
+        if "file system on" not in growdata or table_grown == self.cut_after_table:
+            raise Failed(f"o4send-growdata on the first boot{' after a cut' if self.cut_after_table else ''}: {growdata}")
         self.check_dashboard()
         self.expect("a file under /var", "echo boot-test > /var/lib/o4send-boot-test && sync", lambda o: True)
 
@@ -163,7 +174,7 @@ class BootTest:
         if int(start) + int(size) != int(total):
             raise Failed(f"the data partition {part} does not reach the disk's end ({start}+{size} of {total} sectors): {growdata}")
         if figure:
-            self.figures.append(f"data partition grown to {int(size) // 2048} MiB, file system {fs}")
+            self.figures.append(f"data partition grown{' (after a cut)' if self.cut_after_table else ''} to {int(size) // 2048} MiB, file system {fs}")
         return growdata
 
     def check_dashboard(self):
@@ -226,9 +237,12 @@ def free_port():
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("pi", "pc"):
-        sys.exit("usage: boot-test.py pi|pc IMAGE")
-    test = BootTest(sys.argv[1], sys.argv[2])
+    args = sys.argv[1:]
+    cut = "--cut-after-table" in args
+    args = [a for a in args if a != "--cut-after-table"]
+    if len(args) != 2 or args[0] not in ("pi", "pc"):
+        sys.exit("usage: boot-test.py pi|pc IMAGE [--cut-after-table]")
+    test = BootTest(args[0], args[1], cut)
     status = 1
     try:
         test.prepare()

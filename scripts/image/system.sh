@@ -57,6 +57,9 @@ for layer in "${layers[@]}"; do
     f=$repo/board/debian/$layer/system.sh
     [ ! -e "$f" ] || hooks+=(--customize-hook="$f \"\$1\" $target")
 done
+# The system's own times do not depend on the commit being built (the assembly clamps to that):
+# the same packages and hooks give the same tarball.
+export SOURCE_DATE_EPOCH=1735689600
 # ulimit: dpkg and apt crawl under qemu-user with a huge open-files limit.
 ulimit -n 1024
 rm -f "$tar.tmp"
