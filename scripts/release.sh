@@ -22,7 +22,7 @@ case ${1:-} in
 esac
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 out=${O4SEND_RELEASE_OUT:-$repo/output/release/$version}
-images=$repo/output/images
+images=${O4SEND_IMAGE_OUT:-$repo/output/images}
 
 scripts/build-image.sh pi pc
 mkdir -p "$out"

@@ -106,6 +106,19 @@ shellcheck_image_scripts() {
         board/common/*.sh board/debian/*/*.sh tests/*.sh board/common/image-overlay/usr/lib/o4send/growdata
 }
 
+# Both images, from this checkout; the VM rig then boots the pc image this run built.
+images_built=
+build_images() {
+    scripts/release.sh || return 1
+    images_built=${O4SEND_IMAGE_OUT:-$PWD/output/images}
+}
+
+release_check() {
+    local version
+    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+    python3 tests/imager-repo-check.py "${O4SEND_RELEASE_OUT:-output/release/$version}" "${O4SEND_IMAGE_OUT:-output/images}"
+}
+
 # Both images boot at once (a TCG guest each, on two cores): the Pi image as a fresh card, the PC
 # image as a card whose first growth a power cut interrupted after the partition table.
 image_boot() {
@@ -202,7 +215,8 @@ fi
 # The images (root: mmdebstrap, chroot, binfmt_misc, loop-free assembly); under CI they run (and
 # fail) whatever the user.
 if [ "$(id -u)" -eq 0 ] || [ "${CI:-}" = true ]; then
-    step "image: scripts/build-image.sh pi pc, from Debian's packages" scripts/build-image.sh pi pc
+    step "image: scripts/release.sh (build-image.sh pi pc, from Debian's packages; the Imager repository)" build_images
+    step "image: the Imager repository names the images as built (sizes, SHA-256, devices)" release_check
     step "image: both boot in QEMU: setup, READY, watchdogs, dashboard, read-only root, growth, reboot" image_boot
     step "image: a build's refusals name their cause (missing package, foreign or damaged cache, full disk)" \
         tests/image-errors-selftest.sh
@@ -215,7 +229,12 @@ fi
 if [ "${O4SEND_SKIP_VM:-0}" = 1 ]; then
     skip "VM rig (scripts/vm-test.sh)" "O4SEND_SKIP_VM=1"
 else
-    step "VM rig: BlueZ, watchdog and USB import against emulated phones" scripts/vm-test.sh
+    # The rig's appliance boots the pc image this run built (else it builds it itself).
+    if [ -n "$images_built" ]; then
+        O4SEND_VM_IMAGE=$images_built/o4send-$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)-pc.img
+        export O4SEND_VM_IMAGE
+    fi
+    step "VM rig: the pc image against emulated phones: BlueZ, Wi-Fi, watchdog, USB import, hotspot" scripts/vm-test.sh
 fi
 # The image's Buildroot tree against every archived release (about a minute each on two cores),
 # the validator's own selftest against the release build-buildroot.sh pins (or the last one).

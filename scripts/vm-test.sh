@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end test of o4send's real BlueZ path, with no Bluetooth hardware: QEMU guests (TCG) with
-# emulated controllers from one host `btvirt -s`. An appliance VM runs the o4send binary built from
-# this tree with the board/ config and unit; phone VMs host emulated phones with different
-# behaviours. The appliance boots like the image: its settings come from a FAT boot disk's
-# o4send.toml (trusted key, sender name, console password, Wi-Fi, NTP server), its Wi-Fi joins a
+# emulated controllers from one host `btvirt -s`. The appliance VM boots the o4send pc image as
+# scripts/build-image.sh builds it from this tree (its kernel, read-only root, FAT boot partition
+# and data partition under /var); phone VMs host emulated phones with different behaviours. Its
+# settings come from o4send.toml on the card's FAT (trusted key, sender name, console password,
+# Wi-Fi, NTP server), its Wi-Fi joins a
 # real access point (mac80211_hwsim + hostapd + DHCP + NTP in the same VM) and its clock starts
 # wrong. Scenarios are asserted from o4send's SQLite log, `o4send status`, the journal, the
 # console and the phones' inboxes. Pieces live in scripts/vm/ (README there). Ends with exactly one line
 # "vm-test: PASS ..." or "vm-test: FAIL <scenario>: <why>".
 # Env: O4SEND_SKIP_VM=1 skips; O4SEND_VM_CACHE (default /var/cache/o4send-vm) caches the base image;
+#      O4SEND_VM_IMAGE=PATH boots that pc image instead of building it (scripts/test.sh has);
 #      O4SEND_VM_BTMON=1 records the HCI traffic of the appliance and of phone-accept with btmon
 #      (appliance/btmon.txt, phone-accept/btmon.txt);
 #      O4SEND_VM_KEEP=1 keeps the run directory even on success.
@@ -71,35 +73,39 @@ collect_logs() {
 # shellcheck source=vm/scenario-w.sh
 . "$VMDIR/scenario-w.sh"
 DB=/var/lib/o4send/o4send.db
-RETRY_LIMIT=$(sed -n 's/^Environment=O4SEND_POLICY__RETRY_LIMIT=//p' "$VMDIR/guest/appliance/etc/systemd/system/o4send.service.d/rig.conf")
+RETRY_LIMIT=$(sed -n 's/^Environment=O4SEND_POLICY__RETRY_LIMIT=//p' "$VMDIR/guest/appliance/units/o4send.service.d/rig.conf")
 
 # ---- 1. cached base image, o4send, per-run overlays -----------------------------------------------
 log "base image"
 BASE=$("$VMDIR/build-base.sh" 2> "$RUN/build-base.log" | tail -1) || fail build "base image: $(tail -3 "$RUN/build-base.log" | tr '\n' ' ')"
 grep -E 'cache hit|ready' "$RUN/build-base.log" | sed 's/^/vm-test:   /' || true
 TIMES+=("base=$(el)s")
-log "cargo build --release --locked"
+log "the image and the fault-injection build"
 t=$(date +%s)
-OUT=${CARGO_TARGET_DIR:-$REPO/target}/release/o4send
-mkdir -p "$RUN/extra/usr/bin"
-# The image's binary for every scenario; a second build with the test-only cargo feature
-# fault-injection serves scenario e alone (installed as /usr/bin/o4send-fault, never in the image).
-# Development aid: O4SEND_VM_BIN / O4SEND_VM_FAULT_BIN test prebuilt binaries instead.
-if [ -n "${O4SEND_VM_BIN:-}" ]; then
-    cp "$O4SEND_VM_BIN" "$RUN/o4send"
-else
-    cargo build --release --locked > "$RUN/cargo.log" 2>&1 || fail build "cargo build: $(grep -m1 -E '^error' "$RUN/cargo.log")"
-    cp "$OUT" "$RUN/o4send"
+mkdir -p "$RUN/extra/opt/rig/bin" "$RUN/extra/opt/rig/etc"
+# The appliance boots the pc image as built (scripts/build-image.sh pc; O4SEND_VM_IMAGE names one
+# already built from this tree, as scripts/test.sh does). Its static binary serves the host's side
+# too (bundles, config check). A second build with the test-only cargo feature fault-injection
+# serves scenario e alone (/opt/rig/bin/o4send-fault on the rig's disk, never in the image).
+# Development aid: O4SEND_VM_FAULT_BIN tests a prebuilt one instead.
+VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+IMAGE=${O4SEND_VM_IMAGE:-$REPO/output/images/o4send-$VERSION-pc.img}
+if [ -z "${O4SEND_VM_IMAGE:-}" ]; then
+    scripts/build-image.sh pc > "$RUN/build-image.log" 2>&1 || fail build "scripts/build-image.sh pc: $(grep -m1 -E 'build-image.sh: |error' "$RUN/build-image.log")"
 fi
+[ -f "$IMAGE" ] || fail build "no image $IMAGE"
+scripts/build-static.sh x86_64 > "$RUN/build-static.log" 2>&1 || fail build "scripts/build-static.sh x86_64: $(tail -1 "$RUN/build-static.log")"
+cp "${CARGO_TARGET_DIR:-$REPO/target}/x86_64-unknown-linux-musl/release/o4send" "$RUN/o4send"
+OUT=${CARGO_TARGET_DIR:-$REPO/target}/release/o4send
 if [ -n "${O4SEND_VM_FAULT_BIN:-}" ]; then
-    cp "$O4SEND_VM_FAULT_BIN" "$RUN/extra/usr/bin/o4send-fault"
+    cp "$O4SEND_VM_FAULT_BIN" "$RUN/extra/opt/rig/bin/o4send-fault"
 else
     cargo build --release --locked --features fault-injection > "$RUN/cargo-fault.log" 2>&1 ||
         fail build "cargo build --features fault-injection: $(grep -m1 -E '^error' "$RUN/cargo-fault.log")"
-    cp "$OUT" "$RUN/extra/usr/bin/o4send-fault"
+    cp "$OUT" "$RUN/extra/opt/rig/bin/o4send-fault"
 fi
 BIN=$RUN/o4send
-TIMES+=("cargo=$(( $(date +%s) - t ))s")
+TIMES+=("image+cargo=$(( $(date +%s) - t ))s")
 # Scenario f's USB sticks, made on the host as an operator would: a signing key, a bundle signed
 # with it on a FAT image, a copy whose file was changed after signing, and the same bundle signed
 # by another key. The appliance trusts the first key through the boot partition's o4send.toml.
@@ -127,8 +133,8 @@ KEY=$(tail -1 "$RUN/usb/rig.pub") OTHER_KEY=$(tail -1 "$RUN/usb/other.pub")
 SENDER="Rig Booth 7" SSID=rig-expo-hall AP_ADDR=192.168.77.1
 WIFI_PASS="rig wifi $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 CONSOLE_PW="rig console $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-mkdir -p "$RUN/boot" "$RUN/extra/etc/rig"
-printf 'SSID=%s\nPASSPHRASE=%s\n' "$SSID" "$WIFI_PASS" > "$RUN/extra/etc/rig/wifi-ap.conf"
+mkdir -p "$RUN/boot"
+printf 'SSID=%s\nPASSPHRASE=%s\n' "$SSID" "$WIFI_PASS" > "$RUN/extra/opt/rig/etc/wifi-ap.conf"
 boot_toml() {  # SENDER_NAME TRUSTED_KEY [EXTRA_LINES]: the operator's file
     cat <<EOT
 # o4send.toml of the VM rig's appliance (scripts/vm-test.sh)
@@ -154,15 +160,21 @@ ${3:-}
 EOT
 }
 as_notepad() { printf '\xef\xbb\xbf'; sed 's/$/\r/'; }
+# put_boot_file TOML: TOML becomes o4send.toml on the appliance card's FAT (partition 1, at 4 MiB),
+# as a laptop writes it; the guest may have the partition mounted (a card edited and put back).
+put_boot_file() { mcopy -o -i "$RUN/appliance.img@@4M" "$1" ::o4send.toml; }
 boot_toml "$SENDER" "$KEY" | as_notepad > "$RUN/boot/o4send.toml"
 "$BIN" config check "$RUN/boot/o4send.toml" > "$RUN/boot/check.txt" 2>&1 || fail build "config check of the boot file: $(tail -2 "$RUN/boot/check.txt" | tr '\n' ' ')"
-"$VMDIR/mkbootdisk.sh" "$RUN/boot.img" "$RUN/boot/o4send.toml" || fail build "cannot make the boot disk"
+# The appliance's card: a copy of the image, 512 MiB larger (its data partition grows at the first
+# boot, as on a card), with the operator's file on its FAT.
+cp --sparse=always "$IMAGE" "$RUN/appliance.img" && truncate -s +512M "$RUN/appliance.img" &&
+    put_boot_file "$RUN/boot/o4send.toml" || fail build "cannot make the appliance's card from $IMAGE"
 mkdir -p "$RUN/content"
 # A 40 kB pseudo-random "flyer"; deterministic, so failures reproduce.
 python3 -c 'import random,sys; r=random.Random(4); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(40960)))' > "$RUN/content/expo-flyer.pdf"
 for vm in $PHONE_VMS; do "$VMDIR/mkoverlay.sh" phone "$vm" "$RUN/$vm-ovl.img"; done
 "$VMDIR/mkoverlay.sh" noopp "$RUN/noopp-ovl.img"
-"$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$BIN" "$RUN/content" "$RUN/extra"
+"$VMDIR/mkoverlay.sh" appliance "$RUN/appliance-ovl.img" "$RUN/content" "$RUN/extra"
 
 # ---- 2. boot ---------------------------------------------------------------------------------------
 log "booting the appliance and the phones' VMs ($PHONE_VMS noopp)"
@@ -245,14 +257,14 @@ jfield() {  # KEY: one field of a JSON object on stdin ("" for null)
 status_text() { g appliance -t 30 'o4send status 2>&1'; }
 
 # ---- 3. scenario g: the boot partition's settings, Wi-Fi, the clock, the console ---------------------
-# All from the boot disk's o4send.toml, put in force by `o4send setup` at boot: the appliance
+# All from the card's o4send.toml, put in force by `o4send setup` at boot: the appliance
 # joins the access point named only there (wpa_supplicant@wlan0 + systemd-networkd's DHCP), sets
 # its wrong clock from the NTP server named there (systemd-timesyncd), and its console wants the
 # password whose hash is there.
 log "scenario g: boot partition settings; Wi-Fi joins the access point; NTP sets the clock; console wants the password"
 t=$(date +%s)
-BOOTMNT=$(g appliance -t 20 'findmnt -no SOURCE,FSTYPE,OPTIONS /boot' | tr -s ' ')
-[[ $BOOTMNT == "/dev/vdc1 vfat ro,"* ]] || fail g "/boot is not the boot disk's FAT partition mounted read-only: '$BOOTMNT'"
+BOOTMNT=$(g appliance -t 20 'findmnt -rno SOURCE,FSTYPE,OPTIONS /boot')
+[[ $BOOTMNT == "/dev/vda1 vfat ro,"* ]] || fail g "/boot is not the card's FAT partition mounted read-only: '$BOOTMNT'"
 CSTAT=$(g appliance -t 20 'cat /run/o4send/config-status')
 [ "$CSTAT" = "ok: /boot/o4send.toml" ] || fail g "o4send setup's verdict on the boot file: '$CSTAT'"
 synced() { g appliance -t 20 'test -e /run/systemd/timesync/synchronized' >/dev/null; }
@@ -299,7 +311,10 @@ fi
 # ---- 4. scenario a: five phones, five behaviours ----------------------------------------------------
 log "scenario a: o4send meets accept/decline/ignore/no-OPP/out-of-range phones"
 t=$(date +%s)
-g appliance -t 60 "/usr/bin/o4send config check /etc/o4send/o4send.toml && systemctl enable --now o4send.service" > "$RUN/a-start.txt" 2>&1 ||
+# The image enables o4send.service; the rig's drop-in holds it back until now, when the phones are
+# in place (the first content is there since the boot: /opt/rig/tools.sh).
+g appliance -t 60 "/usr/bin/o4send config check /etc/o4send/o4send.toml && systemctl is-enabled o4send.service &&
+    touch /run/rig/o4send-go && systemctl start o4send.service" > "$RUN/a-start.txt" 2>&1 ||
     fail a "o4send.service did not start: $(tr '\n' ' ' < "$RUN/a-start.txt"; g appliance -t 20 'journalctl -u o4send -b --no-pager | tail -3' | tr '\n' ' ')"
 PID0=$(main_pid)
 # The no-OPP phone must really lack an Object Push record, also with o4send's client profile registered.
@@ -468,14 +483,14 @@ done
 echo "vm-test: d: RFCOMM fallbacks: $(grep -F "$LATE_C" "$RUN/d-journal.txt" | grep -o 'Object Push over RFCOMM.*' | head -1); $(grep -F "$LATE_D" "$RUN/d-journal.txt" | grep -o 'Object Push over RFCOMM.*' | head -1)"
 
 # ---- 8. scenario e: a push worker hangs; systemd's watchdog restarts o4send -----------------------
-# The test-only build (/usr/bin/o4send-fault) runs under the board's unit through a runtime drop-in;
+# The test-only build (/opt/rig/bin/o4send-fault) runs under the board's unit through a runtime drop-in;
 # writing "push" into its trigger file hangs the next push worker for good. The daemon must stop
 # pinging, systemd must kill and restart it, and the new item must reach every accepting phone exactly once.
 log "scenario e: a hung push worker; systemd's watchdog restarts o4send; nothing lost or repeated"
 t=$(date +%s)
 FAULT_DROPIN=/run/systemd/system/o4send.service.d/fault.conf
 g appliance -t 60 "mkdir -p ${FAULT_DROPIN%/*} && rm -f /run/o4send-fault &&
-    printf '[Service]\nExecStart=\nExecStart=/usr/bin/o4send-fault run --config /run/o4send/o4send.toml\nEnvironment=O4SEND_FAULT_FILE=/run/o4send-fault\n' > $FAULT_DROPIN &&
+    printf '[Service]\nExecStart=\nExecStart=/opt/rig/bin/o4send-fault run --config /run/o4send/o4send.toml\nEnvironment=O4SEND_FAULT_FILE=/run/o4send-fault\n' > $FAULT_DROPIN &&
     systemctl daemon-reload && { systemctl reset-failed o4send || true; } && systemctl restart o4send && systemctl is-active o4send" > "$RUN/e-start.txt" 2>&1 ||
     fail e "the fault-injection build did not start: $(tr '\n' ' ' < "$RUN/e-start.txt")"
 MAXID=$(sql "select max(id) from attempts")
@@ -537,7 +552,7 @@ log "scenario e: ok ($(( $(date +%s) - t ))s, NRestarts $N0 -> $N1)"
 
 # ---- 9. scenario h: a broken edit of the boot file, then a reload ----------------------------------
 # The card is taken out, o4send.toml edited on a laptop (a new sender name, another trusted key,
-# and a bad value) and put back: the host rewrites the FAT on the boot disk with mtools while the
+# and a bad value) and put back: the host rewrites the card's FAT with mtools while the
 # guest has it mounted read-only, the guest unmounts and mounts it again as a re-inserted card, and
 # `systemctl reload o4send` runs `o4send setup` before the daemon's SIGHUP. The mistake must be
 # named in one line in the journal, on the banner and in `o4send status`, and nothing may change:
@@ -546,8 +561,8 @@ log "scenario h: a broken edit of the boot file and a reload: named on the journ
 t=$(date +%s)
 PIDH=$(main_pid)
 boot_toml "Edited Booth" "$OTHER_KEY" $'\n[policy]\nmin_rssi = "loud"' | as_notepad > "$RUN/boot/broken.toml"
-"$VMDIR/mkbootdisk.sh" --edit "$RUN/boot.img" "$RUN/boot/broken.toml" || fail h "mtools could not rewrite the boot disk"
-g appliance -t 60 'umount /boot && blockdev --flushbufs /dev/vdc1 /dev/vdc && systemctl start boot.mount && grep -q loud /boot/o4send.toml' > "$RUN/h-remount.txt" 2>&1 ||
+put_boot_file "$RUN/boot/broken.toml" || fail h "mtools could not rewrite the card's boot partition"
+g appliance -t 60 'umount /boot && blockdev --flushbufs /dev/vda1 && systemctl start boot.mount && grep -q loud /boot/o4send.toml' > "$RUN/h-remount.txt" 2>&1 ||
     fail h "the re-mounted boot partition does not show the edit: $(tr '\n' ' ' < "$RUN/h-remount.txt")"
 g appliance -t 90 'systemctl reload o4send' > "$RUN/h-reload.txt" 2>&1 || fail h "systemctl reload o4send failed: $(tr '\n' ' ' < "$RUN/h-reload.txt")"
 named() { [[ $1 == *o4send.toml* && $1 == *policy.min_rssi* && $1 == *'"loud"'* && $1 == *"running on the last good settings"* ]]; }

@@ -3,21 +3,30 @@
 # cached base root at boot. Takes about a second.
 #   mkoverlay.sh noopp OUT.img
 #   mkoverlay.sh phone NAME OUT.img        (NAME: a phone of scripts/vm/phones.conf)
-#   mkoverlay.sh appliance OUT.img O4SEND_BINARY CONTENT_DIR [EXTRA_DIR]
-# EXTRA_DIR (per-run files: the fault-injection build, drop-ins with this run's bundle key) is
-# copied over everything else.
-# The appliance overlay carries the project's own files: the o4send binary as /usr/bin/o4send,
-# board/common/rootfs-overlay/** (o4send.toml, o4send.service, o4send-setup.service, boot.mount)
-# and board/common/readonly-etc.sh straight from the repo, plus the rig's units and drop-in and the
-# test content for /var/lib/o4send/content.
+#   mkoverlay.sh appliance OUT.img CONTENT_DIR [EXTRA_DIR]
+# The appliance VM runs the o4send image as built (scripts/build-image.sh pc), whose root is
+# read-only: its disk is not copied over anything but mounted at /opt (systemd.mount-extra on the
+# kernel command line, vm-start.sh). It holds /opt/rig: the rig's scripts (guest/common/opt,
+# guest/appliance/opt), the first content (/opt/rig/content) and EXTRA_DIR's opt/ (per-run files:
+# the fault-injection build as /opt/rig/bin/o4send-fault, the access point's /opt/rig/etc/wifi-ap.conf).
+# The rig's units reach the image's systemd as credentials (guest/appliance/units, vm-start.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
 ROLE=$1
 if [ "$ROLE" = phone ]; then PHONE=$2; shift; fi
 OUT=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+if [ "$ROLE" = appliance ]; then
+    cp -a "$HERE/guest/common/opt/." "$HERE/guest/appliance/opt/." "$T/"
+    mkdir -p "$T/rig/content"
+    cp -a "$3/." "$T/rig/content/"
+    [ -z "${4:-}" ] || [ ! -d "$4/opt" ] || cp -a "$4/opt/." "$T/"
+    find "$T" -name __pycache__ -prune -exec rm -rf {} +
+    rm -f "$OUT"
+    mkfs.ext4 -q -F -O ^has_journal -L o4s-ovl -d "$T" "$OUT" 96M >/dev/null
+    exit 0
+fi
 cp -a "$HERE/guest/common/." "$T/"
 [ ! -d "$HERE/guest/$ROLE" ] || cp -a "$HERE/guest/$ROLE/." "$T/"
 W=$T/etc/systemd/system/multi-user.target.wants
@@ -47,19 +56,6 @@ phone)
     ;;
 noopp)
     ln -s /etc/systemd/system/rig-noopp.service "$W/"
-    ;;
-appliance)
-    cp -a "$REPO/board/common/rootfs-overlay/." "$T/"
-    # The image's build step that turns /etc/shadow, /etc/issue and the Wi-Fi client's config into
-    # links into /run/o4send; the initramfs hook (guest/appliance/opt/rig/initramfs-hook) runs it
-    # on the guest's root.
-    install -D -m755 "$REPO/board/common/readonly-etc.sh" "$T/opt/rig/board/readonly-etc.sh"
-    install -D -m755 "$3" "$T/usr/bin/o4send"
-    mkdir -p "$T/var/lib/o4send/content"
-    cp -a "$4/." "$T/var/lib/o4send/content/"
-    [ -z "${5:-}" ] || cp -a "$5/." "$T/"
-    # o4send.service is NOT enabled here: the rig runs `systemctl enable --now o4send` once the
-    # phones are in place (that also exercises the unit's [Install] section).
     ;;
 *) echo "mkoverlay: unknown role $ROLE" >&2; exit 2 ;;
 esac

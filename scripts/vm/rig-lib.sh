@@ -33,10 +33,10 @@ rig_up() {
     echo $! >> "$RUN/pids"
     for i in $(seq 50); do grep -q ready "$RUN/h4proxy.log" 2>/dev/null && break; sleep 0.1; done
     # 1 vCPU each (TCG guests on a 2-core host); a phone needs less memory than the appliance.
-    # The appliance as the image boots: its boot partition ($RUN/boot.img, from mkbootdisk.sh), a
+    # The appliance boots the image ($RUN/appliance.img, a copy of the pc image, o4send.toml on its FAT), a
     # clock that starts wrong (no RTC on a Pi: it is right only once NTP answered), the booth's
     # console (ttyS2), and a USB bus for content sticks.
-    USB=1 BOOT_DISK="$RUN/boot.img" RTC_BASE=2020-01-01T00:00:00 LOGIN=1 \
+    USB=1 IMAGE="$RUN/appliance.img" RTC_BASE=2020-01-01T00:00:00 LOGIN=1 \
         "$VMDIR/vm-start.sh" appliance "$RUN" "$BASE" "$RUN/appliance-ovl.img" "$RUN/h4-appliance-0.sock"
     for vm in $PHONE_VMS noopp; do
         MEM=384 "$VMDIR/vm-start.sh" "$vm" "$RUN" "$BASE" "$RUN/$vm-ovl.img" "$RUN/h4-$vm-0.sock"

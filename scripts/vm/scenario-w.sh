@@ -44,9 +44,9 @@ scenario_w() {  # CAMPAIGN_DIR
     HSSID="Rig Expo Visitors" HADDR=10.44.0.1
     hotspot_toml | as_notepad > "$RUN/boot/hotspot.toml"
     "$BIN" config check "$RUN/boot/hotspot.toml" > "$RUN/w-check.txt" 2>&1 || fail w "config check of the hotspot's boot file: $(tail -2 "$RUN/w-check.txt" | tr '\n' ' ')"
-    "$VMDIR/mkbootdisk.sh" --edit "$RUN/boot.img" "$RUN/boot/hotspot.toml" || fail w "mtools could not rewrite the boot disk"
-    g appliance -t 90 'umount /boot && blockdev --flushbufs /dev/vdc1 /dev/vdc && systemctl start boot.mount && grep -q hotspot /boot/o4send.toml &&
-        systemctl restart o4send-setup && systemctl start o4send' > "$RUN/w-reload.txt" 2>&1 ||
+    put_boot_file "$RUN/boot/hotspot.toml" || fail w "mtools could not rewrite the card's boot partition"
+    g appliance -t 90 'umount /boot && blockdev --flushbufs /dev/vda1 && systemctl start boot.mount && grep -q hotspot /boot/o4send.toml &&
+        systemctl restart o4send-setup && touch /run/rig/o4send-go && systemctl start o4send' > "$RUN/w-reload.txt" 2>&1 ||
         fail w "the card with [hotspot] was not put in force: $(tr '\n' ' ' < "$RUN/w-reload.txt")"
     CSTAT=$(g appliance -t 20 'cat /run/o4send/config-status')
     [ "$CSTAT" = "ok: /boot/o4send.toml" ] || fail w "o4send setup's verdict on the hotspot's boot file: '$CSTAT'"

@@ -7,8 +7,11 @@
 #   in order, where btattach@hvcN.service turns it into a Bluetooth controller.
 # TCG because /dev/kvm on our build hosts (kvm_pvm) cannot boot stock kernels; O4SEND_VM_ACCEL=kvm
 # switches to KVM where it works. Env: MEM (MiB, default 768), SMP (default 1), USB (1: xhci),
-# and for the appliance: BOOT_DISK (a disk image from mkbootdisk.sh: third virtio disk, read-only to
-# the guest, the host may rewrite it), RTC_BASE (the CMOS clock starts there, e.g. 2020-01-01, as a
+# and for the appliance: IMAGE (a copy of the o4send pc image, its only system: the guest boots the
+# image's kernel, initramfs and root A with its boot entry's command line, and writes its data
+# partition; the host may rewrite o4send.toml on its FAT with mtools. OVL is then mounted at /opt
+# and BASEDIR's root at /mnt, the rig's tools, and the rig's units in guest/appliance/units reach
+# the image's systemd as credentials, SMBIOS type 11: nothing of the image is changed), RTC_BASE (the CMOS clock starts there, e.g. 2020-01-01, as a
 # Pi's clock is wrong until NTP; the kernel command line gets o4s.rtc_offset = host time - RTC time,
 # for the rig's NTP server), LOGIN=1 (ttyS2 on RUNDIR/NAME/login.sock: the booth's console).
 set -euo pipefail
@@ -23,14 +26,37 @@ BT=(-device virtio-serial-pci,id=vser)
 [ "${USB:-0}" = 1 ] && BT+=(-device qemu-xhci,id=xhci)
 i=0
 EXTRA=() APPEND=
-if [ -n "${BOOT_DISK:-}" ]; then
-    # file.locking=off: the host's mtools rewrites the image while QEMU has it open. if=virtio like
-    # the others, so it is the third disk (vdc): a -device of its own would be created first (vda).
-    EXTRA+=(-drive "file=$BOOT_DISK,if=virtio,format=raw,readonly=on,file.locking=off")
+if [ -n "${IMAGE:-}" ]; then
+    # The image's own kernel, initramfs and boot entry (the boot test runs its UEFI boot; the rig
+    # adds to its command line). file.locking=off: the host's mtools rewrites o4send.toml while
+    # QEMU has the disk open.
+    mcopy -n -i "$IMAGE@@4M" ::vmlinuz ::initrd.img ::loader/entries/o4send.conf "$D/"
+    KERNEL=$D/vmlinuz INITRD=$D/initrd.img
+    APPEND="$(sed -n 's/^options //p' "$D/o4send.conf") console=ttyS0 systemd.getty_auto=0"
+    APPEND+=" systemd.mount-extra=LABEL=o4s-ovl:/opt:ext4:ro systemd.mount-extra=LABEL=o4s-root:/mnt:ext4:rw"
+    APPEND+=" modules-load=mac80211_hwsim mac80211_hwsim.radios=3"
+    DISKS=(-drive "file=$IMAGE,if=virtio,format=raw,file.locking=off"
+        -drive "file=$OVL,if=virtio,format=raw,readonly=on"
+        -drive "file=$BASE/root.img,if=virtio,format=raw,snapshot=on")
+    UNITS=$(cd "$(dirname "$0")/guest/appliance/units" && pwd)
+    for f in "$UNITS"/*.service "$UNITS"/*.d/*.conf; do
+        case $f in
+        *.d/*) unit=$(basename "$(dirname "$f")" .d) cred=systemd.unit-dropin.$unit~$(basename "$f" .conf) ;;
+        *) unit=$(basename "$f") cred=systemd.extra-unit.$unit ;;
+        esac
+        EXTRA+=(-smbios "type=11,value=io.systemd.credential.binary:$cred=$(base64 -w0 "$f")")
+        case $unit in *@.service | o4send.service | serial-getty@*) ;; *) APPEND+=" systemd.wants=$unit" ;; esac
+    done
+    APPEND+=" systemd.wants=serial-getty@ttyS1.service systemd.wants=serial-getty@ttyS2.service"
+else
+    KERNEL=$BASE/vmlinuz INITRD=$BASE/initrd.img
+    APPEND="console=ttyS0 root=/dev/vda rw"
+    DISKS=(-drive "file=$BASE/root.img,if=virtio,format=raw,snapshot=on"
+        -drive "file=$OVL,if=virtio,format=raw,readonly=on")
 fi
 if [ -n "${RTC_BASE:-}" ]; then
     EXTRA+=(-rtc "base=$RTC_BASE")
-    APPEND=" o4s.rtc_offset=$(( $(date -u +%s) - $(date -u -d "$RTC_BASE" +%s) ))"
+    APPEND+=" o4s.rtc_offset=$(( $(date -u +%s) - $(date -u -d "$RTC_BASE" +%s) ))"
 fi
 if [ "${LOGIN:-0}" = 1 ]; then
     EXTRA+=(-chardev "socket,id=login,path=$D/login.sock,server=on,wait=off" -serial chardev:login)
@@ -40,10 +66,9 @@ for s in "$@"; do
     i=$((i + 1))
 done
 qemu-system-x86_64 "${ACC[@]}" -M q35 -m "${MEM:-768}" -smp "${SMP:-1}" -nodefaults -no-user-config -display none \
-    -kernel "$BASE/vmlinuz" -initrd "$BASE/initrd.img" \
-    -append "console=ttyS0 root=/dev/vda rw quiet loglevel=4 systemd.show_status=auto o4s.vm=$NAME o4s.bt=$#$APPEND" \
-    -drive "file=$BASE/root.img,if=virtio,format=raw,snapshot=on" \
-    -drive "file=$OVL,if=virtio,format=raw,readonly=on" \
+    -kernel "$KERNEL" -initrd "$INITRD" \
+    -append "$APPEND quiet loglevel=4 systemd.show_status=auto o4s.vm=$NAME o4s.bt=$#" \
+    "${DISKS[@]}" \
     -chardev "file,id=con,path=$D/console.log" -serial chardev:con \
     -chardev "socket,id=sh,path=$D/sh.sock,server=on,wait=off" -serial chardev:sh \
     "${EXTRA[@]}" \

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The rig's NTP server on the access point's side (network namespace `ap` of the appliance VM).
 
 A stock server (chrony, ntpd) cannot play this part: the namespace shares the appliance's kernel

@@ -26,16 +26,8 @@ join() {  # IFACE SSID
     done
     ns wpa_cli -p "$D/ctrl" -i "$iface" status | grep -q '^wpa_state=COMPLETED' ||
         { echo "visitor: $iface did not join \"$ssid\": $(tail -3 "$D/wpa.log" | tr '\n' ' ')" >&2; exit 1; }
-    cat > "$D/dhcp.sh" <<EOT
-#!/bin/sh
-# udhcpc's script: the address and default route on the interface, the DNS server noted.
-[ "\$1" = bound ] || exit 0
-ip addr add "\$ip/\${mask:-24}" dev "\$interface"
-[ -z "\$router" ] || ip route add default via "\${router%% *}" dev "\$interface"
-echo "\$ip \$dns" > $D/lease
-EOT
-    chmod +x "$D/dhcp.sh"
-    ns busybox udhcpc -i "$iface" -f -q -n -t 10 -T 2 -s "$D/dhcp.sh" > "$D/dhcp.log" 2>&1 ||
+    # udhcpc's script is /opt/rig's, not one written into $D: /run is noexec on the image.
+    ns env RIG_LEASE="$D/lease" busybox udhcpc -i "$iface" -f -q -n -t 10 -T 2 -s /opt/rig/dhcp-lease.sh > "$D/dhcp.log" 2>&1 ||
         { echo "visitor: no DHCP lease on $iface: $(tail -3 "$D/dhcp.log" | tr '\n' ' ')" >&2; exit 1; }
     echo "$(cat "$D/lease") $(ns cat "/sys/class/net/$iface/address")"
 }

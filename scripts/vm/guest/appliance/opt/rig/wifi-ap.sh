@@ -10,12 +10,12 @@
 #   wifi-ap.sh passphrase P   restart hostapd with passphrase P (the appliance's then fails its
 #                             4-way handshake: the "wrong passphrase" case)
 #   wifi-ap.sh stations       the stations hostapd has associated and authorized
-# SSID and passphrase come from /etc/rig/wifi-ap.conf (SSID=..., PASSPHRASE=...), written by
+# SSID and passphrase come from /opt/rig/etc/wifi-ap.conf (SSID=..., PASSPHRASE=...), written by
 # vm-test.sh into the per-run overlay. Logs and state: /run/rig/ap/.
 set -euo pipefail
 AP_ADDR=192.168.77.1
 D=/run/rig/ap
-CONF=/etc/rig/wifi-ap.conf
+CONF=/opt/rig/etc/wifi-ap.conf
 val() { sed -n "s/^$1=//p" "$CONF" | tail -1; }
 ns() { ip netns exec ap "$@"; }
 

@@ -14,7 +14,9 @@ if [ "${OBEXD_COUNT:-0}" = 1 ]; then
 else
     DEBUG=() ARGS=()
 fi
-pgrep -x obexd >/dev/null || (setsid "${DEBUG[@]}" /usr/libexec/bluetooth/obexd -n "${ARGS[@]}" -p bluetooth,filesystem,ftp > /run/rig/obexd-client.log 2>&1 &)
+# The appliance has no obexd of its own: /opt/rig/bin/obexd runs the rig's (see tools.sh there).
+OBEXD=$(command -v obexd || echo /usr/libexec/bluetooth/obexd)
+pgrep -x obexd >/dev/null || (setsid "${DEBUG[@]}" "$OBEXD" -n "${ARGS[@]}" -p bluetooth,filesystem,ftp > /run/rig/obexd-client.log 2>&1 &)
 for i in $(seq 100); do
     busctl --address="$DBUS_SESSION_BUS_ADDRESS" list 2>/dev/null | grep -q '^org.bluez.obex ' && exit 0
     sleep 0.1

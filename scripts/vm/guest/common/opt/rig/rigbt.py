@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """BlueZ/obexd helper of the o4send VM rig, run inside the guests (python3-dbus + python3-gi).
 
   rigbt.py phones CONF        phone VM daemon: sets up one emulated phone per controller as CONF says
