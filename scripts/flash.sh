@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes an o4send SD-card image to a card, shows progress, then reads the card back and
 # compares it with the image.
-#   flash.sh [--yes] IMAGE DEVICE        e.g. flash.sh output/pi4/images/sdcard.img /dev/sdb
+#   flash.sh [--yes] IMAGE DEVICE        e.g. flash.sh output/images/o4send-0.1.0-pi.img /dev/sdb
 # Refuses anything that is not a whole, removable, unused disk: a regular file, a partition, a
 # fixed disk (the computer's own), a disk with a mounted partition, swap or device-mapper user,
 # a disk smaller than the image. Asks before it erases the card unless --yes is given.
@@ -18,7 +18,7 @@ if [ "${1:-}" = --yes ]; then
     yes=1
     shift
 fi
-[ $# -eq 2 ] || refuse "usage: flash.sh [--yes] IMAGE DEVICE (e.g. flash.sh sdcard.img /dev/sdb)"
+[ $# -eq 2 ] || refuse "usage: flash.sh [--yes] IMAGE DEVICE (e.g. flash.sh o4send-0.1.0-pi.img /dev/sdb)"
 image=$1
 device=$2
 sys=${O4SEND_FLASH_SYSFS:-/sys}

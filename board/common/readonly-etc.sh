@@ -60,4 +60,3 @@ fi
 
 link "$run/banner/issue" etc/issue
 link "$run/wpa_supplicant-wlan0.conf" etc/wpa_supplicant/wpa_supplicant-wlan0.conf
-
