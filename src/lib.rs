@@ -31,6 +31,7 @@ pub mod setup;
 pub mod store;
 pub mod supervise;
 pub mod sync;
+pub mod update;
 pub mod visit_spool;
 pub mod web;
 pub mod wifi_state;

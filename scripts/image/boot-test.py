@@ -2,17 +2,19 @@
 """Boots an o4send image as built, in QEMU under software emulation, and checks what an operator
 relies on in its first minutes. Usage: boot-test.py pi|pi3|pc IMAGE [--cut-after-table]
 
-  pi: -M virt (Cortex-A72, 1 GiB) with the image's own kernel, initramfs and cmdline.txt from its
-      boot partition and root A by its PARTUUID: the Pi's GPU firmware is not emulated, so
+  pi: -M virt (Cortex-A72, 1 GiB) started by Debian's U-Boot for QEMU (qemu-u-boot.sh, the same
+      release as the Pi's), which runs the card's own boot script: it chooses root slot A and
+      loads that slot's kernel and initramfs. The Pi's GPU firmware is not emulated, so
       config.txt is not read here.
   pi3: the pi image on QEMU's Raspberry Pi 3B (-M raspi3b), the card as an SD card (sized up to a
-      power of two, as QEMU wants), with the Pi 3's own device tree from the boot partition and
-      cmdline.txt as it is: Debian's kernel drives the Pi's SD host, root A is mmcblk0p2, the
-      console the mini UART (ttyS1). QEMU's Pi has no network the test can reach, so the
-      dashboard is not checked there; and its watchdog resets the machine the moment it is armed
-      (QEMU models the reset, not the countdown), so bcm2835_wdt is kept from loading
-      (modprobe.blacklist on the command line), the hardware watchdog is checked on virt, and the
-      second boot is a power cycle (poweroff, QEMU started again) rather than a reboot.
+      power of two, as QEMU wants). QEMU plays the Pi's firmware: it starts the card's U-Boot
+      with the Pi 3's own device tree from the boot partition and cmdline.txt in it; U-Boot's
+      script then boots root A as on a Pi: Debian's kernel drives the Pi's SD host, root A is
+      mmcblk0p2, the console the mini UART (ttyS1). QEMU's Pi has no network the test can
+      reach, so the dashboard is not checked there; and its watchdog resets the machine the
+      moment it is armed (QEMU models the reset, not the countdown), so bcm2835_wdt is kept from
+      loading (modprobe.blacklist on the command line), the hardware watchdog is checked on virt,
+      and the second boot is a power cycle (poweroff, QEMU started again) rather than a reboot.
   pc: -M q35 with OVMF's UEFI firmware: the image boots as a PC boots it (systemd-boot from the
       FAT boot partition).
 
@@ -46,6 +48,9 @@ from console import Console  # noqa: E402
 
 BOOT_TIMEOUT = 900  # TCG on two shared cores; a Pi boots in about a minute
 SENDER = "CI Boot Test"
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def sh(*args, **kw):
@@ -88,8 +93,8 @@ class BootTest:
         with open(path, "wb") as f:
             f.write(b"\xef\xbb\xbf" + toml.replace("\n", "\r\n").encode())
         sh("mcopy", "-o", "-i", self.fat, path, "::o4send.toml")
-        if self.target in ("pi", "pi3"):
-            for name in ("vmlinuz", "initrd.img", "cmdline.txt", "bcm2837-rpi-3-b.dtb"):
+        if self.target == "pi3":
+            for name in ("u-boot.bin", "cmdline.txt", "bcm2837-rpi-3-b.dtb"):
                 sh("mcopy", "-n", "-i", self.fat, "::" + name, os.path.join(self.work, name))
 
     def start(self):
@@ -104,11 +109,12 @@ class BootTest:
         if self.target == "pi3":
             with open(os.path.join(self.work, "cmdline.txt")) as f:
                 cmdline = f.read().strip()
+            # What the Pi's GPU firmware does before U-Boot, QEMU does here: it loads the card's
+            # U-Boot as the kernel and hands it the Pi 3's device tree with cmdline.txt in it.
             # The Pi 3's two UARTs: the PL011 (Bluetooth's on a Pi, nothing here), then the mini
             # UART, ttyS1: the console of cmdline.txt.
             argv = ["qemu-system-aarch64", "-M", "raspi3b", "-m", "1G", "-accel", "tcg,thread=multi",
-                    "-kernel", os.path.join(self.work, "vmlinuz"),
-                    "-initrd", os.path.join(self.work, "initrd.img"),
+                    "-kernel", os.path.join(self.work, "u-boot.bin"),
                     "-dtb", os.path.join(self.work, "bcm2837-rpi-3-b.dtb"),
                     "-append", cmdline + " modprobe.blacklist=bcm2835_wdt",
                     "-nodefaults", "-no-user-config", "-display", "none",
@@ -116,13 +122,11 @@ class BootTest:
                     "-chardev", f"socket,id=con,path={serial},server=on,wait=off",
                     "-serial", "null", "-serial", "chardev:con"]
         elif self.target == "pi":
-            with open(os.path.join(self.work, "cmdline.txt")) as f:
-                cmdline = f.read().strip()
+            # Debian's U-Boot for QEMU's arm64 machine runs the card's own boot script (slot
+            # choice and tries, the slot's kernel and initramfs), as U-Boot does on the Pi.
+            uboot = sh(os.path.join(HERE, "qemu-u-boot.sh")).strip()
             argv = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-accel", "tcg,thread=multi",
-                    "-kernel", os.path.join(self.work, "vmlinuz"),
-                    "-initrd", os.path.join(self.work, "initrd.img"),
-                    # virt's serial port is ttyAMA0 (the Pi's is ttyS1): it goes last, to be /dev/console
-                    "-append", cmdline + " console=ttyAMA0"] + common
+                    "-bios", uboot] + common
         else:
             vars_copy = os.path.join(self.work, "OVMF_VARS.fd")
             shutil.copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars_copy)
@@ -176,6 +180,9 @@ class BootTest:
         if self.target != "pi3":
             self.expect("the hardware watchdog", "cat /sys/class/watchdog/watchdog0/state; systemctl show -P RuntimeWatchdogUSec",
                         lambda o: o.split() == ["active", "14s"])
+        if self.target in ("pi", "pi3"):
+            self.expect("U-Boot's script chose slot A", "o4send bootstate get-current; o4send bootstate show",
+                        lambda o: o.startswith("A\n") and "order A, tries left A 2 B 0 (copy 1)" in o)
         if self.target == "pi3":
             self.expect("the Pi 3's device tree and SD card", "cat /proc/device-tree/model; echo; findmnt -rno SOURCE /",
                         lambda o: "Raspberry Pi 3 Model B" in o and o.endswith("/dev/mmcblk0p2"))
@@ -236,6 +243,13 @@ class BootTest:
         self.expect("o4send.service READY again", "sleep 5; systemctl is-active o4send.service", lambda o: o == "active", 60)
         ready = self.expect("READY's time", "systemctl show -P ActiveEnterTimestampMonotonic o4send.service",
                             lambda o: o.strip().isdigit())
+        if self.target == "pi":
+            # The slot proves itself: o4send ran three minutes without a restart, so
+            # o4send-healthy gives slot A its tries back.
+            self.expect("slot A confirmed healthy", "until [ \"$(systemctl show -P SubState o4send-healthy.service)\" = exited ]; "
+                        "do sleep 5; done; journalctl -b -o cat -t o4send-healthy | tail -1; o4send bootstate show",
+                        lambda o: "ran healthy for 180 s" in o and "order A, tries left A 3 B 0 (copy 1)" in o, 400)
+            self.figures.append("slot A confirmed healthy after 180 s of o4send (tries back to 3)")
         again = "a power cycle" if self.target == "pi3" else "a reboot"
         self.figures.append(f"after {again} READY {int(ready) / 1e6:.1f} s after the kernel started, "
                             "the file under /var still there, growdata: nothing to do")

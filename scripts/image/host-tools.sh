@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # host-tools.sh [arm64]: installs what building and booting the images needs on a Debian 12 host,
-# with apt-get (root): mmdebstrap, genimage, mtools, dosfstools, e2fsprogs, xz, QEMU (aarch64 and
+# with apt-get (root): mmdebstrap, genimage, mtools, dosfstools, e2fsprogs, xz, mkimage (the Pi's
+# boot script), QEMU (aarch64 and
 # x86_64, OVMF's UEFI firmware), and for arm64 qemu-user registered in binfmt_misc, so the
 # arm64 maintainer scripts run under emulation. QEMU and e2fsprogs come from bookworm-backports
 # (QEMU 10, e2fsprogs 1.47.2: reproducible times in mke2fs -d), through a private apt source list
@@ -15,7 +16,7 @@ have_all() {
     command -v mmdebstrap >/dev/null && command -v genimage >/dev/null && command -v mcopy >/dev/null &&
         command -v mkfs.vfat >/dev/null && command -v xz >/dev/null && command -v qemu-system-aarch64 >/dev/null &&
         command -v qemu-system-x86_64 >/dev/null && [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] &&
-        [ -x /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] && command -v sfdisk >/dev/null &&
+        [ -x /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] && command -v sfdisk >/dev/null && command -v mkimage >/dev/null &&
         dpkg --compare-versions "$(dpkg-query -W -f '${Version}' e2fsprogs)" ge 1.47.1
 }
 if ! have_all; then
@@ -32,7 +33,7 @@ if ! have_all; then
     apt-get "${o[@]}" install -y -qq --no-install-recommends -t bookworm-backports \
         mmdebstrap genimage mtools dosfstools e2fsprogs fdisk xz-utils zstd arch-test \
         qemu-system-arm qemu-system-x86 qemu-user qemu-user-binfmt qemu-efi-aarch64 ovmf \
-        binfmt-support debian-archive-keyring >/dev/null ||
+        binfmt-support debian-archive-keyring u-boot-tools >/dev/null ||
         die "apt-get could not install the image tools"
     have_all || die "a tool is still missing after apt-get"
 fi

@@ -2,6 +2,7 @@
 //! `import`, `content`, `bench`. Each command lives in its own file; this one defines the
 //! arguments, exit codes and logging.
 
+mod bootstate_cmd;
 pub mod bundle_cmd;
 mod config_cmd;
 mod content_cmd;
@@ -166,6 +167,15 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
+    /// The boot state: which root slot U-Boot tries first and how many tries each has left
+    /// (RAUC's bootloader backend; `show` for people).
+    Bootstate {
+        /// The boot disk [default: the disk of the partition on /boot].
+        #[arg(long, value_name = "DEVICE|IMAGE")]
+        disk: Option<PathBuf>,
+        #[command(subcommand)]
+        action: BootStateAction,
+    },
     /// Check a config file or print the commented default.
     Config {
         #[command(subcommand)]
@@ -269,6 +279,54 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 60)]
         secs: u64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BootStateAction {
+    /// The order, the tries left and which copy they came from.
+    Show,
+    /// The slot booted next (RAUC: get-primary).
+    GetPrimary,
+    /// Try this slot first, with all its tries (RAUC: set-primary, after an install).
+    SetPrimary {
+        #[arg(value_parser = parse_slot)]
+        slot: crate::update::bootstate::Slot,
+    },
+    /// good or bad (RAUC: get-state).
+    GetState {
+        #[arg(value_parser = parse_slot)]
+        slot: crate::update::bootstate::Slot,
+    },
+    /// good: all its tries back; bad: out of the order (RAUC: set-state).
+    SetState {
+        #[arg(value_parser = parse_slot)]
+        slot: crate::update::bootstate::Slot,
+        state: SlotState,
+    },
+    /// The slot this system booted from (rauc.slot= on the kernel's command line).
+    GetCurrent,
+    /// Wait until o4send.service has run this long without a restart, then give the booted slot
+    /// its tries back (o4send-healthy.service).
+    Confirm {
+        #[arg(long, value_name = "SECS", default_value_t = 180)]
+        healthy_for: u64,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum SlotState {
+    Good,
+    Bad,
+}
+
+impl SlotState {
+    pub fn is_good(self) -> bool {
+        matches!(self, SlotState::Good)
+    }
+}
+
+fn parse_slot(s: &str) -> Result<crate::update::bootstate::Slot, String> {
+    crate::update::bootstate::Slot::parse(s).ok_or_else(|| format!("{s:?}: a slot is A or B"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -411,6 +469,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
+        Command::Bootstate { disk, action } => bootstate_cmd::bootstate(disk, action),
         Command::Config {
             action: ConfigAction::Check { file },
         } => config_cmd::check(
