@@ -17,6 +17,9 @@ read -ra layers <<<"$(target_layers "$target")"
 : "${IMAGE_VERSION:?}" "${SOURCE_DATE_EPOCH:?}"
 export IMAGE_VERSION SOURCE_DATE_EPOCH IMAGE_TARGET=$target IMAGE_PACKAGES=$tar.packages
 export O4SEND_BIN=$bin ROOT_PARTUUID=6f347365-02
+# The certificate the image trusts for system bundles (a development one unless a release's).
+RELEASE_CERT=$("$here/release-key.sh")/cert.pem
+export RELEASE_CERT
 # Every tool that writes a file system takes its times from here (e2fsprogs, e2fsck, mtools).
 export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH E2FSCK_TIME=$SOURCE_DATE_EPOCH
 

@@ -25,6 +25,10 @@ cp "$root/usr/lib/u-boot/rpi_arm64/u-boot.bin" "$boot/u-boot.bin"
 mkimage -A arm64 -T script -C none -n "o4send root slot" -d "$here/boot.cmd" "$boot/boot.scr" >/dev/null
 cp "$here/config.txt" "$boot/config.txt"
 sed "s/@ROOT_PARTUUID@/$ROOT_PARTUUID/" "$here/cmdline.txt" >"$boot/cmdline.txt"
+# RAUC: the slots, the custom boot-loader backend and the release certificate.
+install -D -m 0644 "$here/rauc/system.conf" "$root/etc/rauc/system.conf"
+install -D -m 0644 "$RELEASE_CERT" "$root/etc/rauc/keyring.pem"
+install -D -m 0755 "$here/rauc/rauc-bootloader" "$root/usr/lib/o4send/rauc-bootloader"
 mkdir -p "$root/usr/lib/o4send/slot"
 mv "$root/boot/vmlinuz-$kver" "$root/usr/lib/o4send/slot/vmlinuz"
 mv "$root/boot/initrd.img-$kver" "$root/usr/lib/o4send/slot/initrd.img"
