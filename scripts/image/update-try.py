@@ -2,8 +2,9 @@
 """A first, by-hand trial of a system update (issue 25), not yet a test in test.sh:
   update-try.py PI_IMAGE STICK_IMAGE
 boots the Pi image like boot-test.py's pi target (QEMU virt, U-Boot and the card's script) with a
-second virtio disk holding a RAUC bundle (update.raucb on a FAT), installs it with `rauc install`,
-reboots, and prints the boot state and RAUC's status before and after. Run on 2026-12-06: the
+second virtio disk holding a RAUC bundle (update.raucb on a FAT, and tampered.raucb if there),
+tries the tampered one, installs the good one with `rauc install`, reboots, and prints the boot
+state, a file written under /var before the update, and RAUC's status before and after. Run on 2026-12-06: the
 bundle (verity, signed with the development release key, the root slot of the same build with a
 marker file) installed into slot B in 28 s; RAUC set the order through `o4send bootstate`
 ("order B A, tries left A 2 B 3"); after the reboot U-Boot booted B ("get-current: B", "Booted
@@ -27,6 +28,9 @@ try:
         rc, out = t.run(c, timeout); print(f"$ {c}\n{out}\n(rc {rc})", flush=True); return out
     run("o4send bootstate show; rauc status 2>&1 | head -30")
     run("mkdir -p /run/stick && mount -o ro /dev/vdb /run/stick && ls -la /run/stick")
+    run("echo before-the-update > /var/lib/o4send-update-try && sync")
+    if "/run/stick/tampered.raucb" in run("ls /run/stick/tampered.raucb"):
+        run("rauc install /run/stick/tampered.raucb 2>&1 | tail -3; o4send bootstate show", 600)
     start = time.time()
     run("rauc install /run/stick/update.raucb 2>&1 | tail -15", 1200)
     print(f"install took {time.time()-start:.0f} s")
@@ -34,7 +38,8 @@ try:
     t.shell = False
     t.con.send("systemctl reboot\n")
     t.boot_and_login("after the install")
-    run("o4send bootstate get-current; o4send bootstate show; cat /usr/lib/os-release | grep VERSION; rauc status 2>&1 | head -20")
+    run("o4send bootstate get-current; o4send bootstate show; cat /var/lib/o4send-update-try; "
+        "cat /usr/lib/o4send/bundle-marker; rauc status 2>&1 | head -20")
 finally:
     t.stop()
     print("work dir", t.work)
