@@ -51,32 +51,28 @@ fn bootstate(disk: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn printenv(config: &Path) -> String {
-    let out = Command::new("fw_printenv")
+/// Runs libubootenv's `TOOL -c CONFIG ARGS` and returns what it printed.
+fn libubootenv_tool(tool: &str, config: &Path, args: &[&str]) -> String {
+    let out = Command::new(tool)
         .arg("-c")
         .arg(config)
+        .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "fw_printenv: {}",
+        "{tool}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
 }
 
+fn printenv(config: &Path) -> String {
+    libubootenv_tool("fw_printenv", config, &[])
+}
+
 fn setenv(config: &Path, key: &str, value: &str) {
-    let out = Command::new("fw_setenv")
-        .arg("-c")
-        .arg(config)
-        .args([key, value])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fw_setenv: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    libubootenv_tool("fw_setenv", config, &[key, value]);
 }
 
 #[test]

@@ -41,6 +41,17 @@ image_cache() {
     fi
 }
 
+# private_apt DIR ARGS...: apt-get ARGS with a source list (DIR/sources.list, written by the caller),
+# package lists and a download cache of its own under DIR: the system's apt configuration is
+# never read or changed.
+private_apt() {
+    local a=$1
+    shift
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+    apt-get -o "Dir::Etc::SourceList=$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+        -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" "$@"
+}
+
 # need_space DIR MIB WHAT: dies naming DIR, the free and the needed space when DIR's file system
 # has less than MIB MiB free.
 need_space() {

@@ -22,15 +22,13 @@ have_all() {
 if ! have_all; then
     [ "$(id -u)" -eq 0 ] || die "mmdebstrap, genimage, QEMU or e2fsprogs 1.47.1+ missing, and not root (cannot apt-get install)"
     a=$(image_cache)/apt
-    mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+    mkdir -p "$a"
     printf '%s\n' 'deb http://deb.debian.org/debian bookworm main' \
         'deb http://deb.debian.org/debian-security bookworm-security main' \
         'deb http://deb.debian.org/debian bookworm-backports main' >"$a/sources.list"
-    o=(-o "Dir::Etc::SourceList=$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-        -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache")
     export DEBIAN_FRONTEND=noninteractive
-    apt-get "${o[@]}" update -qq || die "apt-get update failed (is Debian's archive reachable?)"
-    apt-get "${o[@]}" install -y -qq --no-install-recommends -t bookworm-backports \
+    private_apt "$a" update -qq || die "apt-get update failed (is Debian's archive reachable?)"
+    private_apt "$a" install -y -qq --no-install-recommends -t bookworm-backports \
         mmdebstrap genimage mtools dosfstools e2fsprogs fdisk xz-utils zstd arch-test \
         qemu-system-arm qemu-system-x86 qemu-user qemu-user-binfmt qemu-efi-aarch64 ovmf \
         binfmt-support debian-archive-keyring u-boot-tools >/dev/null ||

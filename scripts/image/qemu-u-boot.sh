@@ -12,12 +12,12 @@ dir=$(image_cache)/u-boot-qemu-trixie
 bin=$dir/usr/lib/u-boot/qemu_arm64/u-boot.bin
 if [ ! -f "$bin" ]; then
     a=$(image_cache)/apt-trixie
-    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$dir"
+    mkdir -p "$a" "$dir"
     echo 'deb http://deb.debian.org/debian trixie main' >"$a/sources.list"
-    o=(-o "Dir::Etc::SourceList=$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-        -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" -o APT::Sandbox::User=root)
-    apt-get "${o[@]}" update -qq || die "apt-get update (trixie) failed: is Debian's archive reachable?"
-    (cd "$a/cache" && apt-get "${o[@]}" download -qq u-boot-qemu) || die "cannot download trixie's u-boot-qemu"
+    private_apt "$a" update -qq || die "apt-get update (trixie) failed: is Debian's archive reachable?"
+    # apt's sandbox user may not write the cache; the download goes there as root.
+    (cd "$a/cache" && private_apt "$a" -o APT::Sandbox::User=root download -qq u-boot-qemu) ||
+        die "cannot download trixie's u-boot-qemu"
     for deb in "$a"/cache/u-boot-qemu_*_all.deb; do
         dpkg-deb -x "$deb" "$dir" && rm -f "$deb"
     done
