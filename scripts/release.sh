@@ -5,6 +5,7 @@
 #   release.sh [--base-url URL]
 # writes into output/release/<version>/ (O4SEND_RELEASE_OUT to change):
 #   o4send-<version>-pi.img.xz, o4send-<version>-pc.img.xz, SHA256SUMS,
+#   o4send-<version>-pi.raucb (the Pi's signed system update, scripts/image/bundle.sh),
 #   o4send-<version>-<target>.packages (the Debian packages in each image),
 #   o4send.rpi-imager.json (the repository: one entry, the Pi image), o4send.png (its icon)
 # URL is where these files will be published (the repository file names the image and the icon
@@ -29,7 +30,9 @@ mkdir -p "$out"
 for t in pi pc; do
     cp "$images/o4send-$version-$t.img.xz" "$images/o4send-$version-$t.img.packages" "$out/"
 done
-(cd "$out" && sha256sum o4send-"$version"-*.img.xz >SHA256SUMS)
+# The Pi's system update (issue 25): what a box already in the field installs from a stick.
+scripts/image/bundle.sh pi "$images/o4send-$version-pi.img" "$version" "$out/o4send-$version-pi.raucb"
+(cd "$out" && sha256sum o4send-"$version"-*.img.xz o4send-"$version"-*.raucb >SHA256SUMS)
 [ -n "$base_url" ] || base_url=file://$out/
 python3 scripts/image/imager-json.py --version "$version" --base-url "$base_url" \
     --image "$images/o4send-$version-pi.img" --xz "$out/o4send-$version-pi.img.xz" \

@@ -16,7 +16,7 @@ have_all() {
     command -v mmdebstrap >/dev/null && command -v genimage >/dev/null && command -v mcopy >/dev/null &&
         command -v mkfs.vfat >/dev/null && command -v xz >/dev/null && command -v qemu-system-aarch64 >/dev/null &&
         command -v qemu-system-x86_64 >/dev/null && [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] &&
-        [ -x /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] && command -v sfdisk >/dev/null && command -v mkimage >/dev/null &&
+        [ -x /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] && command -v sfdisk >/dev/null && command -v mkimage >/dev/null && command -v rauc >/dev/null && command -v mksquashfs >/dev/null &&
         dpkg --compare-versions "$(dpkg-query -W -f '${Version}' e2fsprogs)" ge 1.47.1
 }
 if ! have_all; then
@@ -31,7 +31,7 @@ if ! have_all; then
     private_apt "$a" install -y -qq --no-install-recommends -t bookworm-backports \
         mmdebstrap genimage mtools dosfstools e2fsprogs fdisk xz-utils zstd arch-test \
         qemu-system-arm qemu-system-x86 qemu-user qemu-user-binfmt qemu-efi-aarch64 ovmf \
-        binfmt-support debian-archive-keyring u-boot-tools >/dev/null ||
+        binfmt-support debian-archive-keyring u-boot-tools rauc squashfs-tools >/dev/null ||
         die "apt-get could not install the image tools"
     have_all || die "a tool is still missing after apt-get"
 fi
