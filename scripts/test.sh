@@ -66,6 +66,9 @@ install_debian_packages() {
     command -v zbarimg >/dev/null || missing+=(zbar-tools)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v fw_printenv >/dev/null || missing+=(libubootenv-tool)
+    command -v rauc >/dev/null || missing+=(rauc)
+    command -v mksquashfs >/dev/null || missing+=(squashfs-tools)
+    command -v openssl >/dev/null || missing+=(openssl)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
@@ -106,7 +109,8 @@ bench_smoke() {
 shellcheck_image_scripts() {
     shellcheck scripts/build-image.sh scripts/build-buildroot.sh scripts/release.sh scripts/image/*.sh \
         scripts/build-static.sh scripts/flash.sh scripts/validate-buildroot.sh scripts/test.sh \
-        board/common/*.sh board/debian/*/*.sh tests/*.sh board/common/image-overlay/usr/lib/o4send/growdata
+        board/common/*.sh board/debian/*/*.sh tests/*.sh board/common/image-overlay/usr/lib/o4send/* \
+        board/common/rootfs-overlay/usr/lib/o4send/usb-import board/debian/pi/rauc/rauc-bootloader
 }
 
 # Both images, from this checkout; the VM rig then boots the pc image this run built.

@@ -12,13 +12,7 @@ pub const ISSUE: &str = "run/o4send/banner/issue";
 /// The banner's text. agetty reads `\` as the start of an escape: every one is doubled, and
 /// control characters (a terminal's escape sequences) are dropped. The Wi-Fi client's line is shown
 /// when the box has one.
-pub fn render(
-    name: &str,
-    config_line: &str,
-    status: &str,
-    wifi: Option<&str>,
-    login: bool,
-) -> String {
+pub fn render(name: &str, config_line: &str, status: &str, more: &[String], login: bool) -> String {
     let login = if login {
         "login: root, with the console password set in o4send.toml"
     } else {
@@ -29,7 +23,7 @@ pub fn render(
         format!("status: {}", clean(status)),
         format!("config: {}", clean(config_line)),
     ];
-    lines.extend(wifi.map(clean));
+    lines.extend(more.iter().map(|l| clean(l)));
     lines.push(login.to_string());
     format!("\n{}\n\n", lines.join("\n"))
 }
@@ -68,7 +62,9 @@ impl Banner {
         let config =
             crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
         let wifi = crate::wifi_state::line(Path::new(crate::wifi_state::CONTROL));
-        let text = render(&self.name, &config, status, wifi.as_deref(), self.login);
+        let system = crate::update::status::line(Path::new("/")).map(|l| format!("system: {l}"));
+        let more: Vec<String> = wifi.into_iter().chain(system).collect();
+        let text = render(&self.name, &config, status, &more, self.login);
         if text == self.last {
             return;
         }
@@ -89,11 +85,12 @@ mod tests {
             "B\\x\u{1b}[2J",
             "ok: /boot/o4send.toml",
             "3 phones",
-            None,
+            &["system: slot A\u{1b}".to_string()],
             false,
         );
         assert!(text.contains("o4send appliance \"B\\\\x[2J\""));
         assert!(!text.contains('\u{1b}'));
+        assert!(text.contains("\nsystem: slot A\n"));
         assert!(text.contains("login: none"));
     }
 }

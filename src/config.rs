@@ -14,6 +14,7 @@ mod network;
 mod sync;
 mod template;
 mod text;
+mod update;
 mod validate;
 mod watchdog;
 
@@ -32,6 +33,7 @@ pub use network::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
 pub use sync::{redact_url, url_has_password, Secret, SyncConfig};
 pub use template::OPERATOR_TEMPLATE;
 pub use text::decode;
+pub use update::UpdateConfig;
 pub use watchdog::WatchdogConfig;
 
 /// The image's defaults: where the appliance looks when `o4send setup` has not run.
@@ -62,6 +64,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub sync: SyncConfig,
     pub watchdog: WatchdogConfig,
+    pub update: UpdateConfig,
     pub bundle: BundleConfig,
     pub network: NetworkConfig,
     pub hotspot: HotspotConfig,

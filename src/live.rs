@@ -37,6 +37,9 @@ pub struct LiveState {
     pub campaign: CampaignLive,
     /// The verdict on the boot partition's settings (`o4send setup`).
     pub config_status: Option<String>,
+    /// The system's slot, release and last update (`update::status`).
+    #[serde(default)]
+    pub system_status: Option<String>,
     /// The phone lists in force: config and dashboard together.
     pub allow: Vec<String>,
     pub deny: Vec<String>,

@@ -2,7 +2,10 @@
 # bundle.sh TARGET IMAGE VERSION OUT: the system update of an image, as a RAUC bundle: root slot A
 # of the built card (partition 2, the whole 1 GiB slot, with its kernel and initramfs) in RAUC's
 # verity format, for the compatible string the image's system.conf names (o4send-TARGET),
-# signed with the release key (release-key.sh). Writes OUT only when everything worked.
+# signed with the release key (release-key.sh). The slot's os-release says VERSION (so a test
+# can make release N+1 from an image of release N). Tests only: O4SEND_BUNDLE_EDIT=PROGRAM is run
+# with the slot's file system image before it is bundled (to make a release that is broken on
+# purpose). Writes OUT only when everything worked.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/image/common.sh
@@ -19,7 +22,14 @@ trap 'rm -rf "$w" "$out.tmp"' EXIT
 mkdir -p "$w/content"
 start=$(sfdisk --dump "$image" | sed -n "s|^$image""2 : start= *\([0-9]*\),.*|\1|p")
 [ -n "$start" ] || die "$image has no second partition (root slot A)"
-dd if="$image" of="$w/content/rootfs.ext4" bs=512 skip="$start" count=$((1 << 21)) conv=sparse status=none
+slot=$w/content/rootfs.ext4
+dd if="$image" of="$slot" bs=512 skip="$start" count=$((1 << 21)) conv=sparse status=none
+debugfs -R "cat /usr/lib/os-release" "$slot" 2>/dev/null |
+    sed "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$version/" >"$w/os-release"
+grep -qx "IMAGE_VERSION=$version" "$w/os-release" || die "$image: no IMAGE_VERSION in slot A's os-release"
+debugfs -w -R "rm /usr/lib/os-release" "$slot" >/dev/null 2>&1
+debugfs -w -R "write $w/os-release /usr/lib/os-release" "$slot" >/dev/null 2>&1
+[ -z "${O4SEND_BUNDLE_EDIT:-}" ] || "$O4SEND_BUNDLE_EDIT" "$slot" || die "$O4SEND_BUNDLE_EDIT failed"
 cat >"$w/content/manifest.raucm" <<MANIFEST
 [update]
 compatible=o4send-$target

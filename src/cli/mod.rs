@@ -22,6 +22,7 @@ mod setup_cmd;
 mod status;
 mod status_line;
 mod sync_cmd;
+mod update_cmd;
 mod visits_task;
 
 use crate::config::{default_path, Config, ConfigError};
@@ -203,6 +204,22 @@ pub enum Command {
     /// Make a password hash for console.password_hash or dashboard.password_hash (SHA-512
     /// crypt): asked twice at a terminal, else read from the first line of standard input.
     Passwd,
+    /// Install a system update (a signed .raucb from the release) into the other root slot; the
+    /// box runs it after the next restart and goes back by itself if it does not run healthy.
+    Update {
+        /// The bundle.
+        #[arg(required_unless_present = "stick")]
+        file: Option<PathBuf>,
+        /// Look for the one *.raucb on a mounted USB stick (its top or its o4send/ folder).
+        #[arg(long, value_name = "ROOT", conflicts_with = "file")]
+        stick: Option<PathBuf>,
+        /// Install this release even though it is not newer than the running one.
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Restart into the new system as soon as it is installed.
+        #[arg(long)]
+        reboot: bool,
+    },
     /// Verify the signed bundle on a mounted USB stick and make it the active campaign.
     Import {
         /// Where the stick is mounted (the folder holding o4send/).
@@ -306,10 +323,11 @@ pub enum BootStateAction {
     /// The slot this system booted from (rauc.slot= on the kernel's command line).
     GetCurrent,
     /// Wait until o4send.service has run this long without a restart, then give the booted slot
-    /// its tries back (o4send-healthy.service).
+    /// its tries back and end an update's trial (o4send-healthy.service).
     Confirm {
-        #[arg(long, value_name = "SECS", default_value_t = 180)]
-        healthy_for: u64,
+        /// [default: the config's update.healthy_secs]
+        #[arg(long, value_name = "SECS")]
+        healthy_for: Option<u64>,
     },
 }
 
@@ -469,7 +487,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
-        Command::Bootstate { disk, action } => bootstate_cmd::bootstate(disk, action),
+        Command::Bootstate { disk, action } => {
+            bootstate_cmd::bootstate(config.as_deref(), disk, action)
+        }
         Command::Config {
             action: ConfigAction::Check { file },
         } => config_cmd::check(
@@ -494,6 +514,12 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         }),
         Command::Passwd => setup_cmd::passwd(),
         Command::Bundle { action } => bundle(config.as_deref(), action),
+        Command::Update {
+            file,
+            stick,
+            version,
+            reboot,
+        } => update_cmd::update(file, stick, version, reboot),
         Command::Import {
             stick_root,
             allow_older,

@@ -30,6 +30,7 @@ pub fn status(
             serde_json::to_value(&report).map_err(|e| CliError::Failed(e.to_string()))?;
         value["config"] = system.config.into();
         value["wifi"] = system.wifi.into();
+        value["system"] = system.update.into();
         let text =
             serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?;
         println!("{text}");
@@ -39,11 +40,12 @@ pub fn status(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What the box says beside the log: the verdict on the boot partition's settings and the
-/// Wi-Fi client's state.
+/// What the box says beside the log: the verdict on the boot partition's settings, the Wi-Fi
+/// client's state, and the system's slot, release and last update.
 struct System {
     config: Option<String>,
     wifi: Option<String>,
+    update: Option<String>,
 }
 
 impl System {
@@ -54,6 +56,9 @@ impl System {
         if let Some(w) = &self.wifi {
             println!("{w}");
         }
+        if let Some(u) = &self.update {
+            println!("system: {u}");
+        }
     }
 
     fn now(root: &Path) -> System {
@@ -62,6 +67,7 @@ impl System {
             wifi: crate::wifi_state::line(
                 &root.join(crate::wifi_state::CONTROL.trim_start_matches('/')),
             ),
+            update: crate::update::status::line(root),
         }
     }
 }

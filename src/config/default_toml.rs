@@ -102,6 +102,13 @@ max_size_mb = 256
 scan_stall_secs = 60
 writer_stall_secs = 120
 
+[update]
+# A system update (docs/updates.md) is kept once o4send has run healthy_secs without a restart;
+# a new system not kept trial_secs after it started restarts the box, and after three such
+# starts the box goes back to the system it came from.
+healthy_secs = 180
+trial_secs = 900
+
 [sync]
 # Offline-first copy of the log to a central MySQL/MariaDB, and "already asked" shared by the
 # fleet. No sync without mysql_url. TLS: add ?require_ssl=true to the URL.

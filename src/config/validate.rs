@@ -11,6 +11,7 @@ pub(super) fn check(cfg: &Config) -> Result<(), String> {
     policy(cfg)?;
     limits(cfg)?;
     watchdog(cfg)?;
+    update(cfg)?;
     sync(cfg)?;
     bundle(cfg)?;
     network(cfg)?;
@@ -187,6 +188,25 @@ fn watchdog(cfg: &Config) -> Result<(), String> {
         if !(1..=3600).contains(&v) {
             return bad(key, v, "must be 1 to 3600 seconds");
         }
+    }
+    Ok(())
+}
+
+fn update(cfg: &Config) -> Result<(), String> {
+    let u = &cfg.update;
+    if !(10..=3600).contains(&u.healthy_secs) {
+        return bad(
+            "update.healthy_secs",
+            u.healthy_secs,
+            "must be 10 to 3600 seconds",
+        );
+    }
+    if u.trial_secs < u.healthy_secs + 60 || u.trial_secs > 7200 {
+        return bad(
+            "update.trial_secs",
+            u.trial_secs,
+            "must leave a minute over update.healthy_secs and be at most 7200 seconds",
+        );
     }
     Ok(())
 }

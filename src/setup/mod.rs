@@ -70,7 +70,7 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
         &verdict.config.appliance.name,
         &verdict.line,
         "starting",
-        None,
+        &[],
         verdict.config.console.password_hash.is_some(),
     );
     files.write_banner(&text)?;

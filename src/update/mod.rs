@@ -5,7 +5,13 @@
 //! is kept ([`health`]).
 
 pub mod bootstate;
+pub mod bundle;
 pub mod health;
+pub mod install;
+pub mod status;
+pub mod trial;
+pub mod verity;
+pub mod version;
 
 use std::io;
 use std::path::{Path, PathBuf};

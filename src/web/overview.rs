@@ -102,6 +102,7 @@ fn status(o: &Overview) -> Markup {
                 ul { @for i in &c.items { li { (i.name) " (" (i.mime) ", " (i.bytes) " bytes)" } } }
             } }
             @if let Some(s) = &l.config_status { tr { th { "Settings" } td { (s) } } }
+            @if let Some(s) = &l.system_status { tr { th { "System" } td { (s) } } }
             @if let Some(s) = &o.stick { tr { th { "Last USB stick" } td {
                 (clock_time(s.at_ms, o.now_ms, &o.tz)) ": " @if s.accepted { "accepted" } @else { "refused" } " — " (s.line)
             } } }

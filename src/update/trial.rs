@@ -1,0 +1,184 @@
+//! The record that carries an update across its reboot: which slot is on trial and what it came
+//! from (written when RAUC makes it the primary slot), and the one-line outcome `o4send status`
+//! and the dashboard show ("updated to 1.4.0", "1.4.0 did not come up healthy: back on 1.3.2").
+//!
+//! It lives on the data partition, which both systems mount. The trial file is plain `key=value`
+//! lines because a shell script reads it too: `trial-deadline` (o4send-trial.service) restarts a
+//! slot on trial that has not been kept in time, and must not depend on the new o4send to do it.
+
+use super::bootstate::Slot;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where the update records live.
+pub const DIR: &str = "/var/lib/o4send/update";
+
+/// A slot booted for the first time after an install, not yet kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trial {
+    pub slot: Slot,
+    pub version: String,
+    pub from: Slot,
+    pub from_version: String,
+    /// Seconds after its start by which it must have been kept (o4send-trial.service).
+    pub deadline_secs: u64,
+}
+
+impl Trial {
+    fn to_text(&self) -> String {
+        format!(
+            "slot={}\nversion={}\nfrom={}\nfrom_version={}\ndeadline={}\n",
+            self.slot, self.version, self.from, self.from_version, self.deadline_secs
+        )
+    }
+
+    fn parse(text: &str) -> Option<Trial> {
+        let get = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        };
+        Some(Trial {
+            slot: Slot::parse(get("slot")?)?,
+            version: get("version")?.to_string(),
+            from: Slot::parse(get("from")?)?,
+            from_version: get("from_version")?.to_string(),
+            deadline_secs: get("deadline")?.parse().ok()?,
+        })
+    }
+}
+
+/// The update records in one directory.
+pub struct Records {
+    dir: PathBuf,
+}
+
+impl Records {
+    pub fn new(dir: &Path) -> Records {
+        Records {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The version being installed, for the trial record RAUC's set-primary writes.
+    pub fn set_pending(&self, version: &str) -> io::Result<()> {
+        self.write("pending", &format!("{}\n", one_word(version)))
+    }
+
+    pub fn pending(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("pending")).ok()?;
+        Some(text.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    pub fn begin(&self, trial: &Trial) -> io::Result<()> {
+        self.write("trial", &trial.to_text())?;
+        let _ = std::fs::remove_file(self.dir.join("pending"));
+        Ok(())
+    }
+
+    pub fn trial(&self) -> Option<Trial> {
+        Trial::parse(&std::fs::read_to_string(self.dir.join("trial")).ok()?)
+    }
+
+    /// The trial is over, with this outcome.
+    pub fn end(&self, outcome: &str) -> io::Result<()> {
+        self.set_outcome(outcome)?;
+        match std::fs::remove_file(self.dir.join("trial")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// The last update's outcome, one line.
+    pub fn set_outcome(&self, line: &str) -> io::Result<()> {
+        self.write("outcome", &format!("{}\n", crate::config::one_line(line)))
+    }
+
+    pub fn outcome(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("outcome")).ok()?;
+        Some(text.trim().to_string()).filter(|l| !l.is_empty())
+    }
+
+    fn write(&self, name: &str, text: &str) -> io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, self.dir.join(name))?;
+        std::fs::File::open(&self.dir)?.sync_all()
+    }
+}
+
+/// What the booted slot makes of a trial once it has run healthy: the outcome line, and the slot
+/// that failed (to be taken out of the boot order) when this is the fall back.
+pub fn verdict(trial: &Trial, booted: Slot) -> (String, Option<Slot>) {
+    if booted == trial.slot {
+        (format!("updated to {}", trial.version), None)
+    } else {
+        (
+            format!(
+                "{} did not come up healthy: back on {}",
+                trial.version, trial.from_version
+            ),
+            Some(trial.slot),
+        )
+    }
+}
+
+fn one_word(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial() -> Trial {
+        Trial {
+            slot: Slot::B,
+            version: "1.4.0".into(),
+            from: Slot::A,
+            from_version: "1.3.2".into(),
+            deadline_secs: 900,
+        }
+    }
+
+    #[test]
+    fn a_trial_survives_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Records::new(dir.path());
+        r.set_pending("1.4.0").unwrap();
+        assert_eq!(r.pending().as_deref(), Some("1.4.0"));
+        r.begin(&trial()).unwrap();
+        assert_eq!(r.trial(), Some(trial()));
+        assert_eq!(r.pending(), None);
+        let text = std::fs::read_to_string(dir.path().join("trial")).unwrap();
+        assert!(
+            text.contains("slot=B\n") && text.contains("deadline=900\n"),
+            "{text}"
+        );
+        r.end("updated to 1.4.0").unwrap();
+        assert_eq!(r.trial(), None);
+        assert_eq!(r.outcome().as_deref(), Some("updated to 1.4.0"));
+    }
+
+    #[test]
+    fn the_verdicts() {
+        assert_eq!(
+            verdict(&trial(), Slot::B),
+            ("updated to 1.4.0".into(), None)
+        );
+        assert_eq!(
+            verdict(&trial(), Slot::A),
+            (
+                "1.4.0 did not come up healthy: back on 1.3.2".into(),
+                Some(Slot::B)
+            )
+        );
+    }
+}
