@@ -127,21 +127,23 @@ release_check() {
 }
 
 # The images boot under TCG, two guests at a time on two cores: the Pi image on QEMU's generic
-# arm64 machine as a fresh card beside the PC image under UEFI, as a card whose first growth a
-# power cut interrupted after the partition table; then the Pi image on QEMU's Raspberry Pi 3B
-# alone (its four emulated cores beside two other guests slowed its first boot past systemd's
-# 90 s device timeouts).
+# arm64 machine, where it also takes its system updates from virtual USB sticks (a tampered one,
+# one that never gets healthy and falls back, a good one through two power cuts: update-test.py);
+# beside it the PC image under UEFI, as a card whose first growth a power cut interrupted after
+# the partition table, then the Pi image on QEMU's Raspberry Pi 3B (its four emulated cores
+# beside two other guests slowed its first boot past systemd's 90 s device timeouts; beside one
+# it keeps to time).
 image_boot() {
     local version dir pi status=0
     version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
     dir=${O4SEND_IMAGE_OUT:-output/images}
-    python3 scripts/image/boot-test.py pi "$dir/o4send-$version-pi.img" >"$dir/boot-test-pi.log" 2>&1 &
+    python3 scripts/image/update-test.py "$dir/o4send-$version-pi.img" >"$dir/update-test-pi.log" 2>&1 &
     pi=$!
     python3 scripts/image/boot-test.py pc "$dir/o4send-$version-pc.img" --cut-after-table >"$dir/boot-test-pc.log" 2>&1 ||
         status=1
-    wait "$pi" || status=1
     python3 scripts/image/boot-test.py pi3 "$dir/o4send-$version-pi.img" >"$dir/boot-test-pi3.log" 2>&1 || status=1
-    cat "$dir"/boot-test-pi.log "$dir"/boot-test-pc.log "$dir"/boot-test-pi3.log
+    wait "$pi" || status=1
+    cat "$dir"/update-test-pi.log "$dir"/boot-test-pc.log "$dir"/boot-test-pi3.log
     return "$status"
 }
 
@@ -228,7 +230,7 @@ fi
 if [ "$(id -u)" -eq 0 ] || [ "${CI:-}" = true ]; then
     step "image: scripts/release.sh (build-image.sh pi pc, from Debian's packages; the Imager repository)" build_images
     step "image: the Imager repository names the images as built (sizes, SHA-256, devices)" release_check
-    step "image: both boot in QEMU (pi on virt and raspi3b, pc on UEFI): setup, READY, watchdogs, dashboard, read-only root, growth, reboot" \
+    step "image: both boot in QEMU (pi on virt and raspi3b, pc on UEFI): setup, READY, watchdogs, dashboard, read-only root, growth, reboot; the pi's system updates from USB sticks: refused, fallen back, kept through power cuts" \
         image_boot
     step "image: a build's refusals name their cause (missing package, foreign or damaged cache, full disk)" \
         tests/image-errors-selftest.sh

@@ -131,21 +131,60 @@ async fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_in(&dir);
     open(&path).close().await.unwrap();
-    Connection::open(&path)
-        .unwrap()
-        .pragma_update(None, "user_version", 99)
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    conn.execute("UPDATE schema_floor SET version = 98", [])
         .unwrap();
+    drop(conn);
 
     let err = Store::open(&path, StoreOptions::new("boot-1"))
         .err()
         .unwrap();
     assert_eq!(err.kind(), StoreErrorKind::SchemaTooNew);
     let expected = format!(
-        "database schema version 99 is newer than this o4send understands ({SCHEMA_VERSION})"
+        "database schema version 99 is newer than this o4send understands ({SCHEMA_VERSION}) \
+         and only schema 98 or later can use it"
     );
     assert!(err.to_string().contains(&expected), "{err}");
     let err = Reader::open(&path).err().unwrap();
     assert!(err.to_string().contains(&expected), "{err}");
+}
+
+/// After a system update falls back, the older release opens the log the newer one migrated,
+/// as long as the newer one only added to it (the schema floor, docs/updates.md).
+#[tokio::test]
+async fn a_newer_schema_that_only_added_is_used_after_a_fall_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path);
+    store
+        .event(event(synced(now_ms()), "before the update"))
+        .await;
+    store.close().await.unwrap();
+    // What a newer release's additive step leaves: a table, a column, a higher version.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE campaign_caps(item TEXT PRIMARY KEY, cap INTEGER);
+         ALTER TABLE events ADD COLUMN variant TEXT;",
+    )
+    .unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+
+    let store = open(&path);
+    store
+        .event(event(synced(now_ms()), "after the fall back"))
+        .await;
+    store.close().await.unwrap();
+    assert_eq!(count(&path, "SELECT count(*) FROM events"), 2);
+    assert_eq!(
+        count(&path, "PRAGMA user_version"),
+        i64::from(SCHEMA_VERSION + 1),
+        "the older release leaves the newer version as it is"
+    );
+    let report = Reader::open(&path).unwrap().status(now_ms()).unwrap();
+    assert_eq!(report.schema_version, SCHEMA_VERSION + 1);
 }
 
 #[tokio::test]

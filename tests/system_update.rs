@@ -234,3 +234,22 @@ fn a_good_bundle_passes_every_check_and_reaches_rauc_install() {
     let e = install::install(&b.sys, &req, &mut |_| {}).unwrap_err();
     assert!(e.starts_with("update failed: "), "{e}");
 }
+
+#[test]
+fn the_running_release_left_on_a_stick_is_nothing_to_do() {
+    if !tools() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let release = key(dir, "release");
+    let b = this_box(dir, &release.0);
+    let same = bundle(dir, &release, "o4send-pi", "1.3.2");
+    let req = Request {
+        file: &same,
+        named_version: None,
+    };
+    let done = install::install(&b.sys, &req, &mut |_| {}).unwrap();
+    assert_eq!(done, install::Done::AlreadyRunning("1.3.2".into()));
+    assert!(!b.dir.exists(), "nothing written, not even an outcome");
+}

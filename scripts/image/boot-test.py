@@ -72,6 +72,8 @@ class BootTest:
         self.con = None
         self.shell = False
         self.figures = []
+        self.extra_toml = ""  # more of o4send.toml (update-test.py)
+        self.extra_qemu = []  # more of QEMU's command line (update-test.py)
 
     # -- the card, as the operator's laptop leaves it ---------------------------------------------
     def prepare(self):
@@ -88,7 +90,7 @@ class BootTest:
         self.fat = "%s@@%d" % (self.disk, fat_offset(self.disk))
         hashed = sh("openssl", "passwd", "-6", self.password).strip()
         toml = (f'# written by boot-test.py as Notepad saves it\n[appliance]\nsender_name = "{SENDER}"\n\n'
-                f'[console]\npassword_hash = "{hashed}"\n\n[dashboard]\npassword_hash = "{hashed}"\n')
+                f'[console]\npassword_hash = "{hashed}"\n\n[dashboard]\npassword_hash = "{hashed}"\n' + self.extra_toml)
         path = os.path.join(self.work, "o4send.toml")
         with open(path, "wb") as f:
             f.write(b"\xef\xbb\xbf" + toml.replace("\n", "\r\n").encode())
@@ -133,6 +135,7 @@ class BootTest:
             argv = ["qemu-system-x86_64", "-M", "q35", "-cpu", "max", "-accel", "tcg,thread=multi",
                     "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                     "-drive", f"if=pflash,format=raw,file={vars_copy}"] + common
+        argv += self.extra_qemu
         self.qemu_log = open(os.path.join(self.work, "qemu.log"), "a")
         self.started = time.time()
         self.qemu = subprocess.Popen(argv, stdout=self.qemu_log, stderr=subprocess.STDOUT)

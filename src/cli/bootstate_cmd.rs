@@ -83,11 +83,21 @@ fn confirm(disk: &Path, period: Duration) -> Result<(), CliError> {
         "slot {slot} ran healthy for {} s: the boot loader keeps booting it",
         period.as_secs()
     );
-    if let Some((line, _)) = verdict {
-        records
-            .end(&line)
-            .map_err(|e| CliError::Failed(format!("{}: {e}", trial::DIR)))?;
-        println!("{line}");
+    let kept = |e: std::io::Error| CliError::Failed(format!("{}: {e}", trial::DIR));
+    match verdict {
+        Some((line, failed_slot)) => {
+            if failed_slot.is_some() {
+                let version = records.trial().map(|t| t.version).unwrap_or_default();
+                records.add_failed(&version).map_err(kept)?;
+            }
+            records.end(&line).map_err(kept)?;
+            println!("{line}");
+        }
+        None => {
+            if let Some(line) = records.end_interrupted().map_err(kept)? {
+                println!("{line}");
+            }
+        }
     }
     Ok(())
 }

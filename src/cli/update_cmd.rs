@@ -3,7 +3,7 @@
 //! system only with `--reboot` (the stick's way); until then the daemon keeps working.
 
 use super::CliError;
-use crate::update::install::{self, Request, System};
+use crate::update::install::{self, Done, Request, System};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -39,8 +39,14 @@ pub fn update(
         file: &file,
         named_version: named_version.as_deref(),
     };
-    let version =
-        install::install(&sys, &req, &mut |line| println!("  {line}")).map_err(CliError::Failed)?;
+    let done = install::install(&sys, &req, &mut |line| println!("  {line}"));
+    let version = match done.map_err(CliError::Failed)? {
+        Done::Installed(version) => version,
+        Done::AlreadyRunning(version) => {
+            println!("{version} is already running: nothing to do");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     if !reboot {
         println!("installed {version}: it runs after the next restart (systemctl reboot)");
         return Ok(ExitCode::SUCCESS);

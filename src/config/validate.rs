@@ -201,11 +201,11 @@ fn update(cfg: &Config) -> Result<(), String> {
             "must be 10 to 3600 seconds",
         );
     }
-    if u.trial_secs < u.healthy_secs + 60 || u.trial_secs > 7200 {
+    if u.trial_secs < u.healthy_secs + 30 || u.trial_secs > 7200 {
         return bad(
             "update.trial_secs",
             u.trial_secs,
-            "must leave a minute over update.healthy_secs and be at most 7200 seconds",
+            "must be at least update.healthy_secs + 30 (the time to start) and at most 7200",
         );
     }
     Ok(())

@@ -198,8 +198,18 @@ CREATE TABLE fleet_marks(
 DELETE FROM sync_state WHERE name = 'down_fleet';
 ";
 
+/// Version 7: the schema floor, so that a system update can be undone (docs/updates.md). The
+/// lowest schema version that can still use this file: a later step that only adds (a table, a
+/// column with a default, an index) leaves it, and the release it came from keeps reading and
+/// writing the file after falling back; a step an older release would misread raises it
+/// (`UPDATE schema_floor SET version = N`), and that release then refuses the file by name.
+const V7: &str = "
+CREATE TABLE schema_floor(version INTEGER NOT NULL);
+INSERT INTO schema_floor VALUES (7);
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -234,7 +244,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
         .map_err(cannot_open)?;
     let found = user_version(&conn).map_err(cannot_open)?;
-    check_readable(path, found)?;
+    check_readable(&conn, path, found)?;
     Ok(conn)
 }
 
@@ -280,7 +290,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
         let found = user_version(&tx).map_err(failed)?;
-        check_not_newer(path, found)?;
+        check_not_newer(&tx, path, found)?;
         let Some(step) = MIGRATIONS.get(found as usize) else {
             return Ok(());
         };
@@ -295,22 +305,33 @@ pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
-fn check_not_newer(path: &Path, found: u32) -> Result<(), StoreError> {
+/// A file from a newer o4send is used as it is when its schema floor says this release can
+/// (the newer release only added to it), and refused otherwise.
+fn check_not_newer(conn: &Connection, path: &Path, found: u32) -> Result<(), StoreError> {
     if found <= SCHEMA_VERSION {
         return Ok(());
     }
-    Err(StoreError::new(
-        StoreErrorKind::SchemaTooNew,
-        format!(
-            "{}: database schema version {found} is newer than this o4send understands ({SCHEMA_VERSION})",
-            path.display()
-        ),
-    ))
+    let floor: Option<u32> = conn
+        .query_row("SELECT max(version) FROM schema_floor", [], |r| r.get(0))
+        .ok()
+        .flatten();
+    match floor {
+        Some(floor) if floor <= SCHEMA_VERSION => Ok(()),
+        floor => Err(StoreError::new(
+            StoreErrorKind::SchemaTooNew,
+            format!(
+                "{}: database schema version {found} is newer than this o4send understands \
+                 ({SCHEMA_VERSION}) and only schema {} or later can use it",
+                path.display(),
+                floor.map_or(found, |f| f)
+            ),
+        )),
+    }
 }
 
-fn check_readable(path: &Path, found: u32) -> Result<(), StoreError> {
-    check_not_newer(path, found)?;
-    if found == SCHEMA_VERSION {
+fn check_readable(conn: &Connection, path: &Path, found: u32) -> Result<(), StoreError> {
+    check_not_newer(conn, path, found)?;
+    if found >= SCHEMA_VERSION {
         return Ok(());
     }
     Err(StoreError::new(
@@ -321,4 +342,44 @@ fn check_readable(path: &Path, found: u32) -> Result<(), StoreError> {
             path.display()
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log of the first release (schema 1), with a phone that answered, opened by this one:
+    /// every step runs, and the phone's answer is still there, so it is never asked again.
+    #[test]
+    fn the_first_releases_log_carries_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o4send.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(V1).unwrap();
+        old.execute_batch(
+            "INSERT INTO devices VALUES (1, 'AA:BB:CC:DD:EE:FF', 'Pixel', 5898764, 1, 2, 'b', 1);
+             INSERT INTO attempts VALUES (1, 1, 'h', 'flyer.pdf', 'expo', 'hci0', 1, 2,
+                 'accepted', 160, 'ok', 1000, 'b', 1);
+             INSERT INTO answers VALUES (1, 'h', 'accepted', 2, 1, 'b', 1);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(old);
+
+        let conn = open_writer(&path).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let answer: String = conn
+            .query_row(
+                "SELECT outcome FROM answers JOIN devices ON devices.id = device_id \
+                 WHERE addr = 'AA:BB:CC:DD:EE:FF' AND item_hash = 'h'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(answer, "accepted");
+        let floor: u32 = conn
+            .query_row("SELECT version FROM schema_floor", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(floor, 7);
+    }
 }

@@ -58,6 +58,18 @@ impl fmt::Display for Refusal {
 
 /// Checks the bundle at `path` completely (signature against `keyring`, every payload byte).
 pub fn inspect(path: &Path, keyring: &Path) -> Result<BundleInfo, Refusal> {
+    let info = manifest(path, keyring)?;
+    let unreadable = |e: io::Error| Refusal::Unreadable(format!("{}: {e}", path.display()));
+    let file = File::open(path).map_err(unreadable)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    verity::check(&mut reader, info.payload_bytes, &info.verity)
+        .map_err(|e| Refusal::Tampered(e.to_string()))?;
+    Ok(info)
+}
+
+/// Checks the bundle's shape and signature and reads its manifest, without the payload: what
+/// it is, quickly (the payload check reads every byte).
+pub fn manifest(path: &Path, keyring: &Path) -> Result<BundleInfo, Refusal> {
     let unreadable = |e: io::Error| Refusal::Unreadable(format!("{}: {e}", path.display()));
     let mut file = File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
@@ -69,10 +81,6 @@ pub fn inspect(path: &Path, keyring: &Path) -> Result<BundleInfo, Refusal> {
         return Err(Refusal::Truncated { have: len, need });
     }
     info.payload_bytes = len - 8 - signature - info.verity.tree_bytes;
-    file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    verity::check(&mut reader, info.payload_bytes, &info.verity)
-        .map_err(|e| Refusal::Tampered(e.to_string()))?;
     Ok(info)
 }
 

@@ -43,6 +43,20 @@ impl System {
     }
 }
 
+impl System {
+    /// Did this release fall back on this box? Also while the fall back is not yet settled (the
+    /// old system booted again, its health not yet proved).
+    pub fn has_failed(&self, version: &str) -> bool {
+        let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+        let booted = super::booted_slot(&cmdline);
+        let unsettled = self
+            .records
+            .trial()
+            .is_some_and(|t| t.version == version && booted != Some(t.slot));
+        unsettled || self.records.failed().iter().any(|v| v == version)
+    }
+}
+
 /// What the operator asked for.
 pub struct Request<'a> {
     pub file: &'a Path,
@@ -51,16 +65,26 @@ pub struct Request<'a> {
     pub named_version: Option<&'a str>,
 }
 
+/// What an install did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Done {
+    /// This release is in the other slot; it runs after the next restart.
+    Installed(String),
+    /// This release is the running one (a stick left in): nothing to do, nothing recorded.
+    AlreadyRunning(String),
+}
+
 /// Copies, checks and installs; `progress` gets a short line at each step and RAUC's percentages.
-/// Returns the installed release. The outcome is recorded either way.
+/// The outcome is recorded, unless the release is already running.
 pub fn install(
     sys: &System,
     req: &Request,
     progress: &mut dyn FnMut(&str),
-) -> Result<String, String> {
+) -> Result<Done, String> {
     let result = stage_check_write(sys, req, progress);
     let line = match &result {
-        Ok(v) => format!("installed {v}: it runs after the next restart"),
+        Ok(Done::AlreadyRunning(_)) => return result,
+        Ok(Done::Installed(v)) => format!("installed {v}: it runs after the next restart"),
         Err(e) => e.clone(),
     };
     if let Err(e) = sys.records.set_outcome(&line) {
@@ -73,27 +97,47 @@ fn stage_check_write(
     sys: &System,
     req: &Request,
     progress: &mut dyn FnMut(&str),
-) -> Result<String, String> {
+) -> Result<Done, String> {
+    let refused = |why: String| format!("update refused: {}: {why}", name(req.file));
+    let first = bundle::manifest(req.file, &sys.keyring).map_err(|r| refused(r.to_string()))?;
+    if first.version == sys.running && req.named_version != Some(first.version.as_str()) {
+        return Ok(Done::AlreadyRunning(first.version));
+    }
+    judge(sys, &first, req.named_version).map_err(refused)?;
+    // From here on this boot's install owns the staging area (see Records::end_interrupted).
+    sys.records
+        .set_pending(&first.version)
+        .map_err(|e| format!("update failed: {}: {e}", sys.records.dir().display()))?;
+    let result = stage_and_write(sys, req, progress);
+    if result.is_err() {
+        sys.records.clear_pending();
+    }
+    result
+}
+
+fn stage_and_write(
+    sys: &System,
+    req: &Request,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Done, String> {
     let refused = |why: String| format!("update refused: {}: {why}", name(req.file));
     let staged = stage(sys.records.dir(), req.file, progress).map_err(refused)?;
     progress("checking the signature and every byte");
-    let info = bundle::inspect(&staged, &sys.keyring).map_err(|r| {
-        let _ = std::fs::remove_file(&staged);
-        refused(r.to_string())
-    });
-    let info = info?;
-    if let Err(why) = judge(sys, &info, req.named_version) {
-        let _ = std::fs::remove_file(&staged);
-        return Err(refused(why));
-    }
+    let checked = bundle::inspect(&staged, &sys.keyring)
+        .map_err(|r| r.to_string())
+        .and_then(|info| judge(sys, &info, req.named_version).map(|()| info));
+    let info = match checked {
+        Ok(info) => info,
+        Err(why) => {
+            let _ = std::fs::remove_file(&staged);
+            return Err(refused(why));
+        }
+    };
     progress(&format!("installing {} into the other slot", info.version));
-    sys.records
-        .set_pending(&info.version)
-        .map_err(|e| format!("update failed: {}: {e}", sys.records.dir().display()))?;
     let written = rauc_install(&staged, progress);
     let _ = std::fs::remove_file(&staged);
     written.map_err(|e| format!("update failed: {}: {e}", name(req.file)))?;
-    Ok(info.version)
+    Ok(Done::Installed(info.version))
 }
 
 /// Is this bundle for this box, and newer (or named)?
@@ -106,6 +150,13 @@ pub fn judge(sys: &System, info: &BundleInfo, named: Option<&str>) -> Result<(),
     }
     if named == Some(info.version.as_str()) {
         return Ok(());
+    }
+    if sys.has_failed(&info.version) {
+        return Err(format!(
+            "{} did not come up healthy on this box before; to try it again, name it: o4send \
+             update --version {} FILE",
+            info.version, info.version
+        ));
     }
     match version::compare(&info.version, &sys.running) {
         Ordering::Greater => Ok(()),

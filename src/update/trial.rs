@@ -63,14 +63,61 @@ impl Records {
         &self.dir
     }
 
-    /// The version being installed, for the trial record RAUC's set-primary writes.
+    /// The version being installed (and in which boot), for the trial record RAUC's set-primary
+    /// writes and to tell an install the power cut short.
     pub fn set_pending(&self, version: &str) -> io::Result<()> {
-        self.write("pending", &format!("{}\n", one_word(version)))
+        self.write("pending", &format!("{} {}\n", one_word(version), boot_id()))
+    }
+
+    pub fn clear_pending(&self) {
+        let _ = std::fs::remove_file(self.dir.join("pending"));
     }
 
     pub fn pending(&self) -> Option<String> {
+        self.pending_and_boot().map(|(v, _)| v)
+    }
+
+    fn pending_and_boot(&self) -> Option<(String, String)> {
         let text = std::fs::read_to_string(self.dir.join("pending")).ok()?;
-        Some(text.trim().to_string()).filter(|v| !v.is_empty())
+        let mut words = text.split_whitespace();
+        let version = words.next()?.to_string();
+        Some((version, words.next().unwrap_or_default().to_string()))
+    }
+
+    /// An install begun in an earlier boot that never reached its end (the power went while
+    /// RAUC wrote): its outcome said, its leftovers removed. Returns the outcome line.
+    pub fn end_interrupted(&self) -> io::Result<Option<String>> {
+        let Some((version, boot)) = self.pending_and_boot() else {
+            return Ok(None);
+        };
+        if boot == boot_id() || self.trial().is_some() {
+            return Ok(None);
+        }
+        for leftover in ["pending", "incoming.raucb", ".incoming.tmp"] {
+            let _ = std::fs::remove_file(self.dir.join(leftover));
+        }
+        let line = format!(
+            "installing {version} was cut short (the power went?): this system was kept; install it again"
+        );
+        self.set_outcome(&line)?;
+        Ok(Some(line))
+    }
+
+    /// A release that fell back on this box: a stick left in does not install it again.
+    pub fn add_failed(&self, version: &str) -> io::Result<()> {
+        let mut failed = self.failed();
+        if !failed.iter().any(|v| v == version) {
+            failed.push(one_word(version));
+        }
+        self.write("failed", &(failed.join("\n") + "\n"))
+    }
+
+    pub fn failed(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("failed"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn begin(&self, trial: &Trial) -> io::Result<()> {
@@ -128,6 +175,13 @@ pub fn verdict(trial: &Trial, booted: Slot) -> (String, Option<Slot>) {
     }
 }
 
+/// This boot's id (the kernel makes a new one at every boot).
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
 fn one_word(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace() && *c != '=')
@@ -165,6 +219,34 @@ mod tests {
         r.end("updated to 1.4.0").unwrap();
         assert_eq!(r.trial(), None);
         assert_eq!(r.outcome().as_deref(), Some("updated to 1.4.0"));
+    }
+
+    #[test]
+    fn an_install_cut_short_in_an_earlier_boot() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Records::new(dir.path());
+        r.set_pending("1.4.0").unwrap();
+        assert_eq!(
+            r.end_interrupted().unwrap(),
+            None,
+            "this boot's install is not over"
+        );
+        std::fs::write(dir.path().join("pending"), "1.4.0 an-earlier-boot\n").unwrap();
+        std::fs::write(dir.path().join("incoming.raucb"), b"half").unwrap();
+        let line = r.end_interrupted().unwrap().unwrap();
+        assert!(line.starts_with("installing 1.4.0 was cut short"), "{line}");
+        assert_eq!(r.outcome(), Some(line));
+        assert!(!dir.path().join("incoming.raucb").exists() && r.pending().is_none());
+    }
+
+    #[test]
+    fn failed_releases_are_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Records::new(dir.path());
+        r.add_failed("1.4.0").unwrap();
+        r.add_failed("1.4.0").unwrap();
+        r.add_failed("1.4.1").unwrap();
+        assert_eq!(r.failed(), ["1.4.0", "1.4.1"]);
     }
 
     #[test]
