@@ -29,9 +29,15 @@ fn note_for_the_led(cfg: &Config, result: &Result<ExitCode, CliError>) {
         Ok(_) => "imported (or already active)".to_string(),
         Err(e) => e.to_string(),
     };
+    note_stick(cfg, result.is_ok(), line);
+}
+
+/// The last stick's verdict, one line, for the status LED and the dashboard (also a system
+/// update's, `update_cmd`).
+pub(super) fn note_stick(cfg: &Config, accepted: bool, line: String) {
     let note = crate::live::StickNote {
         at_ms: crate::clock::Clock::system().now_ms(),
-        accepted: result.is_ok(),
+        accepted,
         line,
     };
     let dir = &cfg.appliance.live_dir;

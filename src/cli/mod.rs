@@ -519,7 +519,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             stick,
             version,
             reboot,
-        } => update_cmd::update(file, stick, version, reboot),
+        } => update_cmd::update(config.as_deref(), file, stick, version, reboot),
         Command::Import {
             stick_root,
             allow_older,

@@ -2,24 +2,64 @@
 //! USB stick, through the one install path (`update::install`). The box restarts into the new
 //! system only with `--reboot` (the stick's way); until then the daemon keeps working.
 
+use super::import_cmd::note_stick;
 use super::CliError;
+use crate::config::{default_path, Config};
 use crate::update::install::{self, Done, Request, System};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 pub fn update(
+    config: Option<&Path>,
     file: Option<PathBuf>,
     stick: Option<PathBuf>,
     named_version: Option<String>,
     reboot: bool,
 ) -> Result<ExitCode, CliError> {
+    let from_stick = stick.is_some();
+    let result = install_from(file, stick, named_version);
+    if from_stick {
+        // The LED and the dashboard's "last USB stick" say what the stick's update did.
+        let cfg = Config::load(config.unwrap_or(&default_path()), true).unwrap_or_default();
+        match &result {
+            Ok(Some(done)) => note_stick(&cfg, true, line(done)),
+            Ok(None) => {}
+            Err(e) => note_stick(&cfg, false, e.to_string()),
+        }
+    }
+    match result? {
+        Some(done @ Done::Installed(_)) if reboot => {
+            println!("{}: restarting into it", line(&done));
+            restart()
+        }
+        Some(done) => {
+            println!("{}", line(&done));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn line(done: &Done) -> String {
+    match done {
+        Done::Installed(v) => format!("system update {v} installed: it runs after a restart"),
+        Done::AlreadyRunning(v) => format!("system update {v} is already running: nothing to do"),
+    }
+}
+
+/// Finds the file (on the stick) and installs it; None when a stick holds no update.
+fn install_from(
+    file: Option<PathBuf>,
+    stick: Option<PathBuf>,
+    named_version: Option<String>,
+) -> Result<Option<Done>, CliError> {
     let file = match (file, stick) {
         (Some(file), None) => file,
         (None, Some(root)) => match on_stick(&root).map_err(CliError::Failed)? {
             Some(file) => file,
             None => {
                 println!("{}: no system update (*.raucb) on it", root.display());
-                return Ok(ExitCode::SUCCESS);
+                return Ok(None);
             }
         },
         _ => {
@@ -40,23 +80,14 @@ pub fn update(
         named_version: named_version.as_deref(),
     };
     let done = install::install(&sys, &req, &mut |line| println!("  {line}"));
-    let version = match done.map_err(CliError::Failed)? {
-        Done::Installed(version) => version,
-        Done::AlreadyRunning(version) => {
-            println!("{version} is already running: nothing to do");
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
-    if !reboot {
-        println!("installed {version}: it runs after the next restart (systemctl reboot)");
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("installed {version}: restarting into it");
-    let status = Command::new("systemctl").arg("reboot").status();
-    match status {
+    done.map(Some).map_err(CliError::Failed)
+}
+
+fn restart() -> Result<ExitCode, CliError> {
+    match Command::new("systemctl").arg("reboot").status() {
         Ok(s) if s.success() => Ok(ExitCode::SUCCESS),
         other => Err(CliError::Failed(format!(
-            "installed {version}, but the restart failed ({other:?}): restart the box"
+            "installed, but the restart failed ({other:?}): restart the box"
         ))),
     }
 }
