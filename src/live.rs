@@ -40,6 +40,9 @@ pub struct LiveState {
     /// The system's slot, release and last update (`update::status`).
     #[serde(default)]
     pub system_status: Option<String>,
+    /// An installed system update waits for a restart (`update::status::restart_due`).
+    #[serde(default)]
+    pub restart_due: bool,
     /// The phone lists in force: config and dashboard together.
     pub allow: Vec<String>,
     pub deny: Vec<String>,

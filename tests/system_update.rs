@@ -111,6 +111,8 @@ fn refused(b: &Box_, file: &Path, named: Option<&str>) -> String {
     let req = Request {
         file,
         named_version: named,
+        move_in: false,
+        shown_name: None,
     };
     let err = install::install(&b.sys, &req, &mut |_| {}).unwrap_err();
     let left: Vec<String> = std::fs::read_dir(&b.dir)
@@ -212,6 +214,8 @@ fn a_good_bundle_passes_every_check_and_reaches_rauc_install() {
     let req = Request {
         file: &good,
         named_version: None,
+        move_in: false,
+        shown_name: None,
     };
     let e = install::install(&b.sys, &req, &mut |l| steps.push(l.to_string())).unwrap_err();
     assert!(
@@ -230,6 +234,8 @@ fn a_good_bundle_passes_every_check_and_reaches_rauc_install() {
     let req = Request {
         file: &older,
         named_version: Some("1.3.1"),
+        move_in: false,
+        shown_name: None,
     };
     let e = install::install(&b.sys, &req, &mut |_| {}).unwrap_err();
     assert!(e.starts_with("update failed: "), "{e}");
@@ -248,6 +254,8 @@ fn the_running_release_left_on_a_stick_is_nothing_to_do() {
     let req = Request {
         file: &same,
         named_version: None,
+        move_in: false,
+        shown_name: None,
     };
     let done = install::install(&b.sys, &req, &mut |_| {}).unwrap();
     assert_eq!(done, install::Done::AlreadyRunning("1.3.2".into()));

@@ -9,16 +9,18 @@ checks as release N, then (o4send.toml: update.healthy_secs 10, trial_secs 60, s
 takes a minute, not fifteen):
   1. a stick with a tampered N+1 (one payload byte changed after signing): refused with one
      line, the boot state and the slots unchanged, the daemon still running;
-  2. a stick with N+2 whose o4send never starts: installed, the box restarts into it by itself,
-     each start of it ends at its trial deadline, and after its three tries U-Boot goes back to
-     N, which says "N+2 did not come up healthy: back on N" and, the stick still in, does not
-     install N+2 again;
+  2. N+2, whose o4send never starts, uploaded on the dashboard (logged in, its CSRF token): the
+     system page offers the restart once it is installed, the operator asks for it; each start of
+     N+2 ends at its trial deadline, and after its three tries U-Boot goes back to N, which says
+     "N+2 did not come up healthy: back on N" (also on the system page); a stick with N+2 is then
+     refused: it failed here before;
   3. a stick with a good N+1: the power is cut (QEMU killed) while RAUC writes it, then again
      while N+1 boots for the first time; the box boots a good slot every time, installs N+1
      again from the stick still in, and comes back as N+1 with "updated to N+1", the file under
      /var, the log, the content and the boot partition's settings as they were.
 Prints the time of each part (figures, not checks) and ends with one line
 "update-test: PASS (...)" or "update-test: FAIL: why"; O4SEND_BOOT_KEEP=1 keeps the work dir."""
+import http.cookiejar
 import importlib.machinery
 import os
 import re
@@ -27,6 +29,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 bt = importlib.machinery.SourceFileLoader("boot_test", os.path.join(HERE, "boot-test.py")).load_module()
@@ -52,6 +56,7 @@ class UpdateTest(bt.BootTest):
         self.extra_qemu = ["-device", "qemu-xhci,id=xhci",
                            "-monitor", f"unix:{self.monitor},server=on,wait=off"]
         self.plugged = []  # (QEMU device id, stick image), plugged in now
+        self.sticks_plugged = 0  # ids are never reused: QEMU frees a pulled stick's drive later
         self.slots_seen = []  # U-Boot's choices in this part
 
     # -- the release's bundles and the sticks that carry them -------------------------------------
@@ -68,6 +73,7 @@ class UpdateTest(bt.BootTest):
             f.seek(64 << 20)
             f.write(bytes([b[0] ^ 0x20]))
         self.stick_tampered = self.stick("tampered", tampered)
+        self.bundle_broken = broken
         self.stick_broken = self.stick("broken", broken)
         self.stick_good = self.stick("good", good)
 
@@ -78,7 +84,7 @@ class UpdateTest(bt.BootTest):
             with open(edit, "w") as f:  # a release whose o4send never starts
                 f.write("#!/bin/sh\nset -e\nprintf '#!/bin/sh\\nexit 1\\n' >\"$1.o4send\"\n"
                         "debugfs -w -R 'rm /usr/bin/o4send' \"$1\"\n"
-                        "debugfs -w -R \"write $1.o4send /usr/bin/o4send\" \"$1\"\n"
+                        "debugfs -w -R \"write $1.o4send /usr/bin/o4send\" \"$1\" >/dev/null\n"
                         "debugfs -w -R 'sif /usr/bin/o4send mode 0100755' \"$1\"\n")
             os.chmod(edit, 0o755)
             env["O4SEND_BUNDLE_EDIT"] = edit
@@ -115,12 +121,14 @@ class UpdateTest(bt.BootTest):
             buf = b""
             while not buf.endswith(b"(qemu) "):
                 buf += s.recv(4096)
-        out = buf.decode(errors="replace")
-        if "rror" in out:
-            raise Failed(f"QEMU monitor: {command}: {out}")
+        # The monitor echoes the command (with cursor moves), then says what it did.
+        said = [x for x in buf.decode(errors="replace").split("\r\n")[1:-1] if x.strip() not in ("", "OK")]
+        if said:
+            raise Failed(f"QEMU monitor: {command}: {' '.join(said)}")
 
     def plug(self, img):
-        n = len(self.plugged) + 1
+        self.sticks_plugged += 1
+        n = self.sticks_plugged
         self.hmp(f"drive_add 0 if=none,id=stick{n},file={img},format=raw,readonly=on")
         self.hmp(f"device_add usb-storage,bus=xhci.0,drive=stick{n},id=usb{n},removable=on")
         self.plugged.append((f"usb{n}", img))
@@ -141,9 +149,48 @@ class UpdateTest(bt.BootTest):
         self.start()
         self.extra_qemu = extra
 
+    # -- the dashboard, as the operator's browser uses it ------------------------------------------
+    def dashboard(self):
+        """Logs in (the login form's token, then the session) and returns (open, csrf)."""
+        jar = http.cookiejar.CookieJar()
+        web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open
+        base = f"http://127.0.0.1:{self.port}"
+        form = web(base + "/login", timeout=60).read().decode()
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', form).group(1)
+        data = urllib.parse.urlencode({"csrf": token, "password": self.password}).encode()
+        page = web(base + "/login", data=data, timeout=60).read().decode()
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        return (lambda path, data=None, headers={}: web(urllib.request.Request(base + path, data=data, headers=headers),
+                                                        timeout=600).read().decode()), csrf
+
+    def upload_on_dashboard(self, bundle):
+        web, csrf = self.dashboard()
+        b = "o4sendUpdateTest"
+        with open(bundle, "rb") as f:
+            body = (f"--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{b}\r\n"
+                    f"Content-Disposition: form-data; name=\"bundle\"; filename=\"{os.path.basename(bundle)}\"\r\n"
+                    "Content-Type: application/octet-stream\r\n\r\n").encode() + f.read() + f"\r\n--{b}--\r\n".encode()
+        start = time.time()
+        page = web("/system/upload", body, {"Content-Type": f"multipart/form-data; boundary={b}"})
+        if "Received" not in page and "Installing" not in page:
+            raise Failed(f"the dashboard's answer to the upload: {page[-600:]}")
+        uploaded = time.time() - start
+        end = time.time() + 600
+        while time.time() < end:  # what the operator watches: progress, then the restart form
+            page = web("/system")
+            if 'name="when"' in page:
+                return web, csrf, uploaded
+            time.sleep(5)
+        raise Failed(f"the system page never offered the restart: {page[-600:]}")
+
     # -- what the box says --------------------------------------------------------------------------
+    def boot_and_login(self, which):
+        banner = super().boot_and_login(which)
+        self.run("dmesg -n 1")  # no kernel lines between a command's output lines
+        return banner
+
     def now(self):
-        return int(self.run("date +%s")[1].strip())
+        return int(self.run("date +%s")[1].split()[-1])
 
     def wait_import(self, mark, what, timeout=300):
         """Waits for o4send-import@ to finish with the stick plugged in since `mark` (a time, or
@@ -175,7 +222,8 @@ class UpdateTest(bt.BootTest):
     # -- the three parts ----------------------------------------------------------------------------
     def tampered(self):
         start = time.time()
-        before = self.expect("the boot state", "o4send bootstate show", lambda o: "order A" in o)
+        self.wait_kept("the first boot")  # slot A's tries back to 3: the state to compare with
+        before = self.expect("the boot state", "o4send bootstate show", lambda o: "order A, tries left A 3 B 0" in o)
         mark = self.now()
         self.plug(self.stick_tampered)
         out = self.wait_import(mark, "the tampered stick")
@@ -190,14 +238,16 @@ class UpdateTest(bt.BootTest):
         self.figures.append(f"tampered N+1 refused in {time.time() - start:.0f} s, nothing changed ({line.strip()})")
 
     def broken(self):
+        """N+2, whose o4send never starts, from the dashboard: uploaded, installed while the box
+        works, restarted into when the operator confirms; it falls back by itself."""
         start = time.time()
-        mark = self.now()
-        self.plug(self.stick_broken)
+        web, csrf, uploaded = self.upload_on_dashboard(self.bundle_broken)
+        installed = time.time() - start
         self.shell = False
+        web("/system/restart", urllib.parse.urlencode({"csrf": csrf, "when": "now"}).encode())
         slot, order, a, b = self.next_slot()
         if (slot, order, b) != ("B", "B A", 2):
             raise Failed(f"after installing {self.n2}, U-Boot chose {self.slots_seen[-1]}, not B first with 3 tries")
-        installed = time.time() - start
         for left in (1, 0):  # each start ends at the trial deadline; U-Boot counts down
             slot, order, a, b = self.next_slot(300)
             if slot == "A":
@@ -213,12 +263,18 @@ class UpdateTest(bt.BootTest):
         want = f"{self.n2} did not come up healthy: back on {self.release}"
         if want not in kept or "order A," not in kept:
             raise Failed(f"after the fall back: {kept[-600:]}")
-        again = self.wait_import(None, "the broken stick left in")
+        page = self.dashboard()[0]("/system")
+        if want not in page:
+            raise Failed(f"the system page after the fall back: {page[-600:]}")
+        # The same release on a stick: not installed again (it failed here before).
+        self.plug(self.stick_broken)
+        again = self.wait_import(None, "a stick with the release that fell back")
         if f"{self.n2} did not come up healthy on this box before" not in again:
-            raise Failed(f"the stick left in: {again[-600:]}")
+            raise Failed(f"the stick with {self.n2}: {again[-600:]}")
         self.pull()
-        self.figures.append(f"N+2 without a working o4send: installed and restarted in {installed:.0f} s, "
-                            f"back on N after {time.time() - start:.0f} s ({' '.join(self.slots_seen)}): \"{want}\"")
+        self.figures.append(f"N+2 without a working o4send, from the dashboard: uploaded in {uploaded:.0f} s, "
+                            f"installed in {installed:.0f} s, back on N {time.time() - start:.0f} s after the upload "
+                            f"({' '.join(self.slots_seen)}): \"{want}\" (overview and system page), its stick then refused")
         self.slots_seen = []
 
     def good_with_power_cuts(self):

@@ -136,6 +136,7 @@ fn gather(s: &Sources, started_ms: i64, backlog: Option<u64>) -> LiveState {
         campaign: campaign(&p.campaign, now, &s.time_zone),
         config_status: crate::setup::config_status(std::path::Path::new("/")),
         system_status: crate::update::status::line(std::path::Path::new("/")),
+        restart_due: crate::update::status::restart_due(std::path::Path::new("/")),
         allow: p.allow.iter().map(|a| a.to_string()).collect(),
         deny: p.deny.iter().map(|a| a.to_string()).collect(),
     }

@@ -23,6 +23,7 @@ mod status;
 mod status_line;
 mod sync_cmd;
 mod update_cmd;
+mod update_spool;
 mod visits_task;
 
 use crate::config::{default_path, Config, ConfigError};
@@ -208,11 +209,15 @@ pub enum Command {
     /// box runs it after the next restart and goes back by itself if it does not run healthy.
     Update {
         /// The bundle.
-        #[arg(required_unless_present = "stick")]
+        #[arg(required_unless_present_any = ["stick", "spool"])]
         file: Option<PathBuf>,
         /// Look for the one *.raucb on a mounted USB stick (its top or its o4send/ folder).
         #[arg(long, value_name = "ROOT", conflicts_with = "file")]
         stick: Option<PathBuf>,
+        /// Take the dashboard's upload and restart request from this spool folder (as root, by
+        /// o4send-update.path).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "stick"])]
+        spool: Option<PathBuf>,
         /// Install this release even though it is not newer than the running one.
         #[arg(long, value_name = "VERSION")]
         version: Option<String>,
@@ -515,10 +520,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Passwd => setup_cmd::passwd(),
         Command::Bundle { action } => bundle(config.as_deref(), action),
         Command::Update {
+            spool: Some(dir), ..
+        } => update_spool::spool(&dir),
+        Command::Update {
             file,
             stick,
             version,
             reboot,
+            ..
         } => update_cmd::update(config.as_deref(), file, stick, version, reboot),
         Command::Import {
             stick_root,

@@ -78,6 +78,8 @@ fn install_from(
     let req = Request {
         file: &file,
         named_version: named_version.as_deref(),
+        move_in: false,
+        shown_name: None,
     };
     let done = install::install(&sys, &req, &mut |line| println!("  {line}"));
     done.map(Some).map_err(CliError::Failed)

@@ -63,6 +63,10 @@ pub struct Request<'a> {
     /// Install this release even though it is not newer than the running one: the operator typed
     /// its version.
     pub named_version: Option<&'a str>,
+    /// The file is the dashboard's upload on the data partition: moved, not copied.
+    pub move_in: bool,
+    /// The name the operator knows the file by, when it is not the file's own (an upload).
+    pub shown_name: Option<&'a str>,
 }
 
 /// What an install did.
@@ -98,7 +102,7 @@ fn stage_check_write(
     req: &Request,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Done, String> {
-    let refused = |why: String| format!("update refused: {}: {why}", name(req.file));
+    let refused = |why: String| format!("update refused: {}: {why}", name(req));
     let first = bundle::manifest(req.file, &sys.keyring).map_err(|r| refused(r.to_string()))?;
     if first.version == sys.running && req.named_version != Some(first.version.as_str()) {
         return Ok(Done::AlreadyRunning(first.version));
@@ -120,8 +124,12 @@ fn stage_and_write(
     req: &Request,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Done, String> {
-    let refused = |why: String| format!("update refused: {}: {why}", name(req.file));
-    let staged = stage(sys.records.dir(), req.file, progress).map_err(refused)?;
+    let refused = |why: String| format!("update refused: {}: {why}", name(req));
+    let staged = if req.move_in {
+        move_in(sys.records.dir(), req.file).map_err(refused)?
+    } else {
+        stage(sys.records.dir(), req.file, progress).map_err(refused)?
+    };
     progress("checking the signature and every byte");
     let checked = bundle::inspect(&staged, &sys.keyring)
         .map_err(|r| r.to_string())
@@ -136,7 +144,7 @@ fn stage_and_write(
     progress(&format!("installing {} into the other slot", info.version));
     let written = rauc_install(&staged, progress);
     let _ = std::fs::remove_file(&staged);
-    written.map_err(|e| format!("update failed: {}: {e}", name(req.file)))?;
+    written.map_err(|e| format!("update failed: {}: {e}", name(req)))?;
     Ok(Done::Installed(info.version))
 }
 
@@ -201,6 +209,14 @@ fn stage(dir: &Path, file: &Path, progress: &mut dyn FnMut(&str)) -> Result<Path
     Ok(staged)
 }
 
+/// The dashboard's upload, renamed into the staging place (the same file system).
+fn move_in(dir: &Path, file: &Path) -> Result<PathBuf, String> {
+    let staged = dir.join("incoming.raucb");
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::rename(file, &staged).map_err(|e| format!("cannot take the upload: {e}"))?;
+    Ok(staged)
+}
+
 fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
@@ -248,7 +264,11 @@ fn rauc_install(bundle: &Path, progress: &mut dyn FnMut(&str)) -> Result<(), Str
     Err(crate::config::one_line(&why))
 }
 
-fn name(file: &Path) -> String {
+fn name(req: &Request) -> String {
+    if let Some(n) = req.shown_name {
+        return n.to_string();
+    }
+    let file = req.file;
     file.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.display().to_string())

@@ -8,6 +8,7 @@ pub mod bootstate;
 pub mod bundle;
 pub mod health;
 pub mod install;
+pub mod spool;
 pub mod status;
 pub mod trial;
 pub mod verity;

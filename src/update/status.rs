@@ -32,6 +32,17 @@ pub fn line(root: &Path) -> Option<String> {
     Some(line)
 }
 
+/// An update was installed into the other slot and waits for a restart (read under `root`).
+pub fn restart_due(root: &Path) -> bool {
+    let cmdline = std::fs::read_to_string(root.join("proc/cmdline")).unwrap_or_default();
+    let Some(booted) = super::booted_slot(&cmdline) else {
+        return false;
+    };
+    super::trial::Records::new(&root.join(super::trial::DIR.trim_start_matches('/')))
+        .trial()
+        .is_some_and(|t| t.slot != booted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,6 +139,22 @@ impl Records {
         }
     }
 
+    /// What an install is doing now, one line (the dashboard shows it while it runs).
+    pub fn set_progress(&self, line: &str) {
+        if let Err(e) = self.write("progress", &format!("{}\n", crate::config::one_line(line))) {
+            tracing::debug!("update progress: {e}");
+        }
+    }
+
+    pub fn progress(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("progress")).ok()?;
+        Some(text.trim().to_string()).filter(|l| !l.is_empty())
+    }
+
+    pub fn clear_progress(&self) {
+        let _ = std::fs::remove_file(self.dir.join("progress"));
+    }
+
     /// The last update's outcome, one line.
     pub fn set_outcome(&self, line: &str) -> io::Result<()> {
         self.write("outcome", &format!("{}\n", crate::config::one_line(line)))

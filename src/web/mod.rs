@@ -19,6 +19,8 @@ pub mod portal;
 mod routes;
 mod sessions;
 mod steer;
+mod system;
+mod system_steer;
 mod views;
 
 use crate::config::Config;

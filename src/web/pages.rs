@@ -22,16 +22,29 @@ pub const LIVE_JS: &str = include_str!("static/live.js");
 /// A whole page: a `live` one keeps itself current (every 2 s with `/live.js`, every 5 s by
 /// reloading when scripts are off).
 pub fn frame(title: &str, csrf: Option<&str>, live: bool, content: Markup) -> String {
+    let head = html! {
+        @if live {
+            script src="/live.js" defer {}
+            noscript { meta http-equiv="refresh" content="5"; }
+        }
+    };
+    document(title, csrf, head, content)
+}
+
+/// A page that reloads itself every `secs` seconds while something runs (no script needed).
+pub fn frame_refreshing(title: &str, csrf: &str, secs: Option<u32>, content: Markup) -> String {
+    let head = html! { @if let Some(s) = secs { meta http-equiv="refresh" content=(s); } };
+    document(title, Some(csrf), head, content)
+}
+
+fn document(title: &str, csrf: Option<&str>, head: Markup, content: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if live {
-                    script src="/live.js" defer {}
-                    noscript { meta http-equiv="refresh" content="5"; }
-                }
+                (head)
                 title { (title) }
                 style { (PreEscaped(report::style())) (PreEscaped(STYLE)) }
             }
@@ -53,6 +66,7 @@ fn nav(csrf: &str) -> Markup {
             a href="/report" { "Day's report" }
             a href="/export" { "Export" }
             a href="/poster.svg" { "Poster" }
+            a href="/system" { "System" }
             form method="post" action="/logout" {
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" { "Log out" }

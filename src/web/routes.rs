@@ -3,7 +3,7 @@
 
 use super::auth::{cookie, Authed, SESSION};
 use super::sessions::token;
-use super::{export, pages, steer, views, App};
+use super::{export, pages, steer, system_steer, views, App};
 use crate::password::same;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -41,6 +41,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/poster.svg", get(views::poster))
         .route("/export", get(export::page))
         .route("/export.csv", get(export::csv))
+        .route("/system", get(views::system))
+        .route(
+            "/system/upload",
+            post(system_steer::upload).layer(DefaultBodyLimit::max(
+                (system_steer::MAX_UPDATE_BYTES + (1 << 20)) as usize,
+            )),
+        )
+        .route("/system/restart", post(system_steer::restart))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(app)

@@ -2,7 +2,7 @@
 //! SQLite calls) from the daemon's live state, the log (read-only) and the order verdicts.
 
 use super::auth::Authed;
-use super::{campaign, overview, phones, App};
+use super::{campaign, overview, phones, system, App};
 use crate::report::{self, LocalDay};
 use crate::store::Reader;
 use axum::extract::{Query, State};
@@ -66,6 +66,25 @@ pub async fn campaign(
             now_ms: now(),
         };
         Ok(campaign::page(&c, &who.csrf))
+    })
+    .await
+}
+
+/// The system page: release, last update, an upload and its progress, the restart.
+pub async fn system(State(app): State<Arc<App>>, who: Authed) -> Response {
+    render(app, move |app| {
+        let data = &app.cfg.appliance.data_dir;
+        let records = crate::update::trial::Records::new(&data.join("update"));
+        // The slot and the restart come from the daemon, which may read /proc/cmdline.
+        let live = crate::live::read(&app.cfg.appliance.live_dir).ok();
+        let s = system::SystemPage {
+            line: live.as_ref().and_then(|l| l.system_status.clone()),
+            progress: records.progress(),
+            outcome: records.outcome(),
+            waiting: crate::update::spool::Spool::new(data).is_busy(),
+            restart_due: live.is_some_and(|l| l.restart_due),
+        };
+        Ok(system::page(&s, &who.csrf))
     })
     .await
 }
