@@ -19,6 +19,7 @@ pub mod portal;
 pub mod report;
 mod sequential;
 pub mod sync;
+pub mod update;
 
 use crate::clock::Clock;
 use crate::config::{AdapterConfig, Backend, BehaviourMix, Config, Role, SimConfig};

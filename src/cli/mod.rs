@@ -291,6 +291,9 @@ pub enum BenchWhat {
     /// One 1 MiB push over the simulated link: RFCOMM (stop-and-wait) against L2CAP ERTM with
     /// Single Response Mode, in bytes per second, OBEX packets and round trips.
     Link,
+    /// The check of every byte of a system update (its dm-verity hash tree), on a payload of
+    /// the Pi release bundle's size, read from a file: seconds and MB/s.
+    Update,
     /// The captive page under a crowd: visitors loading the page and the file on loopback,
     /// requests per second, latency, the portal's memory, and the simulated hall beside them.
     Portal {
@@ -575,6 +578,10 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             what: Some(BenchWhat::Link),
             ..
         } => done(crate::bench::link::run()),
+        Command::Bench {
+            what: Some(BenchWhat::Update),
+            ..
+        } => done(crate::bench::update::run()),
         Command::Bench {
             what: Some(BenchWhat::Portal { visitors, secs }),
             ..
