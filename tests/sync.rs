@@ -559,12 +559,13 @@ fn fleet_answers(log: &Path) -> Vec<String> {
     .collect()
 }
 
-/// Takes a log back to SQLite schema 5: no per-appliance marks, the old watermark over the
-/// fleet's `seq` (here past every row, as if everything had been read).
+/// Takes a log back to SQLite schema 5: no per-appliance marks (6), no schema floor (7), the
+/// old watermark over the fleet's `seq` (here past every row, as if everything had been read).
 fn back_to_store_v5(log: &Path) {
     let conn = rusqlite::Connection::open(log).unwrap();
     conn.execute_batch(
         "DROP TABLE fleet_marks;
+         DROP TABLE schema_floor;
          INSERT INTO sync_state(name, value) VALUES ('down_fleet', 1000000000);
          PRAGMA user_version = 5;",
     )
@@ -613,7 +614,10 @@ fn schema_2_fleet_database_migrates_to_4_losing_nothing() {
     );
     assert_eq!(fleet_answers(&a), a_knew, "A's answers changed");
     assert_eq!(fleet_answers(&b), b_knew, "B's answers changed");
-    assert_eq!(sqlite(&a, "PRAGMA user_version"), 6);
+    assert_eq!(
+        sqlite(&a, "PRAGMA user_version"),
+        i64::from(o4send::store::SCHEMA_VERSION)
+    );
     assert_eq!(
         sqlite(
             &a,

@@ -106,13 +106,19 @@ fn this_box(dir: &Path, keyring: &Path) -> Box_ {
     }
 }
 
+/// A folder for the test's files, the release key, and the box that trusts it.
+fn a_box() -> (tempfile::TempDir, (PathBuf, PathBuf), Box_) {
+    let tmp = tempfile::tempdir().unwrap();
+    let release = key(tmp.path(), "release");
+    let b = this_box(tmp.path(), &release.0);
+    (tmp, release, b)
+}
+
 /// Installs `file` and returns the refusal, checking that nothing but the outcome was left.
 fn refused(b: &Box_, file: &Path, named: Option<&str>) -> String {
     let req = Request {
-        file,
         named_version: named,
-        move_in: false,
-        shown_name: None,
+        ..Request::file(file)
     };
     let err = install::install(&b.sys, &req, &mut |_| {}).unwrap_err();
     let left: Vec<String> = std::fs::read_dir(&b.dir)
@@ -199,10 +205,8 @@ fn a_good_bundle_passes_every_check_and_reaches_rauc_install() {
     if !tools() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, release, b) = a_box();
     let dir = tmp.path();
-    let release = key(dir, "release");
-    let b = this_box(dir, &release.0);
     let good = bundle(dir, &release, "o4send-pi", "1.4.0");
     let info = o4send::update::bundle::inspect(&good, &release.0).unwrap();
     assert_eq!(
@@ -211,12 +215,7 @@ fn a_good_bundle_passes_every_check_and_reaches_rauc_install() {
     );
     // This machine has no slots: RAUC itself refuses, after every check of ours passed.
     let mut steps = Vec::new();
-    let req = Request {
-        file: &good,
-        named_version: None,
-        move_in: false,
-        shown_name: None,
-    };
+    let req = Request::file(&good);
     let e = install::install(&b.sys, &req, &mut |l| steps.push(l.to_string())).unwrap_err();
     assert!(
         e.starts_with("update failed: o4send-pi-1.4.0.raucb: "),
@@ -232,10 +231,8 @@ fn a_good_bundle_passes_every_check_and_reaches_rauc_install() {
     // An older release named by the operator gets as far.
     let older = bundle(dir, &release, "o4send-pi", "1.3.1");
     let req = Request {
-        file: &older,
         named_version: Some("1.3.1"),
-        move_in: false,
-        shown_name: None,
+        ..Request::file(&older)
     };
     let e = install::install(&b.sys, &req, &mut |_| {}).unwrap_err();
     assert!(e.starts_with("update failed: "), "{e}");
@@ -246,17 +243,10 @@ fn the_running_release_left_on_a_stick_is_nothing_to_do() {
     if !tools() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, release, b) = a_box();
     let dir = tmp.path();
-    let release = key(dir, "release");
-    let b = this_box(dir, &release.0);
     let same = bundle(dir, &release, "o4send-pi", "1.3.2");
-    let req = Request {
-        file: &same,
-        named_version: None,
-        move_in: false,
-        shown_name: None,
-    };
+    let req = Request::file(&same);
     let done = install::install(&b.sys, &req, &mut |_| {}).unwrap();
     assert_eq!(done, install::Done::AlreadyRunning("1.3.2".into()));
     assert!(!b.dir.exists(), "nothing written, not even an outcome");

@@ -76,10 +76,8 @@ fn install_from(
         sys.running
     );
     let req = Request {
-        file: &file,
         named_version: named_version.as_deref(),
-        move_in: false,
-        shown_name: None,
+        ..Request::file(&file)
     };
     let done = install::install(&sys, &req, &mut |line| println!("  {line}"));
     done.map(Some).map_err(CliError::Failed)

@@ -37,10 +37,9 @@ pub fn spool(dir: &Path) -> Result<ExitCode, CliError> {
 fn install_upload(upload: &Path, name: Option<&str>) -> Result<String, String> {
     let sys = System::this()?;
     let req = Request {
-        file: upload,
-        named_version: None,
         move_in: true,
         shown_name: name,
+        ..Request::file(upload)
     };
     match install::install(&sys, &req, &mut |line| println!("  {line}"))? {
         Done::Installed(v) => Ok(format!("installed {v} from the dashboard")),

@@ -78,6 +78,18 @@ pub enum Done {
     AlreadyRunning(String),
 }
 
+impl<'a> Request<'a> {
+    /// An update from `file` as it is: newer only, copied in, named by its own name.
+    pub fn file(file: &'a Path) -> Request<'a> {
+        Request {
+            file,
+            named_version: None,
+            move_in: false,
+            shown_name: None,
+        }
+    }
+}
+
 /// Copies, checks and installs; `progress` gets a short line at each step and RAUC's percentages.
 /// The outcome is recorded, unless the release is already running.
 pub fn install(
