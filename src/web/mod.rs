@@ -12,6 +12,7 @@
 mod auth;
 mod campaign;
 mod export;
+mod host_check;
 mod overview;
 mod pages;
 mod phones;
@@ -21,6 +22,7 @@ mod sessions;
 mod steer;
 mod system;
 mod system_steer;
+mod throttle;
 mod views;
 
 use crate::config::Config;
@@ -35,7 +37,7 @@ pub struct App {
     pub cfg: Config,
     hash: String,
     sessions: sessions::Sessions,
-    throttle: sessions::Throttle,
+    throttle: throttle::Throttle,
     /// Where orders for the daemon go.
     spool: crate::orders::Spool,
     /// The appliance's time zone, for the times pages show.
@@ -65,7 +67,7 @@ impl App {
                 .unwrap_or(jiff::tz::TimeZone::UTC),
             hash,
             sessions,
-            throttle: sessions::Throttle::default(),
+            throttle: throttle::Throttle::default(),
             cfg,
         })
     }
