@@ -144,13 +144,20 @@ fn the_access_point_never_opens_without_its_firewall() {
     let text = std::fs::read_to_string(overlay().join("etc/systemd/system/o4send-hostapd.service"))
         .unwrap();
     let all = |key: &str| values(&text, key).join(" ");
-    assert!(all("Requires").split(' ').any(|u| u == "o4send-firewall.service"));
-    assert!(all("After").split(' ').any(|u| u == "o4send-firewall.service"));
+    assert!(all("Requires")
+        .split(' ')
+        .any(|u| u == "o4send-firewall.service"));
+    assert!(all("After")
+        .split(' ')
+        .any(|u| u == "o4send-firewall.service"));
     // The table hostapd waits for is the one setup writes.
     let firewall = o4send::hotspot::render(&Default::default(), "DE", "Booth 7").firewall;
     let table = firewall
         .lines()
-        .find_map(|l| l.strip_prefix("table inet ").map(|t| t.trim_end_matches(" {")))
+        .find_map(|l| {
+            l.strip_prefix("table inet ")
+                .map(|t| t.trim_end_matches(" {"))
+        })
         .unwrap();
     assert_eq!(
         values(&text, "ExecStartPre"),

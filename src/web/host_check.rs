@@ -77,9 +77,18 @@ mod tests {
         ] {
             assert!(is_ours(ok, "o4send-3fa2"), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:8080", "o4send-3fa2.evil.example", "", "192.168.1.20.nip.io"] {
+        for bad in [
+            "evil.example",
+            "evil.example:8080",
+            "o4send-3fa2.evil.example",
+            "",
+            "192.168.1.20.nip.io",
+        ] {
             assert!(!is_ours(bad, "o4send-3fa2"), "{bad}");
         }
-        assert!(!is_ours("anything.local", ""), "no own name: only addresses and localhost");
+        assert!(
+            !is_ours("anything.local", ""),
+            "no own name: only addresses and localhost"
+        );
     }
 }

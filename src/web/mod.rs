@@ -18,6 +18,7 @@ mod pages;
 mod phones;
 pub mod portal;
 mod routes;
+pub mod serve;
 mod sessions;
 mod steer;
 mod system;
@@ -26,7 +27,6 @@ mod throttle;
 mod views;
 
 use crate::config::Config;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,9 +76,5 @@ impl App {
 /// Serves until the process ends; `listener` is already bound (tests bind port 0).
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let router = routes::router(Arc::new(app));
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    serve::serve(listener, router, serve::Limits::DASHBOARD, serve::forever()).await
 }

@@ -170,7 +170,11 @@ fn too_many(not_now: &NotNow) -> Response {
         ),
         NotNow::Busy => "Another login is being checked: try again in a moment.".to_string(),
     };
-    (StatusCode::TOO_MANY_REQUESTS, Html(pages::login_again(&msg))).into_response()
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(pages::login_again(&msg)),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -54,8 +54,9 @@ impl Sessions {
         id
     }
 
-    /// The session of `id` if it is still alive (and now used again).
-    pub fn get(&self, id: &str, now: Instant) -> Option<Session> {
+    /// The session of `id` if it is still alive; `touch`: a person used it now (a live page's
+    /// poll does not).
+    pub fn get(&self, id: &str, now: Instant, touch: bool) -> Option<Session> {
         let mut live = self.live.lock().expect("sessions lock");
         let alive = live.get(id).is_some_and(|s| self.alive(s, now));
         if !alive {
@@ -63,7 +64,9 @@ impl Sessions {
             return None;
         }
         let s = live.get_mut(id)?;
-        s.last = now;
+        if touch {
+            s.last = now;
+        }
         Some(s.clone())
     }
 
@@ -85,17 +88,30 @@ mod tests {
         let s = Sessions::new(Duration::from_secs(10), Duration::from_secs(25));
         let t0 = Instant::now();
         let id = s.start(t0);
-        assert!(s.get(&id, t0 + Duration::from_secs(9)).is_some());
-        assert!(s.get(&id, t0 + Duration::from_secs(18)).is_some());
+        assert!(s.get(&id, t0 + Duration::from_secs(9), true).is_some());
+        assert!(s.get(&id, t0 + Duration::from_secs(18), true).is_some());
         assert!(
-            s.get(&id, t0 + Duration::from_secs(26)).is_none(),
+            s.get(&id, t0 + Duration::from_secs(26), true).is_none(),
             "past the maximum"
         );
         let other = s.start(t0);
         assert!(
-            s.get(&other, t0 + Duration::from_secs(11)).is_none(),
+            s.get(&other, t0 + Duration::from_secs(11), true).is_none(),
             "idle too long"
         );
-        assert!(s.get("forged", t0).is_none());
+        assert!(s.get("forged", t0, true).is_none());
+    }
+
+    /// Issue 26: a live page's poll every 2 s kept a session alive for ever.
+    #[test]
+    fn a_poll_does_not_keep_a_session_alive() {
+        let s = Sessions::new(Duration::from_secs(10), Duration::from_secs(3600));
+        let t0 = Instant::now();
+        let id = s.start(t0);
+        for n in 1..5 {
+            let at = t0 + Duration::from_secs(2 * n);
+            assert!(s.get(&id, at, false).is_some(), "polled at {n}");
+        }
+        assert!(s.get(&id, t0 + Duration::from_secs(11), false).is_none());
     }
 }

@@ -148,7 +148,10 @@ mod tests {
         b.succeeded();
         let c = t.begin(ip("192.168.1.22"), now).unwrap();
         drop(c); // a check that never said: counted as failed
-        assert!(matches!(t.begin(ip("192.168.1.22"), now), Err(NotNow::Wait(_))));
+        assert!(matches!(
+            t.begin(ip("192.168.1.22"), now),
+            Err(NotNow::Wait(_))
+        ));
     }
 
     #[test]
