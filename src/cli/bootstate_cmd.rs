@@ -163,8 +163,7 @@ fn show(disk: &Path, found: &bootstate::Found) {
 }
 
 fn booted() -> Result<Slot, CliError> {
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    crate::update::booted_slot(&cmdline).ok_or_else(|| {
+    crate::update::booted_under(Path::new("/")).ok_or_else(|| {
         CliError::Failed(
             "no rauc.slot= on the kernel's command line: not booted by o4send's boot script".into(),
         )

@@ -50,9 +50,8 @@ fn install_upload(upload: &Path, name: Option<&str>) -> Result<String, String> {
 /// Restarts into the installed update, now or at the time asked.
 fn restart(at: RestartAt) -> Result<(), String> {
     let records = Records::new(Path::new(crate::update::trial::DIR));
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    let booted = crate::update::booted_slot(&cmdline);
-    let Some(trial) = records.trial().filter(|t| Some(t.slot) != booted) else {
+    let booted = crate::update::booted_under(Path::new("/"));
+    let Some(trial) = records.waiting(booted) else {
         return Err("no installed update waits for a restart".into());
     };
     let mut cmd = match at {

@@ -47,8 +47,7 @@ impl System {
     /// Did this release fall back on this box? Also while the fall back is not yet settled (the
     /// old system booted again, its health not yet proved).
     pub fn has_failed(&self, version: &str) -> bool {
-        let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-        let booted = super::booted_slot(&cmdline);
+        let booted = super::booted_under(Path::new("/"));
         let unsettled = self
             .records
             .trial()

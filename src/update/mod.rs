@@ -51,6 +51,12 @@ pub fn disk_of(mount_point: &Path) -> io::Result<PathBuf> {
     Ok(Path::new("/dev").join(disk))
 }
 
+/// The slot the system under `root` (`/` on the box) was booted from, from its kernel command
+/// line.
+pub fn booted_under(root: &Path) -> Option<bootstate::Slot> {
+    booted_slot(&std::fs::read_to_string(root.join("proc/cmdline")).unwrap_or_default())
+}
+
 /// The slot this system was booted from: `rauc.slot=` on the kernel's command line, which the
 /// boot script sets.
 pub fn booted_slot(cmdline: &str) -> Option<bootstate::Slot> {

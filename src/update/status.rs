@@ -6,8 +6,7 @@ use std::path::Path;
 /// "slot B, release 1.4.0: updated to 1.4.0", read under `root` (`/` on the box). None on a
 /// system that was not booted from a slot and never saw an update (a development machine).
 pub fn line(root: &Path) -> Option<String> {
-    let cmdline = std::fs::read_to_string(root.join("proc/cmdline")).unwrap_or_default();
-    let slot = super::booted_slot(&cmdline);
+    let slot = super::booted_under(root);
     let release =
         std::fs::read_to_string(root.join(super::version::OS_RELEASE.trim_start_matches('/')))
             .ok()
@@ -34,13 +33,12 @@ pub fn line(root: &Path) -> Option<String> {
 
 /// An update was installed into the other slot and waits for a restart (read under `root`).
 pub fn restart_due(root: &Path) -> bool {
-    let cmdline = std::fs::read_to_string(root.join("proc/cmdline")).unwrap_or_default();
-    let Some(booted) = super::booted_slot(&cmdline) else {
+    let Some(booted) = super::booted_under(root) else {
         return false;
     };
     super::trial::Records::new(&root.join(super::trial::DIR.trim_start_matches('/')))
-        .trial()
-        .is_some_and(|t| t.slot != booted)
+        .waiting(Some(booted))
+        .is_some()
 }
 
 #[cfg(test)]

@@ -130,6 +130,11 @@ impl Records {
         Trial::parse(&std::fs::read_to_string(self.dir.join("trial")).ok()?)
     }
 
+    /// The installed update that waits for a restart: a trial of a slot other than `booted`.
+    pub fn waiting(&self, booted: Option<Slot>) -> Option<Trial> {
+        self.trial().filter(|t| Some(t.slot) != booted)
+    }
+
     /// The trial is over, with this outcome.
     pub fn end(&self, outcome: &str) -> io::Result<()> {
         self.set_outcome(outcome)?;
@@ -141,7 +146,14 @@ impl Records {
 
     /// What an install is doing now, one line (the dashboard shows it while it runs).
     pub fn set_progress(&self, line: &str) {
-        if let Err(e) = self.write("progress", &format!("{}\n", crate::config::one_line(line))) {
+        // Shown while it lasts, cleared at the end: renamed into place, not synced to the card
+        // (RAUC prints a line per percent).
+        let tmp = self.dir.join(".progress.tmp");
+        let text = format!("{}\n", crate::config::one_line(line));
+        let written = std::fs::create_dir_all(&self.dir)
+            .and_then(|()| std::fs::write(&tmp, text))
+            .and_then(|()| std::fs::rename(&tmp, self.dir.join("progress")));
+        if let Err(e) = written {
             tracing::debug!("update progress: {e}");
         }
     }
