@@ -5,11 +5,20 @@
 
 use sha_crypt::{sha256_crypt_b64, sha512_crypt_b64, Sha256Params, Sha512Params, ROUNDS_DEFAULT};
 
+/// The longest password checked or hashed, in bytes: SHA-crypt's work grows with the password's
+/// length, so one login with a huge password would hold a thread for long.
+pub const MAX_LEN: usize = 256;
+
+/// SHA-crypt rounds of a new hash: crypt(3)'s default of 5 000 costs a guesser almost nothing on
+/// a GPU; 100 000 keeps one check well under a second on a Pi 3, and the dashboard runs at most
+/// two at once (web::throttle).
+pub const ROUNDS: usize = 100_000;
+
 /// The salt alphabet of crypt(3).
 const SALT_CHARS: &[u8] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// A SHA-512 crypt hash of `password` with 16 random salt characters (the most glibc and
-/// libxcrypt read).
+/// A SHA-512 crypt hash of `password` with [`ROUNDS`] rounds and 16 random salt characters (the
+/// most glibc and libxcrypt read).
 pub fn hash(password: &str) -> Result<String, String> {
     let mut random = [0u8; 16];
     getrandom::fill(&mut random).map_err(|e| format!("no random salt: {e}"))?;
@@ -17,13 +26,10 @@ pub fn hash(password: &str) -> Result<String, String> {
         .iter()
         .map(|b| SALT_CHARS[usize::from(*b) % SALT_CHARS.len()] as char)
         .collect();
-    let digest = sha512_crypt_b64(
-        password.as_bytes(),
-        salt.as_bytes(),
-        &Sha512Params::default(),
-    )
-    .map_err(|e| format!("{e:?}"))?;
-    Ok(format!("$6${salt}${digest}"))
+    let params = Sha512Params::new(ROUNDS).map_err(|e| format!("{e:?}"))?;
+    let digest = sha512_crypt_b64(password.as_bytes(), salt.as_bytes(), &params)
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(format!("$6$rounds={ROUNDS}${salt}${digest}"))
 }
 
 /// Whether `password` matches `hash`.
@@ -102,9 +108,10 @@ mod tests {
             .unwrap()
         );
         assert!(matches(&rounds, "booth7"));
+        // Issue 26: ours are no longer crypt(3)'s cheap default of 5 000 rounds.
         let ours = hash("booth seven").unwrap();
         assert!(
-            ours.starts_with("$6$") && ours.len() == 3 + 16 + 1 + 86,
+            ours.starts_with("$6$rounds=100000$") && ours.len() == 17 + 16 + 1 + 86,
             "{ours}"
         );
         assert!(matches(&ours, "booth seven") && !matches(&ours, "booth eight"));

@@ -135,3 +135,32 @@ fn the_hardware_watchdog_stays_under_the_pi_maximum() {
     assert_eq!(values(&dropin, "RuntimeWatchdogSec"), vec!["14s"]);
     assert!(secs("14s") < Duration::from_secs(15));
 }
+
+/// Issue 26: the visitors' access point never opens without its firewall. On main 1ba9b26
+/// `o4send-hostapd.service` had no dependency on `o4send-firewall.service`: an nft file that
+/// failed to load (or was never written) left the open Wi-Fi up with the dashboard reachable.
+#[test]
+fn the_access_point_never_opens_without_its_firewall() {
+    let text = std::fs::read_to_string(overlay().join("etc/systemd/system/o4send-hostapd.service"))
+        .unwrap();
+    let all = |key: &str| values(&text, key).join(" ");
+    assert!(all("Requires")
+        .split(' ')
+        .any(|u| u == "o4send-firewall.service"));
+    assert!(all("After")
+        .split(' ')
+        .any(|u| u == "o4send-firewall.service"));
+    // The table hostapd waits for is the one setup writes.
+    let firewall = o4send::hotspot::render(&Default::default(), "DE", "Booth 7").firewall;
+    let table = firewall
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("table inet ")
+                .map(|t| t.trim_end_matches(" {"))
+        })
+        .unwrap();
+    assert_eq!(
+        values(&text, "ExecStartPre"),
+        [format!("/usr/sbin/nft list table inet {table}").as_str()]
+    );
+}

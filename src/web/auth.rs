@@ -13,6 +13,9 @@ use std::time::Instant;
 
 pub const SESSION: &str = "o4send_session";
 
+/// The header `/live.js` sends with its polls.
+pub const POLL: &str = "x-o4send-poll";
+
 /// A logged-in request.
 pub struct Authed {
     pub csrf: String,
@@ -40,8 +43,10 @@ impl FromRequestParts<Arc<App>> for Authed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
-        let session =
-            cookie(&parts.headers, SESSION).and_then(|id| app.sessions.get(&id, Instant::now()));
+        // A live page's poll is not a person using the dashboard: it leaves the idle time running.
+        let touch = !parts.headers.contains_key(POLL);
+        let session = cookie(&parts.headers, SESSION)
+            .and_then(|id| app.sessions.get(&id, Instant::now(), touch));
         let Some(s) = session else {
             return Err(if parts.method == Method::GET {
                 Redirect::to("/login").into_response()

@@ -12,19 +12,21 @@
 mod auth;
 mod campaign;
 mod export;
+mod host_check;
 mod overview;
 mod pages;
 mod phones;
 pub mod portal;
 mod routes;
+pub mod serve;
 mod sessions;
 mod steer;
 mod system;
 mod system_steer;
+mod throttle;
 mod views;
 
 use crate::config::Config;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +37,7 @@ pub struct App {
     pub cfg: Config,
     hash: String,
     sessions: sessions::Sessions,
-    throttle: sessions::Throttle,
+    throttle: throttle::Throttle,
     /// Where orders for the daemon go.
     spool: crate::orders::Spool,
     /// The appliance's time zone, for the times pages show.
@@ -65,7 +67,7 @@ impl App {
                 .unwrap_or(jiff::tz::TimeZone::UTC),
             hash,
             sessions,
-            throttle: sessions::Throttle::default(),
+            throttle: throttle::Throttle::default(),
             cfg,
         })
     }
@@ -74,9 +76,5 @@ impl App {
 /// Serves until the process ends; `listener` is already bound (tests bind port 0).
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let router = routes::router(Arc::new(app));
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    serve::serve(listener, router, serve::Limits::DASHBOARD, serve::forever()).await
 }

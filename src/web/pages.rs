@@ -85,10 +85,25 @@ pub fn login(csrf: &str, message: Option<&str>) -> String {
             @if let Some(m) = message { p role="alert" { (m) } }
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                label { "Password " input type="password" name="password" autofocus required; }
+                label { "Password " input type="password" name="password" maxlength=(crate::password::MAX_LEN) autofocus required; }
                 " "
                 button type="submit" { "Log in" }
             }
+        },
+    )
+}
+
+/// A login that was not checked now: the message and the way back to the form (which brings
+/// its own token and cookie).
+pub fn login_again(message: &str) -> String {
+    frame(
+        "o4send — log in",
+        None,
+        false,
+        html! {
+            h1 { "o4send dashboard" }
+            p role="alert" { (message) }
+            p { a href="/login" { "Back to the login form" } }
         },
     )
 }

@@ -3,6 +3,7 @@
 
 use super::auth::{cookie, Authed, SESSION};
 use super::sessions::token;
+use super::throttle::NotNow;
 use super::{export, pages, steer, system_steer, views, App};
 use crate::password::same;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
@@ -18,6 +19,9 @@ use std::time::Instant;
 /// The token that ties a login form to the browser that fetched it (no session yet).
 const LOGIN: &str = "o4send_login";
 
+/// The largest login request (the form's two fields, well within this).
+const LOGIN_BODY_MAX: usize = 4096;
+
 pub fn router(app: Arc<App>) -> Router {
     // An upload may carry a whole bundle; every other form is small.
     let upload_limit = usize::try_from(app.cfg.bundle.max_bundle_bytes)
@@ -25,7 +29,12 @@ pub fn router(app: Arc<App>) -> Router {
         .saturating_add(1 << 20);
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .route("/login", get(login_page).post(login))
+        .route(
+            "/login",
+            get(login_page)
+                .post(login)
+                .layer(DefaultBodyLimit::max(LOGIN_BODY_MAX)),
+        )
         .route("/logout", post(logout))
         .route("/", get(views::overview))
         .route("/live.js", get(live_js))
@@ -51,6 +60,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/system/restart", post(system_steer::restart))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::map_response(secure_headers))
+        .layer(axum::middleware::from_fn(super::host_check::only_our_names))
         .with_state(app)
 }
 
@@ -110,18 +120,6 @@ async fn login(
 ) -> Response {
     let ip = peer.ip();
     let now = Instant::now();
-    let wait = app.throttle.must_wait(ip, now);
-    if !wait.is_zero() {
-        let msg = format!(
-            "Too many wrong passwords: try again in {} s.",
-            wait.as_secs().max(1)
-        );
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            Html(pages::login(&token(), Some(&msg))),
-        )
-            .into_response();
-    }
     let from_our_form = cookie(&headers, LOGIN).is_some_and(|c| same(&c, &form.csrf));
     if !from_our_form {
         return (
@@ -130,12 +128,18 @@ async fn login(
         )
             .into_response();
     }
+    let check = match app.throttle.begin(ip, now) {
+        Ok(check) => check,
+        Err(not_now) => return too_many(&not_now),
+    };
     let hash = app.hash.clone();
-    let ok = tokio::task::spawn_blocking(move || crate::password::matches(&hash, &form.password))
-        .await
-        .unwrap_or(false);
+    let password = form.password;
+    let ok = password.len() <= crate::password::MAX_LEN
+        && tokio::task::spawn_blocking(move || crate::password::matches(&hash, &password))
+            .await
+            .unwrap_or(false);
     if !ok {
-        app.throttle.failed(ip, now);
+        check.failed(Instant::now());
         tracing::warn!(client = %ip, "dashboard: wrong password");
         let t = token();
         let c = set_cookie(LOGIN, &t, 600);
@@ -146,13 +150,29 @@ async fn login(
         )
             .into_response();
     }
-    app.throttle.succeeded(ip);
+    check.succeeded();
     let id = app.sessions.start(now);
     let c = set_cookie(SESSION, &id, app.cfg.dashboard.session_max_secs);
     tracing::info!(client = %ip, "dashboard: logged in");
     (
         AppendHeaders([c, set_cookie(LOGIN, "", 0)]),
         Redirect::to("/"),
+    )
+        .into_response()
+}
+
+/// A login not checked now: the page says when to try again (its form keeps the browser's token).
+fn too_many(not_now: &NotNow) -> Response {
+    let msg = match not_now {
+        NotNow::Wait(wait) => format!(
+            "Too many wrong passwords: try again in {} s.",
+            wait.as_secs().max(1)
+        ),
+        NotNow::Busy => "Another login is being checked: try again in a moment.".to_string(),
+    };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(pages::login_again(&msg)),
     )
         .into_response()
 }

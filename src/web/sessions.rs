@@ -1,9 +1,8 @@
 //! Who is logged in: random session tokens (in an HttpOnly, SameSite=Strict cookie) with a CSRF
-//! token each, ended after a while without a request and after a fixed maximum anyway; and, per
-//! client address, failed logins that make the next try wait longer (up to a minute).
+//! token each, ended after a while without a request and after a fixed maximum anyway. (Failed
+//! logins: `throttle`.)
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -55,8 +54,9 @@ impl Sessions {
         id
     }
 
-    /// The session of `id` if it is still alive (and now used again).
-    pub fn get(&self, id: &str, now: Instant) -> Option<Session> {
+    /// The session of `id` if it is still alive; `touch`: a person used it now (a live page's
+    /// poll does not).
+    pub fn get(&self, id: &str, now: Instant, touch: bool) -> Option<Session> {
         let mut live = self.live.lock().expect("sessions lock");
         let alive = live.get(id).is_some_and(|s| self.alive(s, now));
         if !alive {
@@ -64,7 +64,9 @@ impl Sessions {
             return None;
         }
         let s = live.get_mut(id)?;
-        s.last = now;
+        if touch {
+            s.last = now;
+        }
         Some(s.clone())
     }
 
@@ -77,44 +79,6 @@ impl Sessions {
     }
 }
 
-/// Failed logins per client address.
-#[derive(Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-/// How long a client waits after `n` failed logins in a row: 1 s, 2 s, 4 s … up to 60 s.
-pub fn wait_after(n: u32) -> Duration {
-    match n {
-        0 => Duration::ZERO,
-        n => Duration::from_secs(1u64 << (n - 1).min(6)).min(Duration::from_secs(60)),
-    }
-}
-
-impl Throttle {
-    /// How much longer `ip` must wait before it may try again.
-    pub fn must_wait(&self, ip: IpAddr, now: Instant) -> Duration {
-        let failures = self.failures.lock().expect("throttle lock");
-        match failures.get(&ip) {
-            Some(&(n, at)) => (at + wait_after(n)).saturating_duration_since(now),
-            None => Duration::ZERO,
-        }
-    }
-
-    pub fn failed(&self, ip: IpAddr, now: Instant) {
-        let mut failures = self.failures.lock().expect("throttle lock");
-        if failures.len() > 10_000 {
-            failures.retain(|_, (n, at)| now.duration_since(*at) < wait_after(*n));
-        }
-        let e = failures.entry(ip).or_insert((0, now));
-        *e = (e.0 + 1, now);
-    }
-
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.failures.lock().expect("throttle lock").remove(&ip);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,31 +88,30 @@ mod tests {
         let s = Sessions::new(Duration::from_secs(10), Duration::from_secs(25));
         let t0 = Instant::now();
         let id = s.start(t0);
-        assert!(s.get(&id, t0 + Duration::from_secs(9)).is_some());
-        assert!(s.get(&id, t0 + Duration::from_secs(18)).is_some());
+        assert!(s.get(&id, t0 + Duration::from_secs(9), true).is_some());
+        assert!(s.get(&id, t0 + Duration::from_secs(18), true).is_some());
         assert!(
-            s.get(&id, t0 + Duration::from_secs(26)).is_none(),
+            s.get(&id, t0 + Duration::from_secs(26), true).is_none(),
             "past the maximum"
         );
         let other = s.start(t0);
         assert!(
-            s.get(&other, t0 + Duration::from_secs(11)).is_none(),
+            s.get(&other, t0 + Duration::from_secs(11), true).is_none(),
             "idle too long"
         );
-        assert!(s.get("forged", t0).is_none());
+        assert!(s.get("forged", t0, true).is_none());
     }
 
+    /// Issue 26: a live page's poll every 2 s kept a session alive for ever.
     #[test]
-    fn each_failure_doubles_the_wait_of_that_client_only() {
-        let t = Throttle::default();
-        let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+    fn a_poll_does_not_keep_a_session_alive() {
+        let s = Sessions::new(Duration::from_secs(10), Duration::from_secs(3600));
         let t0 = Instant::now();
-        t.failed(a, t0);
-        t.failed(a, t0);
-        assert_eq!(t.must_wait(a, t0), Duration::from_secs(2));
-        assert_eq!(t.must_wait(b, t0), Duration::ZERO);
-        assert_eq!(wait_after(20), Duration::from_secs(60));
-        t.succeeded(a);
-        assert_eq!(t.must_wait(a, t0), Duration::ZERO);
+        let id = s.start(t0);
+        for n in 1..5 {
+            let at = t0 + Duration::from_secs(2 * n);
+            assert!(s.get(&id, at, false).is_some(), "polled at {n}");
+        }
+        assert!(s.get(&id, t0 + Duration::from_secs(11), false).is_none());
     }
 }

@@ -128,10 +128,8 @@ pub fn router(portal: Arc<Portal>) -> Router {
 pub async fn serve(portal: Portal, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let portal = Arc::new(portal);
     let flusher = tokio::spawn(visits::keep_flushing(portal.visits.clone()));
-    let app = router(portal.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stopped())
-        .await;
+    let app = router(portal.clone());
+    let served = super::serve::serve(listener, app, super::serve::Limits::PORTAL, stopped()).await;
     flusher.abort();
     let visits = portal.visits.clone();
     let _ = tokio::task::spawn_blocking(move || visits.flush()).await;
