@@ -25,7 +25,9 @@ console (the banner before the login prompt, a login with that password) and QEM
 network: o4send-setup put the file in force, o4send.service reached READY with its watchdog and
 the hardware watchdog armed, the dashboard answers on its port, / is read-only, /boot is the
 FAT read-only, /var is the overlay on the data partition, which grew to the disk's end; after a
-reboot a file written under /var is still there and growdata has nothing left to do.
+reboot a file written under /var is still there and growdata has nothing left to do. pc: two USB
+disks are plugged in from the start, a FAT labelled O4SEND with its own o4send.toml and an ext4
+labelled o4send-data, and must not become /boot or /var (also when udev takes them for ATA disks).
 --cut-after-table: the card as a power cut during the first boot's growth leaves it (the data
 partition's table entry already grown, its file system not): the boot must grow only the file
 system. Prints the boot time to READY (a figure, not a
@@ -94,10 +96,51 @@ class BootTest:
         path = os.path.join(self.work, "o4send.toml")
         with open(path, "wb") as f:
             f.write(b"\xef\xbb\xbf" + toml.replace("\n", "\r\n").encode())
+        if self.target == "pc":
+            self.attack_disks()
         sh("mcopy", "-o", "-i", self.fat, path, "::o4send.toml")
         if self.target == "pi3":
             for name in ("u-boot.bin", "cmdline.txt", "bcm2837-rpi-3-b.dtb"):
                 sh("mcopy", "-n", "-i", self.fat, "::" + name, os.path.join(self.work, name))
+
+    def attack_disks(self):
+        """Two USB disks that are plugged in at boot by someone with a minute alone with the box,
+        each carrying one of the card's labels: a FAT "O4SEND" with its own o4send.toml (another
+        console password, its own sender name) and an ext4 "o4send-data". Non-removable, as a
+        USB-SATA enclosure is: udev runs ata_id on such a disk."""
+        fat = os.path.join(self.work, "usb-o4send.img")
+        sh("mkfs.vfat", "-C", "-n", "O4SEND", fat, "16384")
+        path = os.path.join(self.work, "attacker.toml")
+        with open(path, "w") as f:
+            f.write('[appliance]\nsender_name = "USB Attacker"\n')
+        sh("mcopy", "-i", fat, path, "::o4send.toml")
+        ext4 = os.path.join(self.work, "usb-data.img")
+        os.truncate(ext4, 32 << 20)
+        sh("mkfs.ext4", "-q", "-L", "o4send-data", ext4)
+        self.extra_qemu += ["-device", "qemu-xhci,id=xhci"]
+        for i, img in enumerate((fat, ext4)):
+            self.extra_qemu += ["-drive", f"file={img},if=none,id=usb{i},format=raw,snapshot=on",
+                                "-device", f"usb-storage,bus=xhci.0,drive=usb{i},removable=off"]
+
+    def check_card_not_usb(self):
+        """/boot and /var come from the card with both USB disks in, also when udev takes them
+        for ATA disks (a SAT bridge: ata_id sets ID_BUS=ata; a runtime rule plays ata_id here, as
+        QEMU's USB disk answers no ATA pass-through)."""
+        self.expect("both USB disks seen", "udevadm settle; blkid -o value -s LABEL /dev/sda /dev/sdb | sort; "
+                    "readlink -f /sys/class/block/sda /sys/class/block/sdb | grep -c /usb",
+                    lambda o: o.split() == ["O4SEND", "o4send-data", "2"], 120)
+        self.expect("/boot and /var's data from the card, not USB", "findmnt -rno SOURCE /boot; "
+                    "findmnt -rno SOURCE /run/buildroot/mounts/var", lambda o: o.split() == ["/dev/vda1", "/dev/vda4"])
+        self.expect("the card's o4send.toml in force", "grep -c 'USB Attacker' /run/o4send/o4send.toml",
+                    lambda o: o == "0")
+        self.expect("as SATA bridges, the USB disks still name no card partition",
+                    "mkdir -p /run/udev/rules.d && echo 'SUBSYSTEMS==\"usb\", ENV{ID_BUS}=\"ata\"' "
+                    "> /run/udev/rules.d/61-boot-test-sata-bridge.rules && udevadm control --reload && "
+                    "udevadm trigger --settle /dev/sda /dev/sdb && udevadm info -q property --property=ID_BUS --value /dev/sda; "
+                    "readlink -f /dev/o4send-boot /dev/o4send-data; rm /run/udev/rules.d/61-boot-test-sata-bridge.rules; "
+                    "udevadm control --reload; udevadm trigger --settle /dev/sda /dev/sdb", lambda o: o.split() == ["ata", "/dev/vda1", "/dev/vda4"])
+        self.figures.append("USB disks labelled O4SEND and o4send-data at boot (also as SATA bridges): "
+                            "/boot and /var from the card")
 
     def start(self):
         serial = os.path.join(self.work, "console.sock")
@@ -194,6 +237,8 @@ class BootTest:
                     lambda o: "Read-only file system" in o)
         self.expect("/boot: the FAT, read-only", "findmnt -rno FSTYPE,OPTIONS /boot", lambda o: o.startswith("vfat ro,"))
         self.expect("/var: the overlay", "findmnt -rno FSTYPE /var", lambda o: o == "overlay")
+        if self.target == "pc":
+            self.check_card_not_usb()
         growdata = self.check_grown()
         table_grown = "growdata: partition table:" in growdata
         if "file system on" not in growdata or table_grown == self.cut_after_table:
@@ -296,6 +341,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def clean_up(work, passed):
+    """Removes the work directory after a pass; after a failure keeps its logs but not its disk
+    images (gigabytes each: a few failed runs would fill a CI machine's disk).
+    O4SEND_BOOT_KEEP=1 keeps everything."""
+    if os.environ.get("O4SEND_BOOT_KEEP") == "1":
+        return f"console log, QEMU log and disks kept in {work}"
+    if passed:
+        shutil.rmtree(work, ignore_errors=True)
+        return "work directory removed"
+    for name in os.listdir(work):
+        if name.endswith((".img", ".raucb", ".fd")):
+            os.remove(os.path.join(work, name))
+    return f"console log and QEMU log in {work} (disks removed; O4SEND_BOOT_KEEP=1 keeps them)"
+
+
 def main():
     args = sys.argv[1:]
     cut = "--cut-after-table" in args
@@ -317,10 +377,7 @@ def main():
         print(f"boot-test: {test.target}: FAIL: {e}")
     finally:
         test.stop()
-        if status == 0 and os.environ.get("O4SEND_BOOT_KEEP") != "1":
-            shutil.rmtree(test.work, ignore_errors=True)
-        else:
-            print(f"boot-test: {test.target}: console log, QEMU log and disk in {test.work}")
+        print(f"boot-test: {test.target}: {clean_up(test.work, status == 0)}")
     sys.exit(status)
 
 

@@ -366,10 +366,7 @@ def main():
         print(f"update-test: FAIL: {e}")
     finally:
         t.stop()
-        if status == 0 and os.environ.get("O4SEND_BOOT_KEEP") != "1":
-            shutil.rmtree(t.work, ignore_errors=True)
-        else:
-            print(f"update-test: console log, QEMU log and disk in {t.work}")
+        print(f"update-test: {bt.clean_up(t.work, status == 0)}")
     sys.exit(status)
 
 
