@@ -125,13 +125,18 @@ make_stick "$RUN/usb/tampered.img" "$RUN/usb/tampered" || fail build "cannot mak
 "$BIN" bundle create --from "$RUN/usb/new" --to "$RUN/usb/other" --key "$RUN/usb/other.key" --name "USB campaign" > "$RUN/usb/create-other.txt" 2>&1 ||
     fail build "bundle create (other key): $(tail -1 "$RUN/usb/create-other.txt")"
 make_stick "$RUN/usb/other.img" "$RUN/usb/other" || fail build "cannot make the other key's stick image"
+# The good bundle on a file system no stick is formatted with (SquashFS): usb-import must not
+# hand it to the kernel's parser at all.
+mksquashfs "$RUN/usb/stick" "$RUN/usb/squashfs.img" -quiet -no-progress >/dev/null || fail build "cannot make the SquashFS stick image"
 KEY=$(tail -1 "$RUN/usb/rig.pub") OTHER_KEY=$(tail -1 "$RUN/usb/other.pub")
 # The boot partition's o4send.toml (scenarios g and h), written as an operator's laptop leaves it:
 # Notepad's UTF-8 with a byte order mark and CRLF line ends. The access point (SSID, passphrase)
 # is the rig's; the network is named nowhere but here. The console password's hash is made with
 # openssl, as docs/flashing.md tells Linux users.
 SENDER="Rig Booth 7" SSID=rig-expo-hall AP_ADDR=192.168.77.1
-WIFI_PASS="rig wifi $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+# The Wi-Fi passphrase holds a quote and then a hash, the characters wpa_supplicant's file
+# format treats specially (o4send writes the key in hex; the TOML keeps it in a literal string).
+WIFI_PASS="rig \"wifi\" #$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 CONSOLE_PW="rig console $(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir -p "$RUN/boot"
 printf 'SSID=%s\nPASSPHRASE=%s\n' "$SSID" "$WIFI_PASS" > "$RUN/extra/opt/rig/etc/wifi-ap.conf"
@@ -155,7 +160,7 @@ country = "DE"
 
 [[network.wifi.networks]]
 ssid = "$SSID"
-passphrase = "$WIFI_PASS"
+passphrase = '$WIFI_PASS'
 ${3:-}
 EOT
 }
@@ -620,10 +625,12 @@ done
 # plugged together.
 plug stick2 "$RUN/usb/tampered.img" || fail f "QMP could not plug the tampered stick"
 plug stick3 "$RUN/usb/other.img" || fail f "QMP could not plug the other key's stick"
-refusals() { [ "$(import_log | grep -c 'import refused')" -ge 2 ]; }
-wait_until 90 refusals || fail f "the tampered and the other key's sticks were not both refused within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
+plug stick4 "$RUN/usb/squashfs.img" || fail f "QMP could not plug the SquashFS stick"
+refusals() { [ "$(import_log | grep -c 'import refused')" -ge 2 ] && says 'holds a squashfs file system, not FAT32, exFAT or ext4; nothing imported'; }
+wait_until 90 refusals || fail f "the tampered, the other key's and the SquashFS sticks were not all refused within 90 s: $(import_log | tail -3 | tr '\n' ' ')"
 unplug stick2 || true
 unplug stick3 || true
+unplug stick4 || true
 OTHER_REFUSAL=$(import_log | grep 'import refused' | grep 'does not trust' | tail -1)
 [ -n "$OTHER_REFUSAL" ] || fail f "the other key's stick was not refused for its key: $(import_log | grep 'import refused' | tr '\n' ' ')"
 REFUSAL=$(import_log | grep 'import refused' | grep -v 'does not trust' | tail -1)
