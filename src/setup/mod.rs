@@ -13,7 +13,7 @@
 
 mod files;
 mod last_good;
-mod network;
+pub mod network;
 mod shadow;
 
 use crate::banner;

@@ -61,7 +61,9 @@ pub fn ethernet(e: &EthernetConfig) -> String {
 }
 
 /// wpa_supplicant's file: the country, and each network WPA2/WPA3-personal (or open), the
-/// first one preferred. SSIDs are written in hex, so no character of theirs needs quoting.
+/// first one preferred. Nothing the operator typed is written as text: the SSID in hex, the
+/// passphrase as the PMK WPA2 derives from it (`psk`, 64 hex digits) and, for WPA3's SAE, as
+/// hex bytes (`sae_password`), so no quote, `#` or backslash in it is ever parsed.
 pub fn wpa_supplicant(w: &WifiConfig) -> String {
     let mut s = String::from(
         "# Written by `o4send setup` from [network.wifi] in the boot partition's o4send.toml.\n\
@@ -78,21 +80,35 @@ pub fn wpa_supplicant(w: &WifiConfig) -> String {
 }
 
 fn network_block(net: &WifiNetwork, priority: usize) -> String {
-    let hex: String = net.ssid.bytes().map(|b| format!("{b:02x}")).collect();
-    let mut s = format!("\nnetwork={{\n\tssid={hex}\n\tpriority={priority}\n");
+    let ssid = hex(net.ssid.as_bytes());
+    let mut s = format!("\nnetwork={{\n\tssid={ssid}\n\tpriority={priority}\n");
     if net.hidden {
         s.push_str("\tscan_ssid=1\n");
     }
     match &net.passphrase {
         Some(p) => {
+            let pass = p.expose().as_bytes();
             let _ = write!(
                 s,
-                "\tkey_mgmt=WPA-PSK WPA-PSK-SHA256 SAE\n\tieee80211w=1\n\tpsk=\"{}\"\n",
-                p.expose()
+                "\tkey_mgmt=WPA-PSK WPA-PSK-SHA256 SAE\n\tieee80211w=1\n\tpsk={}\n\tsae_password={}\n",
+                hex(&pmk(pass, net.ssid.as_bytes())),
+                hex(pass)
             );
         }
         None => s.push_str("\tkey_mgmt=NONE\n"),
     }
     s.push_str("}\n");
     s
+}
+
+/// WPA2-personal's pairwise master key: PBKDF2-HMAC-SHA1 of the passphrase, salted with the
+/// SSID, 4 096 rounds (IEEE 802.11i; what `wpa_passphrase` prints).
+pub fn pmk(passphrase: &[u8], ssid: &[u8]) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(passphrase, ssid, 4096, &mut key);
+    key
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

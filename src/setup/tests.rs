@@ -64,7 +64,14 @@ fn a_good_file_is_taken_and_kept() {
     let wpa = b.read(network::WPA_SUPPLICANT);
     assert!(wpa.contains("country=DE\n"), "{wpa}");
     assert!(wpa.contains("ssid=4578706f202248616c6c222033\n"), "{wpa}");
-    assert!(wpa.contains("psk=\"correct horse\"\n"), "{wpa}");
+    // wpa_passphrase "Expo \"Hall\" 3" "correct horse"
+    let pmk = "14e067a8a534582ebec08511f964ffecb3affa4b6353b2d749ceebf9d86bafae";
+    assert!(wpa.contains(&format!("\tpsk={pmk}\n")), "{wpa}");
+    assert!(
+        wpa.contains("\tsae_password=636f727265637420686f727365\n"),
+        "{wpa}"
+    );
+    assert!(!wpa.contains("correct horse"), "{wpa}");
     assert!(b.read(network::WIFI).contains("Name=wlan0"));
     assert!(b.read(network::ETHERNET).contains("DHCP=yes"));
     assert_eq!(b.read(network::TIMESYNCD), "[Time]\nNTP=192.168.50.1\n");
