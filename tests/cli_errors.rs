@@ -68,6 +68,37 @@ fn default_config_is_valid() {
 }
 
 #[test]
+fn config_check_warns_of_a_fleet_sync_in_clear_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let sync = |url: &str| {
+        format!("[sync]\nmysql_url = \"{url}\"\nsecret = \"0123456789abcdef0123456789abcdef\"\n")
+    };
+    let clear = write(
+        dir.path(),
+        "clear.toml",
+        &sync("mysql://o4send@db.expo.example/o4send"),
+    );
+    let out = o4send(&["config", "check", &clear]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\nwarning: the fleet sync to db.expo.example is not encrypted"),
+        "{stdout}"
+    );
+    let tls = write(
+        dir.path(),
+        "tls.toml",
+        &sync("mysql://o4send@db.expo.example/o4send?require_ssl=true"),
+    );
+    let out = o4send(&["config", "check", &tls]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("warning"));
+}
+
+#[test]
 fn missing_database_directory_is_named() {
     let out = o4send(&[
         "demo",

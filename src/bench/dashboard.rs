@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "bench";
+pub(super) const PASSWORD: &str = "bench";
 
 /// Starts the dashboard, uses it, lets it idle, and prints its resident memory.
 pub fn run() -> Result<(), String> {
@@ -20,7 +20,17 @@ pub fn run() -> Result<(), String> {
 }
 
 fn measure(dir: &std::path::Path) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+    let (mut child, port) = start(dir)?;
+    let result = exercise(&child, port);
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+/// The real `o4send dashboard` over a 500-phone demo log in `dir`, listening on loopback (its
+/// port returned once it accepts connections); the password is [`PASSWORD`].
+pub(super) fn start(dir: &std::path::Path) -> Result<(Child, u16), String> {
+    let exe = super::server_exe()?;
     let db = dir.join("demo.db");
     let demo = Command::new(&exe)
         .args(["demo", "--phones", "500", "--db"])
@@ -51,20 +61,19 @@ fn measure(dir: &std::path::Path) -> Result<(), String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start the dashboard: {e}"))?;
-    let result = exercise(&child, port);
-    let _ = child.kill();
-    let _ = child.wait();
-    result
-}
-
-fn exercise(child: &Child, port: u16) -> Result<(), String> {
     let until = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
             return Err("the dashboard did not listen".into());
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    Ok((child, port))
+}
+
+fn exercise(child: &Child, port: u16) -> Result<(), String> {
     let pid = child.id().to_string();
     let start_kib = status_kib(&pid, "VmRSS:");
     let session = login(port)?;
@@ -90,7 +99,7 @@ fn exercise(child: &Child, port: u16) -> Result<(), String> {
 }
 
 /// The session cookie after logging in.
-fn login(port: u16) -> Result<String, String> {
+pub(super) fn login(port: u16) -> Result<String, String> {
     let (_, page) = get(port, "/login", "")?;
     let token = between(&page, "o4send_login=", ";").ok_or("no login cookie")?;
     let body = format!("csrf={token}&password={PASSWORD}");
@@ -105,7 +114,7 @@ fn login(port: u16) -> Result<String, String> {
     Ok(format!("o4send_session={session}"))
 }
 
-fn get(port: u16, path: &str, cookie: &str) -> Result<(u16, String), String> {
+pub(super) fn get(port: u16, path: &str, cookie: &str) -> Result<(u16, String), String> {
     let reply = exchange(port, "GET", path, cookie, "")?;
     let status = reply
         .split(' ')

@@ -8,7 +8,8 @@
 //! sync ([`sync`], and a whole fleet of appliances side by side: [`fleet`]) and the day's report on a crowded day ([`report`]) have their own runs.
 //! The simulated link ([`link`]): one 1 MiB push over RFCOMM against L2CAP with Single Response
 //! Mode, in bytes per second, OBEX packets and round trips. The captive page under a crowd of
-//! visitors ([`portal`]), with the hall beside it.
+//! visitors ([`portal`]), with the hall beside it. The captive page and the dashboard under
+//! attack ([`siege`]).
 
 mod bound;
 pub mod dashboard;
@@ -18,6 +19,7 @@ mod memory;
 pub mod portal;
 pub mod report;
 mod sequential;
+pub mod siege;
 pub mod sync;
 pub mod update;
 
@@ -132,6 +134,15 @@ pub fn run_engine(
         let _ = std::fs::remove_dir_all(&dir);
         Ok((progress, world))
     })
+}
+
+/// The o4send whose servers (`portal`, `dashboard`) a benchmark starts: this one, or another
+/// build named by `O4SEND_BENCH_SERVER` (to measure an older release the same way).
+fn server_exe() -> Result<std::path::PathBuf, String> {
+    match std::env::var_os("O4SEND_BENCH_SERVER") {
+        Some(path) => Ok(path.into()),
+        None => std::env::current_exe().map_err(|e| format!("cannot find myself: {e}")),
+    }
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf, String> {

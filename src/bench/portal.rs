@@ -49,7 +49,7 @@ fn measure(dir: &Path, visitors: usize, length: Duration) -> Result<(), String> 
 }
 
 /// The demo's campaign as files; returns the first item's name.
-fn write_campaign(dir: &Path) -> Result<String, String> {
+pub(super) fn write_campaign(dir: &Path) -> Result<String, String> {
     let content = dir.join("content");
     std::fs::create_dir_all(&content).map_err(|e| e.to_string())?;
     let demo = demo_campaign();
@@ -71,8 +71,8 @@ fn write_campaign(dir: &Path) -> Result<String, String> {
     Ok(demo.items[0].name.clone())
 }
 
-fn start_portal(dir: &Path) -> Result<(Child, u16), String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+pub(super) fn start_portal(dir: &Path) -> Result<(Child, u16), String> {
+    let exe = super::server_exe()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?

@@ -29,6 +29,9 @@ pub fn check(path: &Path) -> Result<ExitCode, CliError> {
         cfg.radio.backend,
         adapters.join(", ")
     );
+    if let Some(w) = cfg.sync.cleartext_warning() {
+        println!("warning: {w}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -304,6 +304,23 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 60)]
         secs: u64,
     },
+    /// The captive page and the dashboard under the attacks of issue 26 (oversized logins,
+    /// idle and slow-header connections past the units' file limit): how fast a new visitor,
+    /// `/health` and a logged-in page are answered meanwhile, and each process's memory.
+    Siege {
+        /// Logins carrying a 1.5 MB password, at once.
+        #[arg(long, default_value_t = 16)]
+        logins: usize,
+        /// Idle connections held open on each server.
+        #[arg(long, default_value_t = 1100)]
+        idle: usize,
+        /// Connections sending their headers a line every 2 s, on each server.
+        #[arg(long, default_value_t = 240)]
+        slow: usize,
+        /// Seconds of probes while the attack goes on.
+        #[arg(long, default_value_t = 30)]
+        secs: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -586,6 +603,21 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             what: Some(BenchWhat::Portal { visitors, secs }),
             ..
         } => done(crate::bench::portal::run(visitors, secs)),
+        Command::Bench {
+            what:
+                Some(BenchWhat::Siege {
+                    logins,
+                    idle,
+                    slow,
+                    secs,
+                }),
+            ..
+        } => done(crate::bench::siege::run(crate::bench::siege::Siege {
+            logins,
+            idle,
+            slow,
+            secs,
+        })),
         Command::Bench {
             phones,
             seed,

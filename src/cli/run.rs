@@ -109,6 +109,9 @@ fn start_sync(cfg: &Config, store: &crate::store::Store) {
         tracing::error!("{why}; pushing goes on with local decisions");
         return;
     }
+    if let Some(w) = cfg.sync.cleartext_warning() {
+        tracing::warn!("{w}");
+    }
     crate::sync::spawn(
         crate::sync::Settings {
             cfg: cfg.sync.clone(),

@@ -85,6 +85,48 @@ impl SyncConfig {
     pub fn enabled(&self) -> bool {
         self.mysql_url.is_some()
     }
+
+    /// One line when the sync would cross a network in clear text: a URL without
+    /// `require_ssl=true` to a host that is not this machine. The database password and every
+    /// row (pseudonyms, or raw addresses with `raw_macs`) could then be read on the way.
+    pub fn cleartext_warning(&self) -> Option<String> {
+        let url = self.mysql_url.as_ref()?.expose();
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if query.split('&').any(|kv| kv == "require_ssl=true") {
+            return None;
+        }
+        let authority = before_query.split('/').next().unwrap_or("");
+        let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let remote: Vec<&str> = hosts
+            .split(',')
+            .map(|h| host_part(h.trim()))
+            .filter(|h| !is_loopback(h))
+            .collect();
+        if remote.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "the fleet sync to {} is not encrypted: the database password and the log's rows \
+             cross the network in clear text; add ?require_ssl=true to sync.mysql_url",
+            remote.join(", ")
+        ))
+    }
+}
+
+/// `host` of `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn host_part(h: &str) -> &str {
+    match h.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => h.rsplit_once(':').map_or(h, |(host, _)| host),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The secret keys a config file names, if the file can be read by every user; `None` when the
@@ -141,6 +183,33 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sync_in_clear_text_over_a_network_is_named() {
+        let warn = |url: &str| {
+            let cfg = super::SyncConfig {
+                mysql_url: Some(super::Secret::new(url)),
+                ..Default::default()
+            };
+            cfg.cleartext_warning()
+        };
+        let w = warn("mysql://o4send:pw@db.expo.example:3306/o4send").unwrap();
+        assert!(
+            w.starts_with("the fleet sync to db.expo.example is not encrypted"),
+            "{w}"
+        );
+        assert!(
+            w.ends_with("add ?require_ssl=true to sync.mysql_url"),
+            "{w}"
+        );
+        assert!(!w.contains("pw"), "{w}");
+        let w = warn("mysql://u@127.0.0.1:3306,[2001:db8::1]:3307/db?prefer_socket=false").unwrap();
+        assert!(w.starts_with("the fleet sync to 2001:db8::1 is not"), "{w}");
+        assert_eq!(warn("mysql://u:pw@db:3306/o4send?require_ssl=true"), None);
+        assert_eq!(warn("mysql://u:pw@localhost:3306,[::1]:3307/o4send"), None);
+        let off = super::SyncConfig::default();
+        assert_eq!(off.cleartext_warning(), None);
+    }
+
     use super::*;
 
     #[test]
