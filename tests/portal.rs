@@ -54,6 +54,12 @@ fn setup(dir: &Path) -> (PathBuf, Vec<Item>) {
         ),
     )
     .unwrap();
+    // The phone on loopback has a lease, as every phone on the hotspot does.
+    std::fs::write(
+        dir.join("leases"),
+        "1764400000 3a:5f:01:22:9b:c4 127.0.0.1 Pixel-8 *\n",
+    )
+    .unwrap();
     (config, items)
 }
 
@@ -83,7 +89,8 @@ fn start(config: &Path) -> Portal {
     let mut child = Command::new(env!("CARGO_BIN_EXE_o4send"))
         .args(["portal", "--config"])
         .arg(config)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--leases"])
+        .arg(config.with_file_name("leases"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

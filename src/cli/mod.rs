@@ -133,6 +133,10 @@ pub enum Command {
         /// Listen here instead (ADDR:PORT), even with the hotspot off: for trying the page.
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<String>,
+        /// The DHCP leases that name each visitor's phone (dnsmasq's file); a request from an
+        /// address no lease names is served but not noted.
+        #[arg(long, value_name = "FILE", default_value = crate::hotspot::LEASES)]
+        leases: PathBuf,
     },
     /// The stand's A4 poster (SVG): how Android phones get the file by Bluetooth, and with
     /// [hotspot] on, QR codes that join the visitor Wi-Fi and open its page.
@@ -500,7 +504,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
         Command::Led => led_cmd::led(config.as_deref()),
         Command::Poster { out } => poster_cmd::poster(config.as_deref(), &out),
-        Command::Portal { listen } => portal_cmd::portal(config.as_deref(), listen),
+        Command::Portal { listen, leases } => {
+            portal_cmd::portal(config.as_deref(), listen, &leases)
+        }
         Command::Report {
             mysql: Some(url),
             fleet: Some(fleet),

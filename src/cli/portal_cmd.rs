@@ -6,7 +6,11 @@ use crate::web::portal::{self, Portal};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn portal(config: Option<&Path>, listen: Option<String>) -> Result<ExitCode, CliError> {
+pub fn portal(
+    config: Option<&Path>,
+    listen: Option<String>,
+    leases: &Path,
+) -> Result<ExitCode, CliError> {
     let cfg = optional_config(config)?;
     if !cfg.hotspot.enabled && listen.is_none() {
         return Err(CliError::Config(
@@ -14,7 +18,7 @@ pub fn portal(config: Option<&Path>, listen: Option<String>) -> Result<ExitCode,
         ));
     }
     let addr = listen.unwrap_or_else(|| format!("{}:80", cfg.hotspot.address));
-    let page = Portal::new(&cfg);
+    let page = Portal::new(&cfg, leases);
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await

@@ -31,7 +31,7 @@ pub fn render(h: &HotspotConfig, country: &str, ssid: &str) -> Rendered {
         wlan0: wlan0(h),
         hostapd: hostapd(h, country, ssid),
         dnsmasq: dnsmasq(h),
-        firewall: FIREWALL_RULES.replace("@ADDR@", &h.address.to_string()),
+        firewall: firewall(h),
     }
 }
 
@@ -87,17 +87,37 @@ fn dnsmasq(h: &HotspotConfig) -> String {
     )
 }
 
+fn firewall(h: &HotspotConfig) -> String {
+    let [a, b, c, _] = h.address.octets();
+    FIREWALL_RULES
+        .replace("@ADDR@", &h.address.to_string())
+        .replace("@SUBNET@", &format!("{a}.{b}.{c}.0/24"))
+}
+
 /// What a visitor on wlan0 may reach: DHCP, DNS and the captive page on the appliance's own
 /// address; nothing is forwarded to or from wlan0 (no uplink, no internet, no other visitor).
+/// DHCP is rationed per radio: a station that makes up client addresses to take every lease
+/// gets 6 requests at once and 10 an hour (a phone joining and renewing its 30-minute lease
+/// sends about 6); the access point vouches for the radio's address, and each radio takes one of
+/// hostapd's `max_num_sta` places. After DHCP a visitor's packets must come from the hotspot's
+/// own subnet: a made-up source elsewhere is dropped.
 const FIREWALL_RULES: &str = "\
 #!/usr/sbin/nft -f
 # Written by `o4send setup` from [hotspot].
 table inet o4send_hotspot
 delete table inet o4send_hotspot
 table inet o4send_hotspot {
+    set dhcp_stations {
+        type ether_addr
+        flags dynamic,timeout
+        timeout 1h
+        size 4096
+    }
     chain input {
         type filter hook input priority filter; policy accept;
+        iifname \"wlan0\" udp dport 67 update @dhcp_stations { ether saddr limit rate over 10/hour burst 6 packets } drop
         iifname \"wlan0\" udp dport 67 accept
+        iifname \"wlan0\" ip saddr != @SUBNET@ drop
         iifname \"wlan0\" ip daddr @ADDR@ udp dport 53 accept
         iifname \"wlan0\" ip daddr @ADDR@ tcp dport { 53, 80 } accept
         iifname \"wlan0\" ct state established,related accept
@@ -143,5 +163,11 @@ mod tests {
             "the dashboard's port is never opened to visitors"
         );
         assert!(r.wlan0.contains("Address=10.44.0.1/24\n"));
+        assert!(r
+            .firewall
+            .contains("iifname \"wlan0\" ip saddr != 10.44.0.0/24 drop\n"));
+        assert!(r.firewall.contains(
+            "udp dport 67 update @dhcp_stations { ether saddr limit rate over 10/hour burst 6 packets } drop\n"
+        ));
     }
 }

@@ -45,8 +45,8 @@ struct Loaded {
 }
 
 impl Portal {
-    pub fn new(cfg: &crate::config::Config) -> Portal {
-        let leases = Path::new(crate::hotspot::LEASES);
+    /// The page for `cfg`, its visitors named by the DHCP `leases` file.
+    pub fn new(cfg: &crate::config::Config, leases: &Path) -> Portal {
         Portal {
             visits: Arc::new(visits::Visits::new(&cfg.appliance.data_dir, leases)),
             cfg: cfg.clone(),

@@ -1,7 +1,10 @@
 //! What visitors do on the page, noted for the log: each page opened and each file taken, by the
-//! phone's Wi-Fi address (read from the hotspot's DHCP leases; `ip:ADDR` when no lease names
-//! it), once per phone and page or file in ten minutes: a phone reloading, or a visitor
-//! hammering the page, adds nothing to the log and cannot fill the card. Notes are gathered in
+//! phone's Wi-Fi address (read from the hotspot's DHCP leases), once per phone and page or file
+//! in ten minutes: a phone reloading, or a visitor hammering the page, adds nothing to the log
+//! and cannot fill the card. A request from an address no lease names is served but not noted:
+//! every phone on the hotspot takes its address by DHCP, and an address made up by a visitor
+//! (the firewall drops any outside the hotspot's subnet; DHCP is rationed per radio) must not
+//! become a "visitor" of its own and push real history out under the log's size cap. Notes are gathered in
 //! memory and written to the visit spool every two seconds and on shutdown
 //! (`crate::visit_spool`); the daemon puts them in the log. Nothing else about a visitor is kept:
 //! no cookie, no headers, no names typed.
@@ -52,7 +55,9 @@ impl Visits {
 
     /// Notes that `ip` opened the page (`item` none) or took `item` (`bytes` long).
     pub fn note(&self, ip: IpAddr, item: Option<&str>, bytes: u64) {
-        let visitor = self.visitor(ip);
+        let Some(visitor) = self.visitor(ip) else {
+            return;
+        };
         if !self.first_in_a_while(&visitor, item) {
             return;
         }
@@ -113,17 +118,13 @@ impl Visits {
         }
     }
 
-    /// The phone's Wi-Fi address as the DHCP lease of `ip` names it.
-    fn visitor(&self, ip: IpAddr) -> String {
+    /// The phone's Wi-Fi address as the DHCP lease of `ip` names it; none without a lease.
+    fn visitor(&self, ip: IpAddr) -> Option<String> {
         let mut cached = self.leases.lock().unwrap_or_else(|e| e.into_inner());
         if cached.0.is_none_or(|at| at.elapsed() > LEASES_FRESH) {
             *cached = (Some(Instant::now()), read_leases(&self.leases_file));
         }
-        cached
-            .1
-            .get(&ip)
-            .cloned()
-            .unwrap_or_else(|| format!("ip:{ip}"))
+        cached.1.get(&ip).cloned()
     }
 }
 
@@ -162,15 +163,21 @@ mod tests {
         std::fs::write(
             &leases,
             "1764400000 3a:5f:01:22:9b:c4 10.44.0.23 Pixel-8 01:3a:5f:01:22:9b:c4\n\
-             1764400000 <script> 10.44.0.24 * *\ngarbage\n",
+             1764400000 <script> 10.44.0.24 * *\ngarbage\n\
+             1764400000 02:11:22:33:44:55 10.44.0.25 * *\n",
         )
         .unwrap();
         let v = Visits::new(dir.path(), &leases);
         v.note("10.44.0.23".parse().unwrap(), None, 0);
-        v.note("10.44.0.24".parse().unwrap(), Some("map.pdf"), 1234);
+        v.note("10.44.0.25".parse().unwrap(), Some("map.pdf"), 1234);
         // Reloads within ten minutes add nothing.
         v.note("10.44.0.23".parse().unwrap(), None, 0);
-        v.note("10.44.0.24".parse().unwrap(), Some("map.pdf"), 1234);
+        v.note("10.44.0.25".parse().unwrap(), Some("map.pdf"), 1234);
+        // Addresses no (valid) lease names are served, never noted: a made-up one is no visitor.
+        for made_up in ["10.44.0.24", "10.44.0.77", "10.44.0.78"] {
+            v.note(made_up.parse().unwrap(), None, 0);
+            v.note(made_up.parse().unwrap(), Some("map.pdf"), 1234);
+        }
         v.flush();
         let files: Vec<_> = std::fs::read_dir(crate::visit_spool::dir(dir.path()))
             .unwrap()
@@ -187,7 +194,7 @@ mod tests {
             (events[0].kind.as_str(), events[0].item.as_deref()),
             ("visit", None)
         );
-        assert_eq!(events[1].visitor, "ip:10.44.0.24");
+        assert_eq!(events[1].visitor, "02:11:22:33:44:55");
         assert_eq!(
             (events[1].kind.as_str(), events[1].bytes),
             ("download", 1234)
