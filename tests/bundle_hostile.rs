@@ -70,6 +70,46 @@ fn an_untouched_stick_is_imported() {
     assert_eq!(after.previous_link, before.content_link);
 }
 
+/// Issue 26: the captive page runs as its own user in the daemon's group, so an imported campaign
+/// must be readable by that group whatever the importing process's umask (the dashboard's is
+/// 0077), and an import run as root from a stick must leave it the data directory's owner's,
+/// not root's (which the daemon, too, could not read with those modes). The old code wrote the
+/// files 0600 under umask 0077, owned by whoever imported.
+#[test]
+fn an_import_leaves_the_campaign_the_daemons_and_readable_by_its_group() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let (rig, new) = setup();
+    let daemon = if is_root() {
+        65534
+    } else {
+        rig.data.metadata().unwrap().uid()
+    };
+    std::os::unix::fs::chown(&rig.data, Some(daemon), Some(daemon)).unwrap();
+    let mut import = std::process::Command::new("sh");
+    import
+        .args(["-c", "umask 077 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_o4send"))
+        .args(["import", "--config"])
+        .arg(&rig.config)
+        .arg(&new);
+    ok(&mut import);
+    let campaign = rig.data.join("content").canonicalize().unwrap();
+    let mut seen = vec![(campaign.clone(), 0o750)];
+    for entry in std::fs::read_dir(&campaign).unwrap() {
+        seen.push((entry.unwrap().path(), 0o640));
+    }
+    assert_eq!(
+        seen.len(),
+        5,
+        "the folder, two items, campaign.toml and its signature"
+    );
+    for (path, mode) in seen {
+        let m = path.metadata().unwrap();
+        assert_eq!(m.permissions().mode() & 0o777, mode, "{}", path.display());
+        assert_eq!((m.uid(), m.gid()), (daemon, daemon), "{}", path.display());
+    }
+}
+
 #[test]
 fn no_signature() {
     let (rig, new) = setup();

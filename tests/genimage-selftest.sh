@@ -83,6 +83,7 @@ cat >"$target/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/bin/false
 o4send:x:1000:1000:o4send Bluetooth push appliance:/var/lib/o4send:/bin/false
+o4send-portal:x:1002:1000:o4send captive page for visitors:/nonexistent:/bin/false
 nopass:x:1001:1001::/home/nopass:/bin/sh
 EOF
 printf 'root:x:0:\ndaemon:x:1:\no4send:x:1000:\nnopass:x:1001:\n' >"$target/etc/group"

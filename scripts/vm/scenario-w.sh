@@ -59,6 +59,13 @@ scenario_w() {  # CAMPAIGN_DIR
     # hostapd_cli cannot be used here: the unit's PrivateTmp hides the reply socket it binds in /tmp.
     ap_up() { g appliance -t 20 "iw dev wlan0 info | grep -q 'type AP' && ip -4 -o addr show wlan0 | grep -q ' $HADDR/24' && systemctl is-active -q o4send-hostapd o4send-dnsmasq o4send-portal" >/dev/null; }
     wait_until 90 ap_up || fail w "the access point is not up on wlan0 with $HADDR: $(hotspot_units)"
+    # The captive page runs as its own user, and its settings hold no secret; inside its sandbox
+    # (as that user) the full settings file cannot be read.
+    PORTAL_PID=$(g appliance -t 20 'systemctl show -P MainPID o4send-portal' | tr -d '\r')
+    SANDBOX=$(g appliance -t 20 "stat -c %U /proc/$PORTAL_PID; grep -c password_hash /run/o4send/portal.toml;
+        nsenter -t $PORTAL_PID -m -S \$(id -u o4send-portal) -G \$(id -g o4send) cat /run/o4send/o4send.toml 2>&1 | head -1" | tr -d '\r' | tr '\n' ' ')
+    [[ $SANDBOX == "o4send-portal 0 cat: /run/o4send/o4send.toml: Permission denied " ]] ||
+        fail w "the captive page's user, its settings' password hashes, its view of the full settings: $SANDBOX"
     FREQ=$(g appliance -t 20 'iw dev wlan0 info' | sed -n 's/^[[:space:]]*channel \([0-9]*\) (\([0-9]*\) MHz).*/channel \1, \2 MHz/p' | tr -d '\r')
     RULES=$(g appliance -t 20 'nft list table inet o4send_hotspot' | grep -c 'iifname "wlan0"' || true)
     [ "$RULES" -ge 5 ] || fail w "the firewall's table is not loaded: $RULES wlan0 rules"

@@ -80,6 +80,23 @@ impl Config {
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("every config value has a TOML form")
     }
+
+    /// These settings with every secret taken out: the fleet database's URL and password and
+    /// the phones' pseudonym key, the console's and the dashboard's password hashes, the Wi-Fi
+    /// passphrases. What a process that needs none of them is given (the captive page).
+    pub fn without_secrets(&self) -> Config {
+        let mut c = self.clone();
+        c.sync = super::SyncConfig {
+            fleet: c.sync.fleet.clone(),
+            ..super::SyncConfig::default()
+        };
+        c.console.password_hash = None;
+        c.dashboard.password_hash = None;
+        for net in &mut c.network.wifi.networks {
+            net.passphrase = None;
+        }
+        c
+    }
 }
 
 fn toml_source(text: &str) -> config::File<config::FileSourceString, config::FileFormat> {

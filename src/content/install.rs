@@ -137,11 +137,13 @@ pub fn import(
         stick.manifest.total_bytes() + stick.manifest.bytes.len() as u64,
     )?;
     std::fs::create_dir_all(&layout.campaigns).map_err(|e| at(&layout.campaigns, e))?;
+    let owner = Owner::of(disk::parent(&layout.content))?;
+    owner.hand_over(&layout.campaigns, 0o750)?;
     let staged = layout
         .campaigns
         .join(format!(".staging-{}", std::process::id()));
     std::fs::create_dir(&staged).map_err(|e| at(&staged, e))?;
-    let checked = stage(&staged, stick).and_then(|()| {
+    let checked = stage(&staged, stick, &owner).and_then(|()| {
         super::load(&staged, max_item_bytes)
             .map(drop)
             .map_err(|e| format!("the copied campaign does not load: {e}"))
@@ -262,18 +264,54 @@ fn verify_files(stick: &Stick) -> Result<(), String> {
     Ok(())
 }
 
-fn stage(staging: &Path, stick: &Stick) -> Result<(), String> {
+fn stage(staging: &Path, stick: &Stick, owner: &Owner) -> Result<(), String> {
+    owner.hand_over(staging, 0o750)?;
     for entry in &stick.manifest.items {
         let path = staging.join(&entry.name);
         let mut out = File::create_new(&path).map_err(|e| at(&path, e))?;
         stick.copy_item(entry, &mut out)?;
+        owner.hand_over(&path, 0o640)?;
         out.sync_all().map_err(|e| at(&path, e))?;
     }
     let description = staging.join(super::CAMPAIGN_FILE);
     write_synced(&description, &stick.manifest.bytes)?;
+    owner.hand_over(&description, 0o640)?;
     let signature = staging.join(format!("{}.minisig", super::CAMPAIGN_FILE));
     write_synced(&signature, stick.signature.as_bytes())?;
+    owner.hand_over(&signature, 0o640)?;
     disk::sync_dir(staging).map_err(|e| at(staging, e))
+}
+
+/// Whose a campaign's files are: the data directory's owner and group (the daemon's), also
+/// when the import runs as root from a stick, so nothing is left that the daemon cannot read;
+/// and readable by that group, in which the captive page runs as its own user
+/// (o4send-portal.service), whatever the umask of the process that imports.
+struct Owner {
+    uid: u32,
+    gid: u32,
+}
+
+impl Owner {
+    fn of(dir: &Path) -> Result<Owner, String> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(dir).map_err(|e| at(dir, e))?;
+        Ok(Owner {
+            uid: m.uid(),
+            gid: m.gid(),
+        })
+    }
+
+    /// Gives `path` this owner (when it has another) and `mode`.
+    fn hand_over(&self, path: &Path, mode: u32) -> Result<(), String> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let m = std::fs::symlink_metadata(path).map_err(|e| at(path, e))?;
+        if (m.uid(), m.gid()) != (self.uid, self.gid) {
+            std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))
+                .map_err(|e| at(path, e))?;
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| at(path, e))
+    }
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {

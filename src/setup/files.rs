@@ -25,8 +25,8 @@ impl SystemFiles {
         self.root.join(relative)
     }
 
-    /// The settings in force (readable by the daemon's group only: they may hold secrets) and
-    /// the verdict line.
+    /// The settings in force (readable by the daemon's group only: they may hold secrets), the
+    /// captive page's copy without secrets, and the verdict line.
     pub fn write_config(&self, cfg: &Config, line: &str) -> Result<(), String> {
         let group = self.id_of("etc/group", DAEMON);
         let header = "# Written by `o4send setup` at every boot and reload: the image's defaults with the\n\
@@ -38,6 +38,16 @@ impl SystemFiles {
             text.as_bytes(),
             0o640,
             owner,
+        )?;
+        let portal = format!(
+            "{header}# The captive page's copy: every secret taken out.\n{}",
+            cfg.without_secrets().to_toml()
+        );
+        write_atomic(
+            &self.path(super::PORTAL_CONFIG),
+            portal.as_bytes(),
+            0o644,
+            None,
         )?;
         write_atomic(
             &self.path(super::CONFIG_STATUS),

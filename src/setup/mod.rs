@@ -28,6 +28,8 @@ pub const IMAGE_CONFIG: &str = "/etc/o4send/o4send.toml";
 pub const BOOT_CONFIG: &str = "/boot/o4send.toml";
 /// The settings in force, written for the daemon, under the root.
 pub const EFFECTIVE_CONFIG: &str = "run/o4send/o4send.toml";
+/// The settings in force without their secrets, for the captive page (`Config::without_secrets`).
+pub const PORTAL_CONFIG: &str = "run/o4send/portal.toml";
 /// One line: `ok: …` or the mistake and what the box runs on instead, under the root.
 pub const CONFIG_STATUS: &str = "run/o4send/config-status";
 

@@ -53,6 +53,17 @@ fn a_good_file_is_taken_and_kept() {
         format!("ok: {}", b.paths.boot_config.display())
     );
     let cfg = b.effective();
+    // The captive page's copy: the same settings, no secret.
+    let portal = b.read(super::PORTAL_CONFIG);
+    assert!(portal.contains("Acme at Booth 7"), "{portal}");
+    let full = b.read(EFFECTIVE_CONFIG);
+    for secret in ["$6$saltsalt$0123456789abcdefghij", "correct horse"] {
+        assert!(full.contains(secret), "{secret} in force");
+        assert!(
+            !portal.contains(secret),
+            "{secret} in the portal's copy: {portal}"
+        );
+    }
     assert_eq!(
         cfg.appliance.sender_name.as_deref(),
         Some("Acme at Booth 7")

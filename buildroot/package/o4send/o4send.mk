@@ -29,10 +29,12 @@ define O4SEND_VENDOR_CRATES
 endef
 O4SEND_PRE_BUILD_HOOKS += O4SEND_VENDOR_CRATES
 
-# The service's user on the read-only root: systemd-sysusers cannot write /etc there, so the
-# user is made at build time (board/common/post-build.sh checks every sysusers.d user exists).
+# The services' users on the read-only root: systemd-sysusers cannot write /etc there, so they
+# are made at build time (board/common/post-fakeroot.sh checks every sysusers.d user exists):
+# the daemon's, and the captive page's own in the daemon's group.
 define O4SEND_USERS
 	o4send -1 o4send -1 * /var/lib/o4send - - o4send Bluetooth push appliance
+	o4send-portal -1 o4send -1 * - - - o4send captive page for visitors
 endef
 
 $(eval $(cargo-package))
