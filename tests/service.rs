@@ -76,6 +76,32 @@ fn systemd_analyze_security_rates_the_unit_at_most_2_0() {
     assert!(figure <= MAX_EXPOSURE, "o4send.service: {figure}");
 }
 
+/// Issue 26: no unit has root walk a tree its unprivileged user can write (the daemon's unit ran
+/// `chown -R o4send:o4send /var/lib/o4send` as root before every start; a directory swapped
+/// for a symlink during the walk is the classic way to lead such a walk elsewhere). Root may
+/// still chown named files, without following them (`-h`).
+#[test]
+fn no_unit_has_root_walk_a_tree_its_user_can_write() {
+    for root in [overlay(), image_overlay()] {
+        let dir = root.join("etc/systemd/system");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for key in ["ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload"] {
+                for line in values(&text, key).into_iter().filter(|l| l.starts_with('+')) {
+                    let walks = ["chown -R", "chmod -R", "chgrp -R", "chown --recursive"]
+                        .iter()
+                        .any(|w| line.contains(w));
+                    assert!(!walks, "{}: {key}={line}", path.display());
+                    if line.contains("chown ") {
+                        assert!(line.contains(" -h "), "{}: {key}={line}", path.display());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Every shipped unit's figure, printed; those with a `User=` of their own (no root needed) at
 /// 2.0 or less. Root's units (setup, firewall, hostapd, dnsmasq before it drops to its user,
 /// imports, updates, growth) need what they are for: mounts, raw disks, netlink.
