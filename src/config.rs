@@ -11,6 +11,7 @@ mod default_toml;
 mod hotspot;
 mod layers;
 mod network;
+pub mod password;
 mod sync;
 mod template;
 mod text;
@@ -18,7 +19,7 @@ mod update;
 mod validate;
 mod watchdog;
 
-use crate::device::{BdAddr, MajorClass};
+use crate::model::device::{BdAddr, MajorClass};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,30 +1,24 @@
 //! o4send: offers a file to every nearby phone over Bluetooth OBEX Object Push, once.
 //!
 //! The library behind the `o4send` binary. See DESIGN.md for the architecture: scan → policy →
-//! push workers → store → sync, each a module with one job.
+//! push workers → store → sync, each a module with one job. Which process runs which room, and
+//! what each may touch: docs/architecture.md.
 
-pub mod banner;
 pub mod bench;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod content;
+pub mod daemon;
 pub mod demo;
-pub mod device;
 pub mod engine;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod hotspot;
-pub mod led;
 pub mod live;
+pub mod model;
 pub mod obex;
 pub mod orders;
-pub mod outcome;
-pub mod password;
-pub mod pidfile;
 pub mod policy;
-pub mod poster;
-pub mod pseudonym;
 pub mod radio;
 pub mod report;
 pub mod setup;
@@ -32,6 +26,4 @@ pub mod store;
 pub mod supervise;
 pub mod sync;
 pub mod update;
-pub mod visit_spool;
 pub mod web;
-pub mod wifi_state;

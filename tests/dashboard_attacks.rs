@@ -60,7 +60,7 @@ fn a_huge_password_is_refused_before_it_is_hashed() {
 }
 
 fn crate_max() -> usize {
-    o4send::password::MAX_LEN
+    o4send::config::password::MAX_LEN
 }
 
 #[test]

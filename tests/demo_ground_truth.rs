@@ -4,7 +4,7 @@
 
 use o4send::config::Config;
 use o4send::demo::{demo_config, run, DemoOptions, DEMO_MIN_RSSI};
-use o4send::device::{BdAddr, MajorClass};
+use o4send::model::device::{BdAddr, MajorClass};
 use o4send::radio::sim::{Behaviour, Phone};
 use rusqlite::Connection;
 use std::collections::BTreeMap;

@@ -3,11 +3,11 @@
 //! every attempt; a reload swaps the campaign without dropping a push.
 
 use o4send::bench::scenario;
-use o4send::clock::Clock;
 use o4send::config::{AdapterConfig, Backend, Config, Role};
 use o4send::content::{demo_campaign, Campaign, Item};
 use o4send::engine::{self, Control, Parts, Progress};
-use o4send::outcome::Outcome;
+use o4send::model::clock::Clock;
+use o4send::model::outcome::Outcome;
 use o4send::store::open_for;
 use rusqlite::Connection;
 use std::path::Path;
@@ -24,7 +24,7 @@ fn config(phones: usize) -> Config {
         role: Role::Both,
         slots: 5,
     }];
-    cfg.policy.classes = o4send::device::MajorClass::ALL.to_vec();
+    cfg.policy.classes = o4send::model::device::MajorClass::ALL.to_vec();
     cfg.engine.shutdown_grace_secs = 5;
     cfg
 }

@@ -1,12 +1,12 @@
 //! The push client against scripted peers: every answer, non-answer and malformed answer a
 //! phone can give must end in the right outcome, within the timeouts, without a panic.
 
+use o4send::model::outcome::{AttemptResult, Outcome};
 use o4send::obex::wire::code;
 use o4send::obex::wire::code::opcode;
 use o4send::obex::wire::header::{self, id, Header};
 use o4send::obex::wire::{ConnectFields, Framed, Request, Response};
 use o4send::obex::{push, Object, PushOptions};
-use o4send::outcome::{AttemptResult, Outcome};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,13 +1,13 @@
 //! Our client against our server over an in-memory stream: the two halves must agree on every
 //! byte, and the server's Android-like answers must reach the client as the right outcome.
 
+use o4send::model::outcome::{AttemptResult, Outcome};
 use o4send::obex::wire::code::{self, opcode};
 use o4send::obex::wire::header::Header;
 use o4send::obex::wire::{Framed, Request, Response};
 use o4send::obex::{
     push, serve, AcceptAll, Decision, Object, Offer, Prompt, PushOptions, Received, ServerOptions,
 };
-use o4send::outcome::{AttemptResult, Outcome};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

@@ -7,9 +7,9 @@
 //! an existing file; so the test runs it in a private temporary directory and reads the file
 //! there. It answers CONNECT with a max packet length of 1024 and asks for no Length or Type.
 
+use o4send::model::outcome::Outcome;
 use o4send::obex::tcp::{connect, OBEX_TCP_PORT};
 use o4send::obex::{push, Object, PushOptions};
-use o4send::outcome::Outcome;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

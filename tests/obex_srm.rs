@@ -2,6 +2,7 @@
 //! peers that enable SRM and then misbehave, and over TCP. Every push must end in the outcome it
 //! would have had in stop-and-wait; only the number of round trips may differ.
 
+use o4send::model::outcome::{AttemptResult, Outcome};
 use o4send::obex::srm;
 use o4send::obex::wire::code::{self, opcode};
 use o4send::obex::wire::header::{self, id, Header};
@@ -10,7 +11,6 @@ use o4send::obex::{
     push_counted, serve, AcceptAll, Decision, Object, Offer, Prompt, PushOptions, PushStats,
     Received, ServerOptions, Transport,
 };
-use o4send::outcome::{AttemptResult, Outcome};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

@@ -373,7 +373,7 @@ fn what_visitors_did_reaches_the_log_once() {
         .unwrap()
         .success());
     assert!(portal.child.wait().unwrap().success());
-    let spool = o4send::visit_spool::dir(dir.path());
+    let spool = o4send::store::visit_spool::dir(dir.path());
     let files: Vec<PathBuf> = std::fs::read_dir(&spool)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -391,7 +391,7 @@ fn what_visitors_did_reaches_the_log_once() {
     let db = dir.path().join("o4send.db");
     let store = Store::open(&db, StoreOptions::new("boot-1")).unwrap();
     let first = rt
-        .block_on(o4send::visit_spool::drain(&spool, &store))
+        .block_on(o4send::store::visit_spool::drain(&spool, &store))
         .unwrap();
     assert_eq!(
         (first.files, first.events, first.skipped),
@@ -405,7 +405,7 @@ fn what_visitors_did_reaches_the_log_once() {
     // The same file once more (a crash between the commit and the removal), with a bad line.
     std::fs::write(spool.join("0000000000001-again.jsonl"), again).unwrap();
     let second = rt
-        .block_on(o4send::visit_spool::drain(&spool, &store))
+        .block_on(o4send::store::visit_spool::drain(&spool, &store))
         .unwrap();
     assert_eq!((second.events, second.skipped), (2, 1));
     rt.block_on(store.close()).unwrap();
@@ -419,7 +419,7 @@ fn what_visitors_did_reaches_the_log_once() {
     let page = o4send::report::page(&report);
     assert!(page.contains("Hotspot phones") && page.contains("Files taken (Wi-Fi)"));
     // The CSV export names the phone by a pseudonym, as it names Bluetooth phones.
-    let key = o4send::pseudonym::PhoneKey::Hmac(b"a secret of at least sixteen".to_vec());
+    let key = o4send::sync::pseudonym::PhoneKey::Hmac(b"a secret of at least sixteen".to_vec());
     let mut csv = Vec::new();
     let rows = o4send::report::csv_export::Rows::Wifi;
     o4send::report::csv_export::write(&reader, rows, 0, i64::MAX, &key, &mut csv).unwrap();

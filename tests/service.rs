@@ -88,7 +88,10 @@ fn no_unit_has_root_walk_a_tree_its_user_can_write() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             for key in ["ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload"] {
-                for line in values(&text, key).into_iter().filter(|l| l.starts_with('+')) {
+                for line in values(&text, key)
+                    .into_iter()
+                    .filter(|l| l.starts_with('+'))
+                {
                     let walks = ["chown -R", "chmod -R", "chgrp -R", "chown --recursive"]
                         .iter()
                         .any(|w| line.contains(w));

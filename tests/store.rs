@@ -2,9 +2,9 @@
 //! batching and aggregation, answers and device history, hostile names, flush semantics,
 //! the status report, retention, and read-only opening.
 
-use o4send::clock::Stamp;
-use o4send::device::{device_name, BdAddr};
-use o4send::outcome::Outcome;
+use o4send::model::clock::Stamp;
+use o4send::model::device::{device_name, BdAddr};
+use o4send::model::outcome::Outcome;
 use o4send::store::{
     AttemptRecord, EventRecord, ItemHistory, Level, Reader, Retention, SightingRecord,
     StatusReport, Store, StoreErrorKind, StoreOptions, SCHEMA_VERSION,

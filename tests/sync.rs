@@ -6,7 +6,7 @@ mod common;
 
 use common::galera::Galera;
 use common::mariadb::{MariaDb, FLEET_SERVER, PASSWORD};
-use o4send::pseudonym::PhoneKey;
+use o4send::sync::pseudonym::PhoneKey;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

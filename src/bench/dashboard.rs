@@ -50,7 +50,7 @@ pub(super) fn start(dir: &std::path::Path) -> Result<(Child, u16), String> {
         d = dir.display().to_string(),
         db = db.display().to_string(),
         l = dir.join("live").display().to_string(),
-        h = crate::password::hash(PASSWORD)?,
+        h = crate::config::password::hash(PASSWORD)?,
     );
     std::fs::write(&cfg, text).map_err(|e| e.to_string())?;
     let mut child = Command::new(&exe)

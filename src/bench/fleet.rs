@@ -64,7 +64,7 @@ fn run_in(dir: &Path, url: &str, n: usize, rows: u64) -> Result<(), String> {
     let fleet = format!(
         "fleet-{}-{}",
         std::process::id(),
-        crate::clock::Clock::system().now_ms()
+        crate::model::clock::Clock::system().now_ms()
     );
     let names: Vec<String> = (0..n).map(|i| format!("{fleet}-a{i}")).collect();
     let logs: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("a{i}.db"))).collect();

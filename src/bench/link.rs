@@ -5,8 +5,8 @@
 //! The link model ([`LinkModel`]) is the simulator's: rate, per-frame overhead and a one-way
 //! latency; the figures say what SRM saves on that model, not on a given phone.
 
+use crate::model::outcome::Outcome;
 use crate::obex::{push_counted, serve, AcceptAll, Object, PushStats, ServerOptions, Transport};
-use crate::outcome::Outcome;
 use crate::radio::sim::{open_link, LinkModel};
 use std::time::Duration;
 

@@ -23,12 +23,12 @@ pub mod siege;
 pub mod sync;
 pub mod update;
 
-use crate::clock::Clock;
 use crate::config::{AdapterConfig, Backend, BehaviourMix, Config, Role, SimConfig};
 use crate::content::{demo_campaign, Campaign, Item};
-use crate::device::MajorClass;
 use crate::engine::{self, Control, Parts, Progress};
-use crate::outcome::Outcome;
+use crate::model::clock::Clock;
+use crate::model::device::MajorClass;
+use crate::model::outcome::Outcome;
 use crate::radio::sim::World;
 use crate::store::open_for;
 use std::sync::Arc;

@@ -5,8 +5,8 @@
 //! paged the phone, so a device costs one more connection set-up than it costs us.
 
 use crate::config::SimConfig;
+use crate::model::outcome::Outcome;
 use crate::obex::{self, Object};
-use crate::outcome::Outcome;
 use crate::radio::sim::{LinkModel, World};
 use crate::radio::{Radio, Sightings};
 use crate::supervise::Heartbeat;
@@ -55,7 +55,10 @@ pub fn makespan(sim: &SimConfig) -> Result<f64, String> {
 }
 
 /// One full inquiry; the devices in the order they answered.
-async fn inquiry(radio: &crate::radio::sim::SimRadio, world: &World) -> Vec<crate::device::BdAddr> {
+async fn inquiry(
+    radio: &crate::radio::sim::SimRadio,
+    world: &World,
+) -> Vec<crate::model::device::BdAddr> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(100_000);
     let _ = tokio::time::timeout(
         world.link.inquiry,

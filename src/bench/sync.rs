@@ -4,10 +4,10 @@
 //! daemon writes it), then one sync round uploads it; the figure is the round's wall time.
 //! Each run uses its own appliance name, so runs against the same server never collide.
 
-use crate::clock::Stamp;
 use crate::config::{Secret, SyncConfig};
-use crate::device::BdAddr;
-use crate::outcome::Outcome;
+use crate::model::clock::Stamp;
+use crate::model::device::BdAddr;
+use crate::model::outcome::Outcome;
 use crate::store::{AttemptRecord, Store, StoreOptions};
 use crate::sync::{self, Settings};
 use std::path::Path;
@@ -76,7 +76,7 @@ pub fn run(url: &str, rows: u64) -> Result<(), String> {
     let appliance = format!(
         "bench-{}-{}",
         std::process::id(),
-        crate::clock::Clock::system().now_ms()
+        crate::model::clock::Clock::system().now_ms()
     );
     let result = crate::engine::runtime()?.block_on(async {
         fill_backlog(&db, rows).await?;

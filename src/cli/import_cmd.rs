@@ -8,7 +8,7 @@ use super::CliError;
 use crate::config::{default_path, Config};
 use crate::content::bundle::{self, Limits, Stick};
 use crate::content::install::{self, Layout};
-use crate::pidfile::{self, Reload};
+use crate::daemon::pidfile::{self, Reload};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -36,7 +36,7 @@ fn note_for_the_led(cfg: &Config, result: &Result<ExitCode, CliError>) {
 /// update's, `update_cmd`).
 pub(super) fn note_stick(cfg: &Config, accepted: bool, line: String) {
     let note = crate::live::StickNote {
-        at_ms: crate::clock::Clock::system().now_ms(),
+        at_ms: crate::model::clock::Clock::system().now_ms(),
         accepted,
         line,
     };

@@ -1,8 +1,8 @@
 //! `o4send led`: drives the status LED from the daemon's live state (o4send-led.service).
 
 use super::{optional_config, CliError};
-use crate::led::{self, Led};
 use crate::live;
+use crate::live::led::{self, Led};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,7 +13,7 @@ pub fn led(config: Option<&Path>) -> Result<ExitCode, CliError> {
     let cfg = optional_config(config)?;
     let mut led = Led::open(&cfg.appliance.status_led).map_err(CliError::Failed)?;
     let dir = &cfg.appliance.live_dir;
-    let clock = crate::clock::Clock::system();
+    let clock = crate::model::clock::Clock::system();
     tracing::info!("status LED {}", cfg.appliance.status_led.display());
     let mut failing = false;
     loop {

@@ -1,6 +1,8 @@
 //! The command line: `run`, `demo`, `push`, `scan`, `status`, `sync`, `config`, `bundle`,
 //! `import`, `content`, `bench`. Each command lives in its own file; this one defines the
-//! arguments, exit codes and logging.
+//! arguments, exit codes and logging. The processes it starts keep their wiring in their own
+//! rooms: `run` in [`crate::daemon`], `dashboard` and `portal` in [`crate::web`], `led` in
+//! [`crate::live::led`].
 
 mod bootstate_cmd;
 pub mod bundle_cmd;
@@ -10,24 +12,19 @@ mod dashboard_cmd;
 mod demo_cmd;
 mod import_cmd;
 mod led_cmd;
-mod live_feed;
-mod orders_task;
 mod portal_cmd;
 mod poster_cmd;
 mod push;
 mod report_cmd;
-mod run;
 mod scan;
 mod setup_cmd;
 mod status;
-mod status_line;
 mod sync_cmd;
 mod update_cmd;
 mod update_spool;
-mod visits_task;
 
 use crate::config::{default_path, Config, ConfigError};
-use crate::device::BdAddr;
+use crate::model::device::BdAddr;
 use clap::{Parser, Subcommand};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -459,6 +456,15 @@ impl From<crate::store::StoreError> for CliError {
     }
 }
 
+impl From<crate::daemon::Stop> for CliError {
+    fn from(e: crate::daemon::Stop) -> Self {
+        match e {
+            crate::daemon::Stop::Config(m) => CliError::Config(m),
+            crate::daemon::Stop::Failed(m) => CliError::Failed(m),
+        }
+    }
+}
+
 impl From<ConfigError> for CliError {
     fn from(e: ConfigError) -> Self {
         CliError::Config(e.0)
@@ -469,7 +475,9 @@ impl From<ConfigError> for CliError {
 pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     let config = cli.config.clone();
     match cli.command {
-        Command::Run => run::run(&config_path(&config)),
+        Command::Run => crate::daemon::run(&config_path(&config))
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(CliError::from),
         Command::Demo { phones, seed, db } => demo_cmd::demo(config.as_deref(), phones, seed, db),
         Command::Push {
             to,

@@ -10,8 +10,13 @@ pub fn poster(config: Option<&Path>, out: &Path) -> Result<ExitCode, CliError> {
     let campaign = crate::content::active(&cfg)
         .map_err(|e| CliError::Failed(format!("poster: no usable campaign: {e}")))?;
     let items = campaign.items.iter().map(|i| i.name.as_str()).collect();
-    let svg = crate::poster::for_stand(&cfg.hotspot, &campaign.name, &campaign.sender_name, items)
-        .map_err(CliError::Failed)?;
+    let svg = crate::report::poster::for_stand(
+        &cfg.hotspot,
+        &campaign.name,
+        &campaign.sender_name,
+        items,
+    )
+    .map_err(CliError::Failed)?;
     std::fs::write(out, svg).map_err(|e| CliError::Failed(format!("{}: {e}", out.display())))?;
     let h = &cfg.hotspot;
     if h.enabled {

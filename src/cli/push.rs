@@ -5,10 +5,10 @@
 
 use super::{optional_config, pick_adapter, runtime, CliError};
 use crate::content::mime_for;
-use crate::device::BdAddr;
+use crate::model::device::BdAddr;
+use crate::model::outcome::AttemptResult;
+use crate::model::outcome::Outcome;
 use crate::obex::{self, tcp, Object};
-use crate::outcome::AttemptResult;
-use crate::outcome::Outcome;
 use crate::radio::bluez::{Bluez, BluezRadio};
 use crate::radio::Radio;
 use std::path::Path;

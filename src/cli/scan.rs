@@ -2,7 +2,7 @@
 //! for checking a site before the expo opens, and for finding a test phone's address.
 
 use super::{optional_config, pick_adapter, runtime, CliError};
-use crate::device::{printable, BdAddr};
+use crate::model::device::{printable, BdAddr};
 use crate::radio::bluez::{Bluez, BluezRadio};
 use crate::radio::{Radio, Sighting, Sightings};
 use crate::supervise::Heartbeat;

@@ -24,14 +24,14 @@ pub fn passwd() -> Result<ExitCode, CliError> {
             "passwd: a password needs at least 8 characters".into(),
         ));
     }
-    if password.len() > crate::password::MAX_LEN {
+    if password.len() > crate::config::password::MAX_LEN {
         return Err(CliError::Failed(format!(
             "passwd: a password has at most {} bytes (the dashboard checks no longer one)",
-            crate::password::MAX_LEN
+            crate::config::password::MAX_LEN
         )));
     }
-    let hash =
-        crate::password::hash(&password).map_err(|e| CliError::Failed(format!("passwd: {e}")))?;
+    let hash = crate::config::password::hash(&password)
+        .map_err(|e| CliError::Failed(format!("passwd: {e}")))?;
     println!("{hash}");
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ pub fn status(
         None => optional_config(config)?.appliance.db_path(),
     };
     let reader = Reader::open(&path).map_err(|e| CliError::Failed(e.to_string()))?;
-    let now = crate::clock::Clock::system().now_ms();
+    let now = crate::model::clock::Clock::system().now_ms();
     let report = reader
         .status(now)
         .map_err(|e| CliError::Failed(e.to_string()))?;
@@ -64,8 +64,8 @@ impl System {
     fn now(root: &Path) -> System {
         System {
             config: crate::setup::config_status(root),
-            wifi: crate::wifi_state::line(
-                &root.join(crate::wifi_state::CONTROL.trim_start_matches('/')),
+            wifi: crate::setup::wifi_state::line(
+                &root.join(crate::setup::wifi_state::CONTROL.trim_start_matches('/')),
             ),
             update: crate::update::status::line(root),
         }

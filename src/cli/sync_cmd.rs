@@ -2,8 +2,8 @@
 //! line on a terminal), or keep syncing like the daemon's task until interrupted.
 
 use super::{optional_config, runtime, CliError};
-use crate::clock::Clock;
 use crate::config::Config;
+use crate::model::clock::Clock;
 use crate::sync::{self, Progress, Settings, SyncErrorKind};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

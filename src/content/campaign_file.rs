@@ -5,7 +5,7 @@
 //! declared SHA-256 or size must match the file.
 
 use super::{read_item, sha256_hex, Campaign, ContentError, Item};
-use crate::device::MajorClass;
+use crate::model::device::MajorClass;
 use crate::policy::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! made in memory so the demo needs no files.
 
 use super::{Campaign, Item};
-use crate::device::MajorClass;
+use crate::model::device::MajorClass;
 use crate::policy::schedule::Schedule;
 use std::sync::Arc;
 

@@ -16,7 +16,7 @@ pub mod install;
 mod mime;
 pub mod texts;
 
-use crate::device::MajorClass;
+use crate::model::device::MajorClass;
 use crate::policy::schedule::Schedule;
 use sha2::{Digest, Sha256};
 use std::fmt;

@@ -1,7 +1,7 @@
 //! The demo's live progress line on a terminal, redrawn at most ten times a real second.
 
 use crate::engine::Progress;
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 use crate::radio::sim::World;
 use std::io::Write;
 use std::sync::Arc;

@@ -11,11 +11,11 @@ mod summary;
 
 pub use summary::render as render_summary;
 
-use crate::clock::Clock;
 use crate::config::{AdapterConfig, Backend, Config, SimConfig};
 use crate::content::demo_campaign;
-use crate::device::MajorClass;
 use crate::engine::{self, Control, Parts, Progress};
+use crate::model::clock::Clock;
+use crate::model::device::MajorClass;
 use crate::radio::sim::{generate, Behaviour, Phone, World};
 use crate::store::open_for;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! how many phones came, were contacted and received the file.
 
 use super::DemoReport;
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

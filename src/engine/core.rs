@@ -4,10 +4,10 @@
 
 use super::push::{self, Done, Slot};
 use super::{outcome_index, scan, Control, EngineError, Parts, Progress};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::content::Campaign;
-use crate::device::BdAddr;
+use crate::model::clock::Clock;
+use crate::model::device::BdAddr;
 use crate::obex::PushOptions;
 use crate::policy::{Now, Policy, Seen};
 use crate::radio::{Adapter, Sighting, Sightings};

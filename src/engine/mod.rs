@@ -11,10 +11,10 @@ mod core;
 mod push;
 mod scan;
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::content::Campaign;
-use crate::outcome::Outcome;
+use crate::model::clock::Clock;
+use crate::model::outcome::Outcome;
 use crate::radio::Adapter;
 use crate::store::Store;
 use crate::supervise::Health;
@@ -63,8 +63,8 @@ pub struct Progress {
     pub last_end_at: Option<i64>,
     /// The campaign and phone lists in force.
     pub campaign: Arc<Campaign>,
-    pub allow: Arc<[crate::device::BdAddr]>,
-    pub deny: Arc<[crate::device::BdAddr]>,
+    pub allow: Arc<[crate::model::device::BdAddr]>,
+    pub deny: Arc<[crate::model::device::BdAddr]>,
 }
 
 impl Progress {

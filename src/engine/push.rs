@@ -5,9 +5,9 @@
 //! While it talks to the phone the worker holds a heartbeat: every byte moved is progress, and a
 //! worker silent for longer than any of its OBEX steps may take ([`stall_limit`]) is hung.
 
-use crate::clock::Clock;
+use crate::model::clock::Clock;
+use crate::model::outcome::{AttemptResult, Outcome};
 use crate::obex::{self, Object, PushOptions};
-use crate::outcome::{AttemptResult, Outcome};
 use crate::policy::Job;
 use crate::radio::Radio;
 use crate::store::{AttemptRecord, Store};

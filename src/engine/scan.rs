@@ -3,7 +3,7 @@
 //! keeps failing is not hung: each retry counts as progress for the watchdog; only discovery that
 //! neither reports nor shows life for the scan stall limit is.
 
-use crate::clock::Clock;
+use crate::model::clock::Clock;
 use crate::radio::{Radio, Sightings};
 use crate::store::{EventRecord, Level, Store};
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 //! never returns and ignores its time limit, a sender name that never gets set. Wraps any
 //! backend, so the real BlueZ path can be hung in the rig as well as the simulated one in tests.
 
-use crate::device::BdAddr;
-use crate::outcome::AttemptResult;
+use crate::model::device::BdAddr;
+use crate::model::outcome::AttemptResult;
 use crate::radio::{Adapter, BoxFuture, OppLink, Radio, RadioError, Sightings};
 use std::sync::Arc;
 use std::time::Duration;

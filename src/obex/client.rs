@@ -17,7 +17,7 @@ use super::stats::PushStats;
 use super::wire::code::{self, opcode};
 use super::wire::header::{self, Header};
 use super::wire::{Framed, ReadError, Request, Response, MIN_PACKET};
-use crate::outcome::{AttemptResult, Outcome};
+use crate::model::outcome::{AttemptResult, Outcome};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;

@@ -4,7 +4,7 @@
 //! Failing to reach the peer is an attempt outcome like any other, so errors come back as an
 //! [`AttemptResult`] (Unreachable) rather than an `io::Error`.
 
-use crate::outcome::{AttemptResult, Outcome};
+use crate::model::outcome::{AttemptResult, Outcome};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::timeout;

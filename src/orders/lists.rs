@@ -6,7 +6,7 @@
 //! boot file allows it: an opt-out always wins.
 
 use crate::config::Config;
-use crate::device::BdAddr;
+use crate::model::device::BdAddr;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -13,7 +13,7 @@ pub mod lists;
 
 use crate::content::bundle::Limits;
 use crate::content::install::Layout;
-use crate::device::BdAddr;
+use crate::model::device::BdAddr;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

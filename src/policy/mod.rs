@@ -21,8 +21,8 @@ const REFORGET_MS: u64 = 5_000;
 
 use crate::config::PolicyConfig;
 use crate::content::{Campaign, Item};
-use crate::device::{BdAddr, ClassOfDevice};
-use crate::outcome::Outcome;
+use crate::model::device::{BdAddr, ClassOfDevice};
+use crate::model::outcome::Outcome;
 use crate::store::DeviceHistory;
 use jiff::tz::TimeZone;
 use state::{DeviceState, ItemState};

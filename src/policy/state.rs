@@ -3,8 +3,8 @@
 
 use crate::config::PolicyConfig;
 use crate::content::Item;
-use crate::device::ClassOfDevice;
-use crate::outcome::Outcome;
+use crate::model::device::ClassOfDevice;
+use crate::model::outcome::Outcome;
 use crate::store::DeviceHistory;
 
 use super::Now;

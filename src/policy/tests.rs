@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::PolicyConfig;
 use crate::content::{demo_campaign, Item};
-use crate::device::MajorClass;
+use crate::model::device::MajorClass;
 use crate::store::ItemHistory;
 
 const PHONE: ClassOfDevice = ClassOfDevice(0x5A020C);

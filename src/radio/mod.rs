@@ -14,9 +14,9 @@ pub mod sim;
 pub use sightings::{Closed, Sightings};
 
 use crate::config::{Config, Role};
-use crate::device::{BdAddr, ClassOfDevice, DeviceName};
+use crate::model::device::{BdAddr, ClassOfDevice, DeviceName};
+use crate::model::outcome::AttemptResult;
 use crate::obex::Transport;
-use crate::outcome::AttemptResult;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -103,7 +103,7 @@ pub fn timed_out(limit: Duration) -> AttemptResult {
         "connection set-up took longer than {}s (page timeout?)",
         limit.as_secs()
     );
-    AttemptResult::new(crate::outcome::Outcome::Unreachable, None, why, 0)
+    AttemptResult::new(crate::model::outcome::Outcome::Unreachable, None, why, 0)
 }
 
 /// A radio with its configured job.

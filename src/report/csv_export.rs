@@ -5,8 +5,8 @@
 //! `sync.raw_macs`. A device name that a spreadsheet would run as a formula is quoted first.
 
 use crate::config::Config;
-use crate::pseudonym::PhoneKey;
 use crate::store::Reader;
+use crate::sync::pseudonym::PhoneKey;
 use std::io::Write;
 use std::path::Path;
 

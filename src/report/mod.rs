@@ -10,6 +10,7 @@ pub mod csv_export;
 pub mod fleet;
 mod html;
 mod period;
+pub mod poster;
 
 use crate::store::{DayFigures, Reader, RunningDay, StoreError};
 use serde::Serialize;

@@ -59,7 +59,7 @@ impl SystemFiles {
 
     /// The console banner, in a directory the daemon may rewrite it in.
     pub fn write_banner(&self, text: &str) -> Result<(), String> {
-        let path = self.path(crate::banner::ISSUE);
+        let path = self.path(crate::setup::banner::ISSUE);
         let dir = path.parent().expect("the banner has a directory");
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         let user = self.id_of("etc/passwd", DAEMON);

@@ -11,12 +11,13 @@
 //! Runs as root before the network, the consoles and the daemon start (`o4send-setup.service`),
 //! and again from `o4send.service`'s reload. It writes only under `/run` and the data partition.
 
+pub mod banner;
 mod files;
 mod last_good;
 pub mod network;
 mod shadow;
+pub mod wifi_state;
 
-use crate::banner;
 use crate::config::{Config, ConfigError, Layers, OperatorFile};
 use std::path::{Path, PathBuf};
 

@@ -86,7 +86,7 @@ fn a_good_file_is_taken_and_kept() {
     assert!(b.read(network::WIFI).contains("Name=wlan0"));
     assert!(b.read(network::ETHERNET).contains("DHCP=yes"));
     assert_eq!(b.read(network::TIMESYNCD), "[Time]\nNTP=192.168.50.1\n");
-    assert!(b.read(crate::banner::ISSUE).contains("login: root"));
+    assert!(b.read(crate::setup::banner::ISSUE).contains("login: root"));
     assert!(b
         .read("var/lib/o4send-setup/last-good.toml")
         .contains("Booth 7"));
@@ -108,7 +108,7 @@ fn a_broken_edit_keeps_the_last_good_settings_and_names_the_mistake() {
     assert_eq!(line.lines().count(), 1);
     assert_eq!(b.effective().appliance.name, "Booth 7");
     assert!(b
-        .read(crate::banner::ISSUE)
+        .read(crate::setup::banner::ISSUE)
         .contains("policy.min_rssi = 40"));
     assert!(b
         .read("var/lib/o4send-setup/last-good.toml")
@@ -163,7 +163,7 @@ fn no_file_means_the_images_defaults_and_no_login() {
     assert!(v.ok);
     assert_eq!(b.effective().appliance.name, "image");
     assert!(b.read("run/o4send/shadow").starts_with("root:!:"));
-    assert!(b.read(crate::banner::ISSUE).contains("login: none"));
+    assert!(b.read(crate::setup::banner::ISSUE).contains("login: none"));
     assert_eq!(b.read(network::WPA_SUPPLICANT), "");
     assert_eq!(b.read(network::TIMESYNCD), "");
     drop(b.dir);

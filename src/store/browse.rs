@@ -1,7 +1,7 @@
 //! What the dashboard lists and exports from the log: the phones heard lately (to put one on a
 //! list with a click), the log's own record of the operator's changes, and every attempt and
 //! visit of a period as rows for a CSV file. Phone addresses leave here raw; the caller names
-//! them as it must (`crate::pseudonym`).
+//! them as it must (`crate::sync::pseudonym`).
 
 use rusqlite::{params, Connection};
 

@@ -9,7 +9,7 @@
 //! [`super::tally`], which counts the fleet database's rows the same way.
 
 use super::tally::{Attempt, Tally, Visit};
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

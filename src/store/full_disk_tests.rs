@@ -2,7 +2,7 @@
 //! space again. `PRAGMA max_page_count` on the writer's connection plays the full disk.
 
 use super::*;
-use crate::clock::Stamp;
+use crate::model::clock::Stamp;
 
 fn event(i: usize) -> EventRecord {
     EventRecord {

@@ -7,9 +7,9 @@
 //! filled by the sync, keyed by the phone's pseudonym) count as answers too, unless this
 //! appliance has its own.
 
-use crate::device::BdAddr;
-use crate::outcome::Outcome;
-use crate::pseudonym::PhoneKey;
+use crate::model::device::BdAddr;
+use crate::model::outcome::Outcome;
+use crate::sync::pseudonym::PhoneKey;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 

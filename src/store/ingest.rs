@@ -12,8 +12,8 @@ use super::records::{
 };
 use super::summary;
 use super::tally::{Attempt, Visit};
-use crate::clock::Stamp;
-use crate::device::BdAddr;
+use crate::model::clock::Stamp;
+use crate::model::device::BdAddr;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
 

@@ -23,6 +23,7 @@ mod summary;
 #[cfg(test)]
 mod summary_tests;
 mod tally;
+pub mod visit_spool;
 mod writer;
 
 pub use browse::{AttemptRow, EventRow, RecentDevice, VisitRow};
@@ -63,7 +64,7 @@ pub fn create(path: &Path) -> Result<(), StoreError> {
 /// How the store behaves; [`StoreOptions::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// Written into every row (see [`crate::clock::Clock::boot_id`]).
+    /// Written into every row (see [`crate::model::clock::Clock::boot_id`]).
     pub boot_id: Arc<str>,
     /// Sightings further apart than this start a new visit row.
     pub visit_gap: Duration,
@@ -75,7 +76,7 @@ pub struct StoreOptions {
     /// Most records in one transaction (while commits succeed).
     pub batch_max: usize,
     /// How the fleet names phones: readers made by [`Store::reader`] count the fleet's answers.
-    pub phone_key: Option<crate::pseudonym::PhoneKey>,
+    pub phone_key: Option<crate::sync::pseudonym::PhoneKey>,
     /// For simulations on tokio's paused clock: wait out a full queue by yielding, which keeps
     /// the runtime busy, instead of parking, which would let the idle runtime move virtual time
     /// on while the writer thread does real I/O.
@@ -111,7 +112,7 @@ pub struct Store {
 struct Inner {
     tx: mpsc::Sender<Op>,
     hold_virtual_clock: bool,
-    phone_key: Option<crate::pseudonym::PhoneKey>,
+    phone_key: Option<crate::sync::pseudonym::PhoneKey>,
     path: PathBuf,
     thread: Mutex<Option<JoinHandle<()>>>,
 }

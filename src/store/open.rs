@@ -2,10 +2,10 @@
 //! simulated (virtual-clock) run needs. One place for the daemon, the demo and the benchmarks.
 
 use super::{Store, StoreError, StoreOptions};
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::pseudonym::PhoneKey;
+use crate::model::clock::Clock;
 use crate::supervise::Heartbeat;
+use crate::sync::pseudonym::PhoneKey;
 use std::path::Path;
 
 pub fn open_for(

@@ -11,8 +11,8 @@ use super::outbox::{
 };
 use super::report::{self, Glance, StatusReport};
 use super::schema;
-use crate::device::BdAddr;
-use crate::pseudonym::PhoneKey;
+use crate::model::device::BdAddr;
+use crate::sync::pseudonym::PhoneKey;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 

@@ -3,9 +3,9 @@
 //! Records are plain data with their own timestamps, so a record queued during a slow commit
 //! keeps the moment it happened, not the moment it was written.
 
-use crate::clock::Stamp;
-use crate::device::{BdAddr, DeviceName};
-use crate::outcome::Outcome;
+use crate::model::clock::Stamp;
+use crate::model::device::{BdAddr, DeviceName};
+use crate::model::outcome::Outcome;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -88,7 +88,7 @@ pub struct EventRecord {
 /// An answer another appliance of the fleet got, downloaded by the sync.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FleetAnswer {
-    /// The phone as the fleet names it (see [`crate::pseudonym::PhoneKey`]).
+    /// The phone as the fleet names it (see [`crate::sync::pseudonym::PhoneKey`]).
     pub phone: String,
     pub item_hash: String,
     pub outcome: Outcome,

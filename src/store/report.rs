@@ -7,8 +7,8 @@
 use super::history::outcome_at;
 use super::outbox::SyncBacklog;
 use super::schema::user_version;
-use crate::device::printable;
-use crate::outcome::Outcome;
+use crate::model::device::printable;
+use crate::model::outcome::Outcome;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@
 
 use super::day::{self, asked, Period};
 use super::tally::{self, Asked, Attempt, Count, CountKind, PhoneDay, Presence, Tally, Visit};
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 use jiff::{civil::Date, tz::TimeZone, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;

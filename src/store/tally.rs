@@ -4,7 +4,7 @@
 //! same whichever way they were read, and makes a fleet's figures the union of its phones.
 
 use super::day::{asked, DayFigures, HourFigures, Period, Split, DWELL_BUCKETS, PASSER_BY_SECS};
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;

@@ -14,7 +14,7 @@
 
 use super::error::SyncError;
 use super::Settings;
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 use crate::store::{FleetAnswer, FleetMark, Reader, Store};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;

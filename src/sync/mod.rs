@@ -8,7 +8,7 @@
 //! fleet upload side by side. Then it downloads the answers each other appliance of the same
 //! fleet got past its mark for that appliance. While the server cannot
 //! be reached the daemon's task backs off exponentially with jitter. Sync knows nothing of
-//! Bluetooth: phones leave as pseudonyms ([`crate::pseudonym`]).
+//! Bluetooth: phones leave as pseudonyms ([`crate::sync::pseudonym`]).
 
 mod backoff;
 mod claim;
@@ -18,6 +18,7 @@ mod download;
 mod error;
 mod hosts;
 mod pace;
+pub mod pseudonym;
 mod round;
 mod schema;
 mod task;

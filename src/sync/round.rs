@@ -30,7 +30,7 @@ pub async fn once(
     if let Some(why) = &settings.cfg.refused {
         return Err(SyncError::fatal(why.clone()));
     }
-    let key = crate::pseudonym::PhoneKey::for_sync(&settings.cfg).ok_or_else(|| {
+    let key = crate::sync::pseudonym::PhoneKey::for_sync(&settings.cfg).ok_or_else(|| {
         SyncError::fatal("sync.mysql_url and sync.secret (or sync.raw_macs = true) are needed")
     })?;
     let mut reader = store.reader().map_err(|e| SyncError::store(&e))?;
@@ -68,7 +68,7 @@ pub async fn once(
     .await;
     let _ = conn.disconnect().await;
     let stats = result?;
-    let now = crate::clock::Clock::system().now_ms();
+    let now = crate::model::clock::Clock::system().now_ms();
     store
         .sync_marks(vec![SyncMark {
             name: marks::LAST_SUCCESS,

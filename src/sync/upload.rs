@@ -8,11 +8,11 @@
 use super::contention;
 use super::error::SyncError;
 use super::Settings;
-use crate::pseudonym::PhoneKey;
 use crate::store::{
     marks, OutboxAttempt, OutboxEvent, OutboxSighting, OutboxWifi, Reader, Store, StoreError,
     SyncMark, SyncState,
 };
+use crate::sync::pseudonym::PhoneKey;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! with a token that is not the session's, is refused.
 
 use super::App;
-use crate::password::same;
+use crate::config::password::same;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

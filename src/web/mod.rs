@@ -30,7 +30,7 @@ use crate::config::Config;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::password::unsupported as unsupported_hash;
+use crate::config::password::unsupported as unsupported_hash;
 
 /// What every request handler shares.
 pub struct App {

@@ -3,7 +3,7 @@
 //! (`/live.js`), so a push that ends shows within 5 s.
 
 use super::pages::{ago, clock_time, frame};
-use crate::led;
+use crate::live::led;
 use crate::live::{LiveState, StickNote};
 use crate::report::{self, DayReport};
 use jiff::tz::TimeZone;

@@ -85,7 +85,7 @@ pub fn login(csrf: &str, message: Option<&str>) -> String {
             @if let Some(m) = message { p role="alert" { (m) } }
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                label { "Password " input type="password" name="password" maxlength=(crate::password::MAX_LEN) autofocus required; }
+                label { "Password " input type="password" name="password" maxlength=(crate::config::password::MAX_LEN) autofocus required; }
                 " "
                 button type="submit" { "Log in" }
             }

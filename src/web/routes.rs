@@ -5,7 +5,7 @@ use super::auth::{cookie, Authed, SESSION};
 use super::sessions::token;
 use super::throttle::NotNow;
 use super::{export, pages, steer, system_steer, views, App};
-use crate::password::same;
+use crate::config::password::same;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
@@ -134,8 +134,8 @@ async fn login(
     };
     let hash = app.hash.clone();
     let password = form.password;
-    let ok = password.len() <= crate::password::MAX_LEN
-        && tokio::task::spawn_blocking(move || crate::password::matches(&hash, &password))
+    let ok = password.len() <= crate::config::password::MAX_LEN
+        && tokio::task::spawn_blocking(move || crate::config::password::matches(&hash, &password))
             .await
             .unwrap_or(false);
     if !ok {

@@ -95,7 +95,7 @@ pub async fn poster(State(app): State<Arc<App>>, _who: Authed) -> Response {
         .map(|l| l.campaign)
         .unwrap_or_default();
     let items = c.items.iter().map(|i| i.name.as_str()).collect();
-    match crate::poster::for_stand(&app.cfg.hotspot, &c.name, &c.sender_name, items) {
+    match crate::report::poster::for_stand(&app.cfg.hotspot, &c.name, &c.sender_name, items) {
         Ok(svg) => (
             [
                 (header::CONTENT_TYPE, "image/svg+xml"),

@@ -7,9 +7,9 @@
 //! stops reading while it answers is heard rather than waited out.
 
 use super::{cancelled, Reply, Session, Step, ABORTED};
+use crate::model::outcome::AttemptResult;
 use crate::obex::wire::code;
 use crate::obex::wire::{Heard, Response};
-use crate::outcome::AttemptResult;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 

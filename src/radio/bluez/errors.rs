@@ -7,7 +7,7 @@
 //! A refused RFCOMM connection is how Nokia phones decline; a missing Object Push record means the
 //! device cannot receive (iPhones).
 
-use crate::outcome::{AttemptResult, Outcome};
+use crate::model::outcome::{AttemptResult, Outcome};
 
 /// Classifies a failed connection to a device's Object Push service.
 pub fn classify(kind: &str, message: &str) -> AttemptResult {

@@ -12,8 +12,8 @@
 //! `ConnectProfile` as before.
 
 use super::sdp::{self, OppPorts, SdpError};
+use crate::model::outcome::{AttemptResult, Outcome};
 use crate::obex::Transport;
-use crate::outcome::{AttemptResult, Outcome};
 use crate::radio::OppLink;
 use bluer::{l2cap, rfcomm, Address, AddressType};
 use std::io;

@@ -5,8 +5,8 @@
 use super::goep::{self, Goep};
 use super::profile::OPP_UUID;
 use super::{bluez_error, classify, Bluez};
-use crate::device::{device_name, BdAddr, ClassOfDevice};
-use crate::outcome::{AttemptResult, Outcome};
+use crate::model::device::{device_name, BdAddr, ClassOfDevice};
+use crate::model::outcome::{AttemptResult, Outcome};
 use crate::radio::{BoxFuture, ObexStream, OppLink, Radio, RadioError, Sighting, Sightings};
 use crate::supervise::Heartbeat;
 use bluer::{Adapter, AdapterEvent, Address, DiscoveryFilter, DiscoveryTransport};

@@ -5,7 +5,7 @@
 
 use super::rng::{mix, Rng};
 use crate::config::{BehaviourMix, SimConfig};
-use crate::device::{BdAddr, ClassOfDevice};
+use crate::model::device::{BdAddr, ClassOfDevice};
 use std::collections::HashSet;
 use std::time::Duration;
 

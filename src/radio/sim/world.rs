@@ -5,7 +5,7 @@ use super::link::Air;
 use super::population::{generate, Phone};
 use super::radio::SimRadio;
 use crate::config::SimConfig;
-use crate::device::BdAddr;
+use crate::model::device::BdAddr;
 use crate::obex::Received;
 use crate::obex::Transport;
 use std::collections::HashMap;

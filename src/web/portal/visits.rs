@@ -6,10 +6,10 @@
 //! (the firewall drops any outside the hotspot's subnet; DHCP is rationed per radio) must not
 //! become a "visitor" of its own and push real history out under the log's size cap. Notes are gathered in
 //! memory and written to the visit spool every two seconds and on shutdown
-//! (`crate::visit_spool`); the daemon puts them in the log. Nothing else about a visitor is kept:
+//! (`crate::store::visit_spool`); the daemon puts them in the log. Nothing else about a visitor is kept:
 //! no cookie, no headers, no names typed.
 
-use crate::clock::Clock;
+use crate::model::clock::Clock;
 use crate::store::WifiRecord;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -42,7 +42,7 @@ impl Visits {
     pub fn new(data_dir: &Path, leases_file: &Path) -> Visits {
         let clock = Clock::system();
         Visits {
-            spool: crate::visit_spool::dir(data_dir),
+            spool: crate::store::visit_spool::dir(data_dir),
             leases_file: leases_file.to_path_buf(),
             prefix: format!("{:x}-{:x}", std::process::id(), clock.now_ms()),
             clock,
@@ -106,7 +106,7 @@ impl Visits {
             return;
         };
         let name = format!("{:013}-{}", first.at_ms, first.id);
-        if let Err(e) = crate::visit_spool::write(&self.spool, &name, &batch) {
+        if let Err(e) = crate::store::visit_spool::write(&self.spool, &name, &batch) {
             tracing::warn!(
                 "portal: {} visits kept for the next try: {}: {e}",
                 batch.len(),
@@ -179,7 +179,7 @@ mod tests {
             v.note(made_up.parse().unwrap(), Some("map.pdf"), 1234);
         }
         v.flush();
-        let files: Vec<_> = std::fs::read_dir(crate::visit_spool::dir(dir.path()))
+        let files: Vec<_> = std::fs::read_dir(crate::store::visit_spool::dir(dir.path()))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();

@@ -5,7 +5,7 @@
 //! of the fleet (so a phone asked at booth A is recognised at booth B) and useless to anyone
 //! without the secret. Raw addresses leave only on an explicit opt-in (`sync.raw_macs`).
 
-use crate::device::BdAddr;
+use crate::model::device::BdAddr;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;

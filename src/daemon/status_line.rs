@@ -2,8 +2,8 @@
 //! served in the last hour, pushes in flight, the sync backlog, and any loop the watchdog finds
 //! stalled. Someone at the booth with a laptop should understand the box at a glance.
 
-use crate::clock::Clock;
 use crate::engine::Progress;
+use crate::model::clock::Clock;
 use crate::store::{Glance, Reader};
 use crate::supervise::{self, Health, Stall};
 use std::time::Duration;
@@ -20,7 +20,7 @@ pub(super) struct Sources {
     pub health: Health,
     pub sync_on: bool,
     /// The console banner, on a box that has one.
-    pub banner: Option<crate::banner::Banner>,
+    pub banner: Option<crate::setup::banner::Banner>,
 }
 
 /// Refreshes the line until the daemon ends.

@@ -3,10 +3,10 @@
 //! `state.json` for the dashboard and the status LED. A write that fails is logged once and
 //! tried again; it never holds up anything else.
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::engine::Progress;
 use crate::live::{CampaignLive, ItemLive, LiveState, RadioLive, SyncLive};
+use crate::model::clock::Clock;
 use crate::store::Reader;
 use crate::supervise::Health;
 use jiff::tz::TimeZone;

@@ -61,7 +61,7 @@ impl Banner {
     pub fn update(&mut self, status: &str) {
         let config =
             crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
-        let wifi = crate::wifi_state::line(Path::new(crate::wifi_state::CONTROL));
+        let wifi = crate::setup::wifi_state::line(Path::new(crate::setup::wifi_state::CONTROL));
         let system = crate::update::status::line(Path::new("/")).map(|l| format!("system: {l}"));
         let more: Vec<String> = wifi.into_iter().chain(system).collect();
         let text = render(&self.name, &config, status, &more, self.login);

@@ -6,8 +6,8 @@
 use crate::config::Config;
 use crate::engine::Control;
 use crate::orders::{self, Context, Order, Spool, Verdict, What};
-use crate::pseudonym::PhoneKey;
 use crate::store::{EventRecord, Level, Store};
+use crate::sync::pseudonym::PhoneKey;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -22,7 +22,7 @@ pub(super) async fn serve(
 ) {
     let spool = Spool::new(&cfg.appliance.data_dir);
     let key = PhoneKey::for_sync(&cfg.sync);
-    let clock = crate::clock::Clock::system();
+    let clock = crate::model::clock::Clock::system();
     loop {
         tokio::time::sleep(EVERY).await;
         for order in spool.waiting() {
@@ -42,7 +42,7 @@ pub(super) async fn serve(
                 tracing::warn!("cannot keep the verdict for the dashboard: {e}");
             }
             if verdict.reload {
-                if let Some(reload) = super::run::reload(&path) {
+                if let Some(reload) = super::reload(&path) {
                     let _ = control.send(reload).await;
                 }
             }
@@ -76,9 +76,9 @@ fn event(
     order: &Order,
     verdict: &Verdict,
     key: Option<&PhoneKey>,
-    clock: &crate::clock::Clock,
+    clock: &crate::model::clock::Clock,
 ) -> EventRecord {
-    let phone = |a: &crate::device::BdAddr| key.map_or(a.to_string(), |k| k.phone(*a));
+    let phone = |a: &crate::model::device::BdAddr| key.map_or(a.to_string(), |k| k.phone(*a));
     let what = match &order.what {
         What::Deny { phone: a } => format!("deny list + {}", phone(a)),
         What::Allow { phone: a } => format!("allow list + {}", phone(a)),

@@ -5,7 +5,10 @@
 //! every second, by rename, so a reader sees one whole state or the one before; a reader that
 //! finds it older than [`STALE_MS`] knows the daemon is stopped or hung. Nothing is read back:
 //! the channel goes one way. `o4send import` leaves its verdict on a stick beside it
-//! (`stick.json`), for the LED and the dashboard.
+//! (`stick.json`), for the LED and the dashboard. The LED's process reads nothing else, so it
+//! lives here too ([`led`]).
+
+pub mod led;
 
 use serde::{Deserialize, Serialize};
 use std::io::Write;

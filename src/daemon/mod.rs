@@ -1,25 +1,54 @@
-//! `o4send run`: the daemon. Loads and checks the config (exit 78 when it is wrong), opens the
-//! log (asking systemd for more start-up time while a migration runs), loads the campaign (a
-//! broken campaign is logged and nothing is pushed until a reload fixes it: the box keeps
-//! scanning and logging rather than crash-looping), attaches the radios, starts the watchdog
-//! pings (tied to the health of the scan loops, push workers and store writer), announces READY
-//! and runs the engine until SIGTERM/SIGINT. SIGHUP reloads config and content; a reload that
-//! fails is refused and the running config stays.
+//! The daemon (`o4send run`, o4send.service), and everything it runs beside the engine: its
+//! wiring lives here, in one room, so what the process touches is seen in one place. Loads and
+//! checks the config (exit 78 when it is wrong), opens the log (asking systemd for more start-up
+//! time while a migration runs), loads the campaign (a broken campaign is logged and nothing is
+//! pushed until a reload fixes it: the box keeps scanning and logging rather than crash-looping),
+//! attaches the radios, starts the watchdog pings (tied to the health of the scan loops, push
+//! workers and store writer), announces READY and runs the engine until SIGTERM/SIGINT. SIGHUP
+//! reloads config and content; a reload that fails is refused and the running config stays.
+//! Beside the engine: the dashboard's orders ([`orders`]), the portal's visit spool ([`visits`]),
+//! the live state for the dashboard and the LED ([`live_feed`]), the status line for systemd
+//! and the console ([`status_line`]), the pid file imports signal ([`pidfile`]) and the sync.
 
-use super::{runtime, status_line, CliError};
-use crate::clock::Clock;
-use crate::config::Config;
+mod live_feed;
+mod orders;
+pub mod pidfile;
+mod status_line;
+mod visits;
+
+use crate::config::{Config, ConfigError};
 use crate::content::Campaign;
 use crate::engine::{self, Control, Parts, Progress};
+use crate::model::clock::Clock;
 use crate::radio;
 use crate::supervise::{self, Health};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
-pub fn run(path: &Path) -> Result<ExitCode, CliError> {
+/// Why the daemon stopped other than by a signal: settings that do not load (the unit must not
+/// restart: exit 78), or a failure.
+#[derive(Debug)]
+pub enum Stop {
+    Config(String),
+    Failed(String),
+}
+
+impl From<ConfigError> for Stop {
+    fn from(e: ConfigError) -> Self {
+        Stop::Config(e.0)
+    }
+}
+
+impl From<crate::store::StoreError> for Stop {
+    fn from(e: crate::store::StoreError) -> Self {
+        Stop::Failed(e.to_string())
+    }
+}
+
+/// Runs the daemon on the settings at `path` until SIGTERM or SIGINT.
+pub fn run(path: &Path) -> Result<(), Stop> {
     let mut cfg = Config::load(path, false)?;
     crate::orders::lists::merge_into(&mut cfg);
     let clock = Clock::system();
@@ -30,10 +59,11 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         crate::store::open_for(&cfg, &db, &clock, writer_alive)
     })?;
     let campaign = Arc::new(campaign_or_nothing(&cfg));
-    runtime()?.block_on(async move {
+    let runtime = engine::runtime().map_err(Stop::Failed)?;
+    runtime.block_on(async move {
         let (adapters, _world) = radio::open(&cfg)
             .await
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+            .map_err(|e| Stop::Failed(e.to_string()))?;
         #[cfg(feature = "fault-injection")]
         let adapters = {
             crate::fault::watch_trigger();
@@ -43,19 +73,19 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
         // Installed before anything is announced: an early SIGHUP must reload, not kill.
         let handlers = install_signals()
-            .map_err(|e| CliError::Failed(format!("cannot install signal handlers: {e}")))?;
+            .map_err(|e| Stop::Failed(format!("cannot install signal handlers: {e}")))?;
         tokio::spawn(signals(handlers, path.to_path_buf(), control_tx.clone()));
-        tokio::spawn(super::orders_task::serve(
+        tokio::spawn(orders::serve(
             cfg.clone(),
             path.to_path_buf(),
             store.clone(),
             control_tx,
         ));
-        tokio::spawn(super::visits_task::serve(
-            crate::visit_spool::dir(&cfg.appliance.data_dir),
+        tokio::spawn(visits::serve(
+            crate::store::visit_spool::dir(&cfg.appliance.data_dir),
             store.clone(),
         ));
-        tokio::spawn(super::live_feed::publish(super::live_feed::Sources::of(
+        tokio::spawn(live_feed::publish(live_feed::Sources::of(
             &cfg,
             &adapters,
             store.reader().ok(),
@@ -72,7 +102,7 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
             progress: progress_rx,
             health: health.clone(),
             sync_on: cfg.sync.enabled() && cfg.sync.refused.is_none(),
-            banner: crate::banner::Banner::open(
+            banner: crate::setup::banner::Banner::open(
                 Path::new("/"),
                 &cfg.appliance.name,
                 cfg.console.password_hash.is_some(),
@@ -93,10 +123,10 @@ pub fn run(path: &Path) -> Result<ExitCode, CliError> {
         let result = engine::run(parts, control_rx, progress_tx).await;
         supervise::stopping();
         let closed = store.close().await;
-        let progress = result.map_err(|e| CliError::Failed(e.to_string()))?;
-        closed.map_err(|e| CliError::Failed(format!("closing the log: {e}")))?;
+        let progress = result.map_err(|e| Stop::Failed(e.to_string()))?;
+        closed.map_err(|e| Stop::Failed(format!("closing the log: {e}")))?;
         tracing::info!("stopped after {} attempt(s)", progress.attempts);
-        Ok(ExitCode::SUCCESS)
+        Ok(())
     })
 }
 
@@ -122,9 +152,9 @@ fn start_sync(cfg: &Config, store: &crate::store::Store) {
 }
 
 /// The pid file `o4send import` signals; a failure to write it is logged, not fatal.
-fn write_pid_file(cfg: &Config) -> Option<crate::pidfile::PidFile> {
-    let path = crate::pidfile::path(&cfg.appliance.data_dir);
-    crate::pidfile::write(&path)
+fn write_pid_file(cfg: &Config) -> Option<pidfile::PidFile> {
+    let path = pidfile::path(&cfg.appliance.data_dir);
+    pidfile::write(&path)
         .map_err(|e| {
             tracing::warn!(
                 "cannot write {}: {e}; imports cannot reload",
@@ -185,7 +215,7 @@ async fn signals(handlers: Handlers, path: PathBuf, control: mpsc::Sender<Contro
 }
 
 /// Reads config and content again; `None` (and a logged reason) when either is broken.
-pub(super) fn reload(path: &Path) -> Option<Control> {
+fn reload(path: &Path) -> Option<Control> {
     let mut cfg = match Config::load(path, false) {
         Ok(cfg) => cfg,
         Err(e) => {
