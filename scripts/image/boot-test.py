@@ -115,7 +115,8 @@ class BootTest:
             f.write('[appliance]\nsender_name = "USB Attacker"\n')
         sh("mcopy", "-i", fat, path, "::o4send.toml")
         ext4 = os.path.join(self.work, "usb-data.img")
-        os.truncate(ext4, 32 << 20)
+        with open(ext4, "wb") as f:
+            f.truncate(32 << 20)
         sh("mkfs.ext4", "-q", "-L", "o4send-data", ext4)
         self.extra_qemu += ["-device", "qemu-xhci,id=xhci"]
         for i, img in enumerate((fat, ext4)):
@@ -318,8 +319,12 @@ class BootTest:
                                    "systemctl --failed --no-legend", 120)
             if rc is not None:
                 return out
-        with open(os.path.join(self.work, "console.log"), "rb") as f:
-            return f.read()[-12000:].decode(errors="replace")
+        try:
+            with open(os.path.join(self.work, "console.log"), "rb") as f:
+                return f.read()[-12000:].decode(errors="replace")
+        except FileNotFoundError:
+            return "(no console log: the guest was never started)"
+
 
     def stop(self):
         if self.qemu and self.qemu.poll() is None:
