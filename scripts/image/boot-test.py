@@ -132,14 +132,20 @@ class BootTest:
                     lambda o: o.split() == ["O4SEND", "o4send-data", "2"], 120)
         self.expect("/boot and /var's data from the card, not USB", "findmnt -rno SOURCE /boot; "
                     "findmnt -rno SOURCE /run/buildroot/mounts/var", lambda o: o.split() == ["/dev/vda1", "/dev/vda4"])
-        self.expect("the card's o4send.toml in force", "grep -c 'USB Attacker' /run/o4send/o4send.toml",
+        self.expect("the card's o4send.toml in force", "grep -c 'USB Attacker' /run/o4send/o4send.toml || true",
                     lambda o: o == "0")
-        self.expect("as SATA bridges, the USB disks still name no card partition",
-                    "mkdir -p /run/udev/rules.d && echo 'SUBSYSTEMS==\"usb\", ENV{ID_BUS}=\"ata\"' "
-                    "> /run/udev/rules.d/61-boot-test-sata-bridge.rules && udevadm control --reload && "
-                    "udevadm trigger --settle /dev/sda /dev/sdb && udevadm info -q property --property=ID_BUS --value /dev/sda; "
-                    "readlink -f /dev/o4send-boot /dev/o4send-data; rm /run/udev/rules.d/61-boot-test-sata-bridge.rules; "
-                    "udevadm control --reload; udevadm trigger --settle /dev/sda /dev/sdb", lambda o: o.split() == ["ata", "/dev/vda1", "/dev/vda4"])
+        rule = "/run/udev/rules.d/61-boot-test-sata-bridge.rules"
+        self.expect("the USB disks taken for ATA disks (ID_BUS=ata, as ata_id sets it for a SATA bridge)",
+                    f"mkdir -p /run/udev/rules.d && echo 'SUBSYSTEMS==\"usb\", ENV{{ID_BUS}}=\"ata\"' > {rule} && "
+                    "udevadm control --reload && udevadm trigger --settle /dev/sda /dev/sdb; "
+                    "udevadm info -q property --property=ID_BUS --value /dev/sda", lambda o: o == "ata")
+        self.expect("as ATA disks, the USB disks claim no card name",
+                    "udevadm info -q property --property=DEVLINKS --value /dev/sda /dev/sdb | tr ' ' '\\n' | "
+                    "grep -cx '/dev/o4send-boot\\|/dev/o4send-data' || true", lambda o: o == "0")
+        self.expect("as ATA disks, the USB disks still name no card partition",
+                    "readlink -f /dev/o4send-boot /dev/o4send-data", lambda o: o.split() == ["/dev/vda1", "/dev/vda4"])
+        self.expect("the bridge rule taken away", f"rm {rule} && udevadm control --reload && "
+                    "udevadm trigger --settle /dev/sda /dev/sdb", lambda o: True)
         self.figures.append("USB disks labelled O4SEND and o4send-data at boot (also as SATA bridges): "
                             "/boot and /var from the card")
 
