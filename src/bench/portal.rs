@@ -213,15 +213,16 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<u64
     }
 }
 
+/// The `p` quantile (nearest rank) of `sorted` latencies in microseconds, in milliseconds.
+pub(super) fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
+}
+
 fn print(visitors: usize, length: Duration, load: &Load, rss_kib: u64) {
     let mut l = load.latencies.clone();
     l.sort_unstable();
-    let pct = |p: f64| {
-        l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
+    let pct = |p: f64| percentile_ms(&l, p);
     let secs = load.elapsed.as_secs_f64();
     println!("portal_bench_visitors={visitors}");
     println!("portal_bench_secs={}", length.as_secs());

@@ -259,7 +259,7 @@ async fn oversized_login(port: u16, stop: Arc<AtomicBool>, pressure: Arc<Pressur
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
-        let token = between(&form, "o4send_login=", ";")
+        let token = super::dashboard::between(&form, "o4send_login=", ";")
             .unwrap_or("")
             .to_string();
         let body = format!("csrf={token}&password={password}");
@@ -313,12 +313,6 @@ async fn exchange(port: u16, line: &str, cookie: &str, body: &str) -> std::io::R
     Ok(String::from_utf8_lossy(&reply).into_owned())
 }
 
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let len = text[from..].find(end)?;
-    Some(&text[from..from + len])
-}
-
 impl Report {
     fn print(&self, s: Siege) {
         println!(
@@ -361,8 +355,7 @@ impl Report {
 }
 
 fn percentile(list: &[u32], p: f64) -> f64 {
-    let mut l = list.to_vec();
-    l.sort_unstable();
-    let i = ((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1));
-    l.get(i).copied().unwrap_or(0) as f64 / 1000.0
+    let mut sorted = list.to_vec();
+    sorted.sort_unstable();
+    super::portal::percentile_ms(&sorted, p)
 }

@@ -183,11 +183,13 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_sync_in_clear_text_over_a_network_is_named() {
         let warn = |url: &str| {
-            let cfg = super::SyncConfig {
-                mysql_url: Some(super::Secret::new(url)),
+            let cfg = SyncConfig {
+                mysql_url: Some(Secret::new(url)),
                 ..Default::default()
             };
             cfg.cleartext_warning()
@@ -206,11 +208,9 @@ mod tests {
         assert!(w.starts_with("the fleet sync to 2001:db8::1 is not"), "{w}");
         assert_eq!(warn("mysql://u:pw@db:3306/o4send?require_ssl=true"), None);
         assert_eq!(warn("mysql://u:pw@localhost:3306,[::1]:3307/o4send"), None);
-        let off = super::SyncConfig::default();
+        let off = SyncConfig::default();
         assert_eq!(off.cleartext_warning(), None);
     }
-
-    use super::*;
 
     #[test]
     fn secrets_never_print() {

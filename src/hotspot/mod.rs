@@ -7,6 +7,7 @@
 //! only when its file is there.
 
 use crate::config::{Band, HotspotConfig};
+use ct_codecs::Encoder;
 use std::fmt::Write;
 
 pub const HOSTAPD: &str = "run/o4send/hostapd.conf";
@@ -51,7 +52,7 @@ fn hostapd(h: &HotspotConfig, country: &str, ssid: &str) -> String {
         "# Written by `o4send setup` from [hotspot].\n\
          interface=wlan0\ndriver=nl80211\nctrl_interface=/run/hostapd\n",
     );
-    let hex: String = ssid.bytes().map(|b| format!("{b:02x}")).collect();
+    let hex = ct_codecs::Hex::encode_to_string(ssid).expect("hex of a short name fits in memory");
     let _ = writeln!(s, "ssid2={hex}\nutf8_ssid=1");
     let _ = writeln!(s, "country_code={country}\nieee80211d=1");
     let mode = match h.band {

@@ -7,6 +7,7 @@
 use super::SystemFiles;
 use crate::config::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
 use crate::hotspot;
+use ct_codecs::Encoder;
 use std::fmt::Write;
 
 pub const ETHERNET: &str = "run/systemd/network/50-o4send-ethernet.network";
@@ -109,6 +110,7 @@ pub fn pmk(passphrase: &[u8], ssid: &[u8]) -> [u8; 32] {
     key
 }
 
+/// Lower-case hex, as wpa_supplicant reads a name or a key.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ct_codecs::Hex::encode_to_string(bytes).expect("hex of a short value fits in memory")
 }
