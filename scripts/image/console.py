@@ -7,6 +7,8 @@ import socket
 import time
 
 MARK = "__O4S_RC__"
+# A kernel or journal line the guest prints on its console while a command runs ("[   50.27] ...").
+CONSOLE_NOISE = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
 class Console:
@@ -82,6 +84,6 @@ class Console:
             return None, out
         out = self.buf[since:since + m.start()].decode(errors="replace")
         out = out.replace("\r", "")
-        # The command line itself, if the terminal still echoed it.
-        lines = [l for l in out.split("\n") if MARK not in l]
+        # The command line itself, if the terminal still echoed it, and the console's own messages.
+        lines = [l for l in out.split("\n") if MARK not in l and not CONSOLE_NOISE.match(l)]
         return int(m.group(1)), "\n".join(lines).strip()
