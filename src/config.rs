@@ -25,7 +25,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use access::{hash_problem, ConsoleConfig, DashboardConfig};
+pub use access::{hash_problem, ConsoleConfig, DashboardConfig, PlainHttp};
 pub use bundle::{public_key, BundleConfig};
 pub use default_toml::DEFAULT_TOML;
 pub use hotspot::{channel_problem, Band, HotspotConfig};

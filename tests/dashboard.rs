@@ -39,8 +39,11 @@ fn start() -> Dashboard {
     std::fs::write(
         &cfg,
         format!(
-            "[appliance]\nname = \"Booth <7>\"\ndb = \"{}\"\n[dashboard]\naddress = \"127.0.0.1\"\nport = {port}\npassword_hash = \"{hash}\"\n",
-            db.display()
+            "[appliance]\nname = \"Booth <7>\"\ndb = \"{}\"\ndata_dir = \"{}\"\n[dashboard]\naddress = \"127.0.0.1\"\n\
+             port = {}\nhttp_port = {port}\nhttp = \"serve\"\npassword_hash = \"{hash}\"\n",
+            db.display(),
+            dir.path().display(),
+            free_port()
         ),
     )
     .unwrap();

@@ -153,11 +153,15 @@ fn idle_connections_past_the_file_limit_do_not_keep_a_request_out() {
     let port = common::appliance::free_port();
     let config = app.data().join("low-files.toml");
     let text = std::fs::read_to_string(&app.config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(&format!("port = {}", app.port), &format!("port = {port}")),
-    )
-    .unwrap();
+    let text: Vec<String> = text
+        .lines()
+        .map(|l| match l.split_once(" = ") {
+            Some(("port", _)) => format!("port = {}", common::appliance::free_port()),
+            Some(("http_port", _)) => format!("http_port = {port}"),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&config, text.join("\n")).unwrap();
     let mut dashboard = Command::new("prlimit")
         .arg("--nofile=128:128")
         .arg(env!("CARGO_BIN_EXE_o4send"))

@@ -34,10 +34,12 @@ system. Prints the boot time to READY (a figure, not a
 check) and ends with one line "boot-test: TARGET: PASS ..." or "boot-test: TARGET: FAIL: why";
 on a failure the guest's journal (or the console) is printed. Needs QEMU (host-tools.sh).
 O4SEND_BOOT_KEEP=1 keeps the work directory."""
+import hashlib
 import os
 import random
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,15 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console import Console  # noqa: E402
+
+# The box's certificate is its own (self-signed): the checks compare its fingerprint instead.
+UNVERIFIED = ssl._create_unverified_context()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
 
 BOOT_TIMEOUT = 900  # TCG on two shared cores; a Pi boots in about a minute
 SENDER = "CI Boot Test"
@@ -70,6 +81,7 @@ class BootTest:
         self.disk = os.path.join(self.work, "disk.img")
         self.password = "ci-%016x" % random.getrandbits(64)
         self.port = free_port()
+        self.tls_port = free_port()
         self.qemu = None
         self.con = None
         self.shell = False
@@ -154,7 +166,8 @@ class BootTest:
         common = ["-m", "1024", "-smp", "2", "-nodefaults", "-no-user-config", "-display", "none",
                   "-drive", f"file={self.disk},if=none,id=disk,format=raw",
                   "-device", "virtio-blk-pci,drive=disk",
-                  "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.port}-:8080",
+                  "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.port}-:8080"
+                  f",hostfwd=tcp:127.0.0.1:{self.tls_port}-:8443",
                   "-device", "virtio-rng-pci", "-device", "i6300esb",
                   "-chardev", f"socket,id=con,path={serial},server=on,wait=off",
                   "-serial", "chardev:con"]
@@ -269,20 +282,36 @@ class BootTest:
         return growdata
 
     def check_dashboard(self):
-        url = f"http://127.0.0.1:{self.port}/login"
+        """The dashboard over HTTPS with the box's own certificate, whose fingerprint the login page
+        shows; plain HTTP only sends the browser there."""
+        url = f"https://127.0.0.1:{self.tls_port}/login"
         end = time.time() + 120
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=20) as r:
+                with urllib.request.urlopen(url, timeout=20, context=UNVERIFIED) as r:
                     body = r.read().decode(errors="replace")
                     if r.status == 200 and "o4send" in body:
-                        self.figures.append(f"dashboard answered {url} (200)")
-                        return
+                        break
             except (urllib.error.URLError, OSError) as e:
                 err = e
             if time.time() > end:
                 raise Failed(f"the dashboard does not answer {url} through QEMU's network: {err}")
             time.sleep(3)
+        pem = ssl.get_server_certificate(("127.0.0.1", self.tls_port), timeout=20)
+        print_ = ":".join(f"{b:02X}" for b in hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).digest())
+        if print_ not in body:
+            raise Failed(f"the login page does not show the certificate's fingerprint {print_}")
+        plain = f"http://127.0.0.1:{self.port}/login"
+        no_redirect = urllib.request.build_opener(NoRedirect)
+        try:
+            no_redirect.open(plain, timeout=20)
+            raise Failed(f"{plain} answered in clear text instead of redirecting to HTTPS")
+        except urllib.error.HTTPError as e:
+            where = e.headers.get("Location", "")
+            if e.code != 307 or not where.startswith("https://"):
+                raise Failed(f"{plain}: {e.code} to '{where}', want 307 to https://")
+        self.figures.append(f"dashboard answered {url} (200, certificate SHA-256 {print_[:11]}… on its "
+                            f"login page), plain HTTP redirected (307)")
 
     def second_boot(self):
         self.shell = False

@@ -153,8 +153,9 @@ class UpdateTest(bt.BootTest):
     def dashboard(self):
         """Logs in (the login form's token, then the session) and returns (open, csrf)."""
         jar = http.cookiejar.CookieJar()
-        web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open
-        base = f"http://127.0.0.1:{self.port}"
+        web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar),
+                                          urllib.request.HTTPSHandler(context=bt.UNVERIFIED)).open
+        base = f"https://127.0.0.1:{self.tls_port}"
         form = web(base + "/login", timeout=60).read().decode()
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', form).group(1)
         data = urllib.parse.urlencode({"csrf": token, "password": self.password}).encode()

@@ -78,7 +78,7 @@ scenario_w() {  # CAMPAIGN_DIR
         fail w "cannot start visitor 2's listener or the uplink's stand-in"
     # The control: from the appliance itself both the dashboard and visitor 2's phone answer, so a
     # visitor who cannot reach them is kept out by the network, not by something not listening.
-    CTRL=$(g appliance -t 30 "python3 /opt/rig/reach.py $HADDR:8080 $V2_IP:7000 192.168.99.2:7001" 2>&1) ||
+    CTRL=$(g appliance -t 30 "python3 /opt/rig/reach.py $HADDR:8443 $HADDR:8080 $V2_IP:7000 192.168.99.2:7001" 2>&1) ||
         fail w "control: the appliance itself cannot reach its dashboard, visitor 2 ($V2_IP:7000) or the uplink's side: $CTRL"
     g appliance -t 120 "ip netns exec ap python3 /opt/rig/visitor.py --dns $V1_DNS --out /run/rig/visitor-ap/got --other $V2_IP:7000 --uplink 192.168.99.2:7001" > "$RUN/w-visitor1.json" 2>&1 ||
         fail w "visitor 1's phone: $(tail -3 "$RUN/w-visitor1.json" | tr '\n' ' ')"

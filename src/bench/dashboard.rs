@@ -40,13 +40,19 @@ pub(super) fn start(dir: &std::path::Path) -> Result<(Child, u16), String> {
     if !demo.status.success() {
         return Err("the demo failed".into());
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
+    let free_port = || {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())
+            .map(|a| a.port())
+    };
+    let port = free_port()?;
+    // The figures are the server's, in clear text (its plain port serves the dashboard here).
     let cfg = dir.join("o4send.toml");
     let text = format!(
-        "[appliance]\ndata_dir = {d:?}\ndb = {db:?}\nlive_dir = {l:?}\n[dashboard]\naddress = \"127.0.0.1\"\nport = {port}\npassword_hash = {h:?}\n",
+        "[appliance]\ndata_dir = {d:?}\ndb = {db:?}\nlive_dir = {l:?}\n[dashboard]\naddress = \"127.0.0.1\"\n\
+         port = {https}\nhttp_port = {port}\nhttp = \"serve\"\npassword_hash = {h:?}\n",
+        https = free_port()?,
         d = dir.display().to_string(),
         db = db.display().to_string(),
         l = dir.join("live").display().to_string(),

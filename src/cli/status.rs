@@ -11,7 +11,7 @@ pub fn status(
     json: bool,
     root: &Path,
 ) -> Result<ExitCode, CliError> {
-    let system = System::now(root);
+    let system = System::now(root, optional_config(config).ok().as_ref());
     if !json {
         // Before the log: a box whose settings were refused may have no log yet.
         system.print();
@@ -31,6 +31,7 @@ pub fn status(
         value["config"] = system.config.into();
         value["wifi"] = system.wifi.into();
         value["system"] = system.update.into();
+        value["dashboard"] = system.dashboard.into();
         let text =
             serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?;
         println!("{text}");
@@ -41,11 +42,12 @@ pub fn status(
 }
 
 /// What the box says beside the log: the verdict on the boot partition's settings, the Wi-Fi
-/// client's state, and the system's slot, release and last update.
+/// client's state, the system's slot, release and last update, and the dashboard's certificate.
 struct System {
     config: Option<String>,
     wifi: Option<String>,
     update: Option<String>,
+    dashboard: Option<String>,
 }
 
 impl System {
@@ -59,15 +61,19 @@ impl System {
         if let Some(u) = &self.update {
             println!("system: {u}");
         }
+        if let Some(d) = &self.dashboard {
+            println!("{d}");
+        }
     }
 
-    fn now(root: &Path) -> System {
+    fn now(root: &Path, cfg: Option<&crate::config::Config>) -> System {
         System {
             config: crate::setup::config_status(root),
             wifi: crate::setup::wifi_state::line(
                 &root.join(crate::setup::wifi_state::CONTROL.trim_start_matches('/')),
             ),
             update: crate::update::status::line(root),
+            dashboard: cfg.and_then(crate::web::tls::line),
         }
     }
 }

@@ -21,7 +21,12 @@ pub struct DashboardConfig {
     pub password_hash: Option<String>,
     /// Where the dashboard listens: the operator's network (Ethernet or Wi-Fi client).
     pub address: String,
+    /// The dashboard over HTTPS, with the box's own certificate (`web::tls`).
     pub port: u16,
+    /// Plain HTTP, for a browser that was given the box's name without `https://`.
+    pub http_port: u16,
+    /// What plain HTTP does: send the browser to HTTPS, or serve the dashboard in clear.
+    pub http: PlainHttp,
     /// A session ends after this long without a request, and after `session_max_secs` anyway.
     pub session_idle_secs: u64,
     pub session_max_secs: u64,
@@ -32,11 +37,25 @@ impl Default for DashboardConfig {
         DashboardConfig {
             password_hash: None,
             address: "0.0.0.0".into(),
-            port: 8080,
+            port: 8443,
+            http_port: 8080,
+            http: PlainHttp::Redirect,
             session_idle_secs: 1800,
             session_max_secs: 12 * 3600,
         }
     }
+}
+
+/// What the dashboard's plain-HTTP port does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlainHttp {
+    /// Every request is sent to the same page over HTTPS (`/health` alone is answered).
+    #[default]
+    Redirect,
+    /// The whole dashboard in clear text too, each page saying so: the password and the session
+    /// can be read by anyone on the network (for a browser that refuses self-signed certificates).
+    Serve,
 }
 
 /// The crypt schemes the console's `login` (libxcrypt) checks, by their prefix.

@@ -177,7 +177,13 @@ max_visitors = 64
 # does not start.
 # password_hash = "$6$..."
 address = "0.0.0.0"
-port = 8080
+# HTTPS, with the box's own self-signed certificate (made on first start, kept in data_dir/tls;
+# its fingerprint is on the banner, in `o4send status` and on the login page).
+port = 8443
+# Plain HTTP: "redirect" sends every browser to HTTPS; "serve" serves the dashboard in clear
+# text too (each page warns: the password and the session can be read on the network).
+http_port = 8080
+http = "redirect"
 # A session ends after this long without a request, and after session_max_secs anyway.
 session_idle_secs = 1800
 session_max_secs = 43200

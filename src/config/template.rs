@@ -95,7 +95,7 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # password_hash = "$6$..."
 
 [dashboard]
-# The operator's web dashboard, http://<this box>:8080/ from a browser: it starts once its
+# The operator's web dashboard, https://<this box>:8443/ from a browser: it starts once its
 # password is set here, as a hash made the same way (docs/dashboard.md).
 # password_hash = "$6$..."
 "#;

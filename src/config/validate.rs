@@ -409,6 +409,13 @@ fn access(cfg: &Config) -> Result<(), String> {
     if d.port == 0 {
         return bad("dashboard.port", 0, "must be 1 to 65535");
     }
+    if d.http_port == 0 || d.http_port == d.port {
+        return bad(
+            "dashboard.http_port",
+            d.http_port,
+            "must be 1 to 65535 and not dashboard.port (the HTTPS port)",
+        );
+    }
     if d.session_idle_secs == 0 || d.session_idle_secs > d.session_max_secs {
         return bad(
             "dashboard.session_idle_secs",

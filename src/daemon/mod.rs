@@ -102,11 +102,7 @@ pub fn run(path: &Path) -> Result<(), Stop> {
             progress: progress_rx,
             health: health.clone(),
             sync_on: cfg.sync.enabled() && cfg.sync.refused.is_none(),
-            banner: crate::setup::banner::Banner::open(
-                Path::new("/"),
-                &cfg.appliance.name,
-                cfg.console.password_hash.is_some(),
-            ),
+            banner: crate::setup::banner::Banner::open(Path::new("/"), &cfg),
         }));
         start_sync(&cfg, &store);
         let parts = Parts {

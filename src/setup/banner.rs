@@ -41,18 +41,22 @@ pub struct Banner {
     root: PathBuf,
     name: String,
     login: bool,
+    /// The dashboard's settings, for its address and certificate.
+    cfg: crate::config::Config,
     last: String,
 }
 
 impl Banner {
-    /// A banner under `root` when its directory exists (on the appliance), else None.
-    pub fn open(root: &Path, name: &str, login: bool) -> Option<Banner> {
+    /// The banner of the box set up by `cfg` under `root` when its directory exists (on the
+    /// appliance), else None.
+    pub fn open(root: &Path, cfg: &crate::config::Config) -> Option<Banner> {
         let path = root.join(ISSUE);
         path.parent()?.is_dir().then(|| Banner {
             path,
             root: root.to_path_buf(),
-            name: name.to_string(),
-            login,
+            name: cfg.appliance.name.clone(),
+            login: cfg.console.password_hash.is_some(),
+            cfg: cfg.clone(),
             last: String::new(),
         })
     }
@@ -63,7 +67,8 @@ impl Banner {
             crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
         let wifi = crate::setup::wifi_state::line(Path::new(crate::setup::wifi_state::CONTROL));
         let system = crate::update::status::line(Path::new("/")).map(|l| format!("system: {l}"));
-        let more: Vec<String> = wifi.into_iter().chain(system).collect();
+        let dashboard = crate::web::tls::line(&self.cfg);
+        let more: Vec<String> = wifi.into_iter().chain(system).chain(dashboard).collect();
         let text = render(&self.name, &config, status, &more, self.login);
         if text == self.last {
             return;

@@ -36,7 +36,7 @@ pub fn is_ours(host: &str, own: &str) -> bool {
 }
 
 /// The name without `:port`; an IPv6 literal without its brackets.
-fn strip_port(host: &str) -> &str {
+pub fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         return rest.split(']').next().unwrap_or("");
     }
@@ -49,7 +49,7 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// The kernel's host name (uname: /proc/sys is hidden from the dashboard's sandbox).
-fn host_name() -> String {
+pub fn host_name() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most `len` bytes into the buffer it is given.
     if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {

@@ -1,4 +1,4 @@
-//! The operator's dashboard over HTTP (`o4send dashboard`, its own process and systemd unit):
+//! The operator's dashboard over HTTPS (`o4send dashboard`, its own process and systemd unit):
 //! is the box working, today's figures and charts, straight from the log, which it opens
 //! read-only. Nothing here can stall the pushes: it is another process, and SQLite lets the
 //! daemon write while it reads.
@@ -24,6 +24,9 @@ mod steer;
 mod system;
 mod system_steer;
 mod throttle;
+pub mod tls;
+mod to_https;
+mod transport;
 mod views;
 
 use crate::config::Config;
@@ -44,6 +47,9 @@ pub struct App {
     tz: jiff::tz::TimeZone,
     /// Today's figures, kept current: each page reads only the rows written since the last.
     today: std::sync::Mutex<Option<crate::store::RunningDay>>,
+    /// The box's certificate, as the login page shows it.
+    fingerprint: String,
+    tls: Arc<rustls::ServerConfig>,
 }
 
 impl App {
@@ -55,6 +61,10 @@ impl App {
         if let Some(why) = unsupported_hash(&hash) {
             return Err(format!("dashboard.password_hash: {why}"));
         }
+        let identity =
+            tls::Identity::load_or_make(&cfg.appliance.data_dir, &host_check::host_name())?;
+        let fingerprint = identity.fingerprint();
+        let tls = identity.server()?;
         let d = &cfg.dashboard;
         let sessions = sessions::Sessions::new(
             Duration::from_secs(d.session_idle_secs),
@@ -68,13 +78,33 @@ impl App {
             hash,
             sessions,
             throttle: throttle::Throttle::default(),
+            fingerprint,
+            tls,
             cfg,
         })
     }
 }
 
-/// Serves until the process ends; `listener` is already bound (tests bind port 0).
-pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+/// Serves until the process ends: HTTPS on `https`, and on `http` a redirect to it or, when the
+/// operator asked for it, the dashboard in clear text.
+pub async fn serve(
+    app: App,
+    https: tokio::net::TcpListener,
+    http: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    use crate::config::PlainHttp;
+    let plain_mode = app.cfg.dashboard.http;
+    let tls = app.tls.clone();
     let router = routes::router(Arc::new(app));
-    serve::serve(listener, router, serve::Limits::DASHBOARD, serve::forever()).await
+    let https_port = https.local_addr()?.port();
+    let plain = match plain_mode {
+        PlainHttp::Redirect => to_https::router(https_port),
+        PlainHttp::Serve => router.clone(),
+    };
+    let limits = serve::Limits::DASHBOARD.within_files(2);
+    tokio::try_join!(
+        serve::serve(https, router, limits, Some(tls), serve::forever()),
+        serve::serve(http, plain, limits, None, serve::forever()),
+    )?;
+    Ok(())
 }

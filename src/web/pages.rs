@@ -50,6 +50,12 @@ fn document(title: &str, csrf: Option<&str>, head: Markup, content: Markup) -> S
             }
             body {
                 @if let Some(csrf) = csrf { (nav(csrf)) }
+                @if super::transport::is_plain() {
+                    p.note role="alert" {
+                        "This page came over plain HTTP: anyone on this network can read the \
+                         password and the session. Open the dashboard with https:// instead."
+                    }
+                }
                 main { (content) }
             }
         }
@@ -75,7 +81,8 @@ fn nav(csrf: &str) -> Markup {
     }
 }
 
-pub fn login(csrf: &str, message: Option<&str>) -> String {
+/// The login form, and the certificate's fingerprint to compare with the browser's.
+pub fn login(csrf: &str, message: Option<&str>, fingerprint: &str) -> String {
     frame(
         "o4send — log in",
         None,
@@ -88,6 +95,14 @@ pub fn login(csrf: &str, message: Option<&str>) -> String {
                 label { "Password " input type="password" name="password" maxlength=(crate::config::password::MAX_LEN) autofocus required; }
                 " "
                 button type="submit" { "Log in" }
+            }
+            details {
+                summary { "Is this really your box?" }
+                p { "The browser warned about this box's certificate because the box made it \
+                     itself. Its SHA-256 fingerprint is also on the box's screen and in \
+                     " code { "o4send status" } ":" }
+                p { code { (fingerprint) } }
+                p { "If the browser's certificate details show another, do not log in." }
             }
         },
     )

@@ -89,21 +89,28 @@ async fn live_js(_who: Authed) -> Response {
         .into_response()
 }
 
+/// A cookie for this dashboard only: never readable by a script, never sent by another site,
+/// and over HTTPS never sent in clear text.
 fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, String) {
+    let secure = if super::transport::is_plain() {
+        ""
+    } else {
+        "; Secure"
+    };
     (
         header::SET_COOKIE,
-        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"),
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"),
     )
 }
 
 /// The login form; a browser that already holds a login token keeps it, so a second tab (or a
 /// fetch that landed here) does not spoil the form of the first.
-async fn login_page(headers: HeaderMap) -> Response {
+async fn login_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let t = cookie(&headers, LOGIN)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(token);
     let c = set_cookie(LOGIN, &t, 600);
-    ([c], Html(pages::login(&t, None))).into_response()
+    ([c], Html(pages::login(&t, None, &app.fingerprint))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -146,7 +153,7 @@ async fn login(
         return (
             StatusCode::UNAUTHORIZED,
             [c],
-            Html(pages::login(&t, Some("Wrong password."))),
+            Html(pages::login(&t, Some("Wrong password."), &app.fingerprint)),
         )
             .into_response();
     }

@@ -6,7 +6,8 @@
 //! connection), and at most [`Limits::connections`] are open at once: when one more arrives, the
 //! oldest connection with no request in flight is closed to make room (a flood of idle or
 //! half-sent connections is always the oldest and the idlest), so a new visitor is answered at
-//! once; only when every connection is busy is the newcomer turned away.
+//! once; only when every connection is busy is the newcomer turned away. With a TLS server
+//! configuration, the handshake too must end within the header timeout.
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -18,8 +19,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 /// What one server allows.
@@ -79,9 +82,10 @@ impl Table {
 }
 
 impl Limits {
-    /// These limits within what the process may open (RLIMIT_NOFILE), keeping 32 files for the
-    /// log, the listener and the rest: a unit's own limit is never the one that runs out.
-    pub fn within_files(self) -> Limits {
+    /// These limits for each of `servers` servers of one process, within what the process may
+    /// open (RLIMIT_NOFILE), keeping 32 files for the log, the listeners and the rest: a unit's
+    /// own limit is never the one that runs out.
+    pub fn within_files(self, servers: usize) -> Limits {
         let mut lim = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
@@ -93,21 +97,25 @@ impl Limits {
             1024
         };
         Limits {
-            connections: self.connections.min(files.saturating_sub(32)).max(1),
+            connections: self
+                .connections
+                .min(files.saturating_sub(32) / servers.max(1))
+                .max(1),
             ..self
         }
     }
 }
 
-/// Serves `router` on `listener` within `limits` (and the process's file limit) until
-/// `shutdown` completes.
+/// Serves `router` on `listener` within `limits` (see [`Limits::within_files`]) until
+/// `shutdown` completes; over TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let limits = limits.within_files();
+    let tls = tls.map(TlsAcceptor::from);
     let table = Arc::new(Table::default());
     tokio::pin!(shutdown);
     loop {
@@ -132,33 +140,65 @@ pub async fn serve(
         if !table.admit(limits.connections, open) {
             continue; // every connection busy: this one is dropped, closed at once
         }
-        tokio::spawn(connection(
-            stream,
+        let served = Served {
             peer,
-            router.clone(),
+            router: router.clone(),
             limits,
             busy,
-            closed,
-        ));
+        };
+        tokio::spawn(over(tls.clone(), stream, served, closed));
     }
 }
 
-/// One connection, until it ends or the server closes it.
-async fn connection(
-    stream: tokio::net::TcpStream,
+/// What a connection is served with.
+struct Served {
     peer: SocketAddr,
     router: Router,
     limits: Limits,
     busy: Arc<AtomicUsize>,
-    closed: oneshot::Receiver<()>,
+}
+
+/// One connection, in clear or after its TLS handshake, until it ends or the server closes it.
+async fn over(
+    tls: Option<TlsAcceptor>,
+    stream: tokio::net::TcpStream,
+    served: Served,
+    mut closed: oneshot::Receiver<()>,
 ) {
+    let peer = served.peer;
+    let Some(tls) = tls else {
+        return connection(stream, served, true, closed).await;
+    };
+    let handshake = tokio::time::timeout(served.limits.header_timeout, tls.accept(stream));
+    let done = tokio::select! {
+        done = handshake => done,
+        _ = &mut closed => return tracing::debug!(client = %peer, "handshake closed to make room"),
+    };
+    match done {
+        Ok(Ok(stream)) => connection(stream, served, false, closed).await,
+        Ok(Err(e)) => tracing::debug!(client = %peer, "TLS handshake: {e}"),
+        Err(_) => tracing::debug!(client = %peer, "TLS handshake: too slow"),
+    }
+}
+
+/// Serves requests on `stream` (in clear text when `plain`) until it ends or the server closes it.
+async fn connection<S>(stream: S, served: Served, plain: bool, closed: oneshot::Receiver<()>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Served {
+        peer,
+        router,
+        limits,
+        busy,
+    } = served;
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         let mut router = router.clone();
         let busy = busy.clone();
         busy.fetch_add(1, Ordering::Relaxed);
         async move {
-            let answer = router.call(req).await;
+            let answer = super::transport::within(plain, router.call(req)).await;
             busy.fetch_sub(1, Ordering::Relaxed);
             answer
         }

@@ -41,6 +41,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// (The dashboard's tests speak plain HTTP to its `http_port`, served in clear; its HTTPS is
+/// tested by tests/dashboard_tls.rs.)
 /// Phones that arrive over `arrival` seconds and stay; most accept, some decline, some have no
 /// Object Push; each decides within 2 to 50 s.
 fn config_text(dir: &Path, port: u16, phones: usize, arrival: u64) -> String {
@@ -53,8 +55,10 @@ fn config_text(dir: &Path, port: u16, phones: usize, arrival: u64) -> String {
          [radio.sim.mix]\naccept = 6\ndecline = 2\nignore = 0\nprompt_expires = 0\nno_opp = 1\n\
          refuse_connection = 0\ndrop_mid_transfer = 0\nrefuse_type = 0\nslow_link = 0\nout_of_range = 0\n\
          [engine]\nshutdown_grace_secs = 2\n\
-         [dashboard]\naddress = \"127.0.0.1\"\nport = {port}\npassword_hash = \"{HASH}\"\n",
-        d = dir.display()
+         [dashboard]\naddress = \"127.0.0.1\"\nport = {https}\nhttp_port = {port}\nhttp = \"serve\"\n\
+         password_hash = \"{HASH}\"\n",
+        d = dir.display(),
+        https = free_port(),
     )
 }
 

@@ -129,7 +129,14 @@ pub async fn serve(portal: Portal, listener: tokio::net::TcpListener) -> std::io
     let portal = Arc::new(portal);
     let flusher = tokio::spawn(visits::keep_flushing(portal.visits.clone()));
     let app = router(portal.clone());
-    let served = super::serve::serve(listener, app, super::serve::Limits::PORTAL, stopped()).await;
+    let served = super::serve::serve(
+        listener,
+        app,
+        super::serve::Limits::PORTAL.within_files(1),
+        None,
+        stopped(),
+    )
+    .await;
     flusher.abort();
     let visits = portal.visits.clone();
     let _ = tokio::task::spawn_blocking(move || visits.flush()).await;
