@@ -215,6 +215,19 @@ static_aarch64_under_qemu() {
     return "$status"
 }
 
+# A fresh clone's build tree, cached under /var/cache by its inputs (Cargo.lock and the compiler)
+# as the images are: a warm machine rebuilds o4send alone, not its 300 dependencies. A checkout
+# with a target/ of its own keeps it; other keys are removed, so the cache holds one tree.
+cached_build_tree() {
+    local base=/var/cache/o4send-cargo key
+    [ ! -e target ] && [ "$(id -u)" -eq 0 ] || return 0
+    key=$({ cat Cargo.lock; rustc -V; } | sha256sum | cut -c1-16)
+    mkdir -p "$base/$key" || return 0
+    find "$base" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+    ln -s "$base/$key" target && echo "=== test.sh: build tree: target -> $base/$key"
+}
+
+cached_build_tree
 echo "=== test.sh: $(free_gb .) GB free for the build, $(free_gb /var/tmp) GB for the images (a run writes about 12 GB)"
 step "install Debian packages" install_debian_packages
 step "install Rust $MSRV" install_msrv_toolchain
