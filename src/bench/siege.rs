@@ -33,6 +33,8 @@ const UNIT_FILES: libc::rlim_t = 1024;
 /// The units' `MemoryMax=` (board/common/rootfs-overlay/etc/systemd/system).
 const PORTAL_MEMORY_MAX_MIB: u64 = 96;
 const DASHBOARD_MEMORY_MAX_MIB: u64 = 48;
+/// Both units' `TasksMax=` (threads count against it): the bench counts them, as it does memory.
+const UNIT_TASKS_MAX: u64 = 16;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(siege: Siege) -> Result<(), String> {
@@ -126,6 +128,8 @@ struct Probes {
     health: Vec<u32>,
     logged_in: Vec<u32>,
     failures: [u64; 3],
+    /// The most threads each process (portal, dashboard) ran at once during the attack.
+    peak_tasks: [u64; 2],
 }
 
 struct Report {
@@ -209,8 +213,12 @@ fn siege_both(siege: Siege, servers: Servers, session: &str) -> Result<Probes, S
                 pressure.clone(),
             )));
         }
+        let peaks = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+        let pids = [servers.portal.1, servers.dashboard.1];
+        attackers.push(tokio::spawn(count_tasks(pids, peaks.clone())));
         wait_for_pressure(siege, servers, start).await;
-        let probes = probe(portal, dash, &session, Duration::from_secs(siege.secs)).await;
+        let mut probes = probe(portal, dash, &session, Duration::from_secs(siege.secs)).await;
+        probes.peak_tasks = [0, 1].map(|i| peaks[i].load(Ordering::Relaxed));
         stop.store(true, Ordering::Relaxed);
         for a in attackers {
             a.abort();
@@ -222,6 +230,16 @@ fn siege_both(siege: Siege, servers: Servers, session: &str) -> Result<Probes, S
         );
         Ok(probes)
     })
+}
+
+/// Keeps the most threads each of `pids` has run at once, sampled every 100 ms.
+async fn count_tasks(pids: [u32; 2], peaks: Arc<[AtomicU64; 2]>) {
+    loop {
+        for (pid, peak) in pids.iter().zip(peaks.iter()) {
+            peak.fetch_max(status_kib(&pid.to_string(), "Threads:"), Ordering::Relaxed);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A connection that says nothing, reopened whenever the server closes it.
@@ -340,15 +358,21 @@ impl Report {
              {:.1} MiB (MemoryMax {DASHBOARD_MEMORY_MAX_MIB} MiB); processes lost: {}",
             self.portal_mib, self.dashboard_mib, self.lost
         );
+        let [portal_tasks, dashboard_tasks] = self.probes.peak_tasks;
+        println!(
+            "siege_peak_tasks: portal {portal_tasks}, dashboard {dashboard_tasks} (TasksMax \
+             {UNIT_TASKS_MAX} each)"
+        );
         let failed: u64 = self.probes.failures.iter().sum();
         let met = worst <= 500.0
             && failed == 0
             && self.lost == 0
             && self.portal_mib <= PORTAL_MEMORY_MAX_MIB as f64
-            && self.dashboard_mib <= DASHBOARD_MEMORY_MAX_MIB as f64;
+            && self.dashboard_mib <= DASHBOARD_MEMORY_MAX_MIB as f64
+            && portal_tasks.max(dashboard_tasks) <= UNIT_TASKS_MAX;
         println!(
-            "siege: goal (p99 <= 500 ms, no failed probe, memory within the units' limits, no \
-             process lost): {}",
+            "siege: goal (p99 <= 500 ms, no failed probe, memory and threads within the units' \
+             limits, no process lost): {}",
             if met { "met" } else { "MISSED" }
         );
     }
