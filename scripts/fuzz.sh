@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# A short coverage-guided fuzz run of every target in fuzz/fuzz_targets (cargo-fuzz, libFuzzer,
+# nightly Rust): FUZZ_SECONDS each (default 10), over the committed corpus, which stays as it is
+# (new inputs go to a temporary folder). Fails with one line naming the target that crashed.
+# docs/benchmarks.md ("Fuzzing") has a long run's figures and how to make one.
+#
+# Build choices, for CI's time:
+#   - --sanitizer none: the code fuzzed is safe Rust, so AddressSanitizer would find no memory
+#     error a panic does not already show; it roughly halves executions per second and rebuilds
+#     every dependency with instrumentation.
+#   - release with debug assertions and overflow checks (cargo-fuzz's default): an integer that
+#     wraps is a bug the checks should see, and optimised code still runs thousands of inputs a
+#     second.
+#   - the target dir is cached by the inputs that decide it (both lock files and the nightly
+#     compiler): /var/cache/o4send-fuzz/<key> as root, else $XDG_CACHE_HOME/o4send-fuzz/<key>,
+#     so a warm machine rebuilds only o4send and the targets; older keys are pruned.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${FUZZ_SECONDS:-10}
+start=$SECONDS
+
+# Without nightly or cargo-fuzz the run cannot happen: a failure under CI, a note elsewhere.
+unavailable() {
+    echo "fuzz.sh: $1"
+    [ "${CI:-}" = true ] && exit 1
+    echo "fuzz.sh: skipped (not under CI)"
+    exit 0
+}
+
+rustup toolchain list | grep -q '^nightly' ||
+    rustup toolchain install nightly --profile minimal ||
+    unavailable "the nightly toolchain cannot be installed"
+command -v cargo-fuzz >/dev/null ||
+    cargo install cargo-fuzz --locked --quiet ||
+    unavailable "cargo-fuzz cannot be installed"
+
+if [ "$(id -u)" -eq 0 ]; then
+    cache_root=/var/cache/o4send-fuzz
+else
+    cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/o4send-fuzz
+fi
+key=$( (cat fuzz/Cargo.lock Cargo.lock; rustc +nightly -V) | sha256sum | cut -c1-16)
+target_dir=$cache_root/$key
+mkdir -p "$target_dir"
+find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+
+# cargo-fuzz has no --locked: the fetch refuses a fuzz/Cargo.lock that the build would change.
+cargo +nightly fetch --locked --quiet --manifest-path fuzz/Cargo.toml
+cargo +nightly fuzz build --sanitizer none --target-dir "$target_dir" >/dev/null
+build_secs=$((SECONDS - start))
+bin_dir=$target_dir/$(rustc +nightly -vV | sed -n 's/^host: //p')/release
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for path in fuzz/fuzz_targets/*.rs; do
+    target=$(basename "$path" .rs)
+    mkdir -p "$work/$target/new" "$work/$target/crash"
+    dirs=("$work/$target/new" "fuzz/corpus/$target")
+    [ -d "fuzz/regressions/$target" ] && dirs+=("fuzz/regressions/$target")
+    if ! "$bin_dir/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$work/$target/crash/" "${dirs[@]}" >"$work/$target/log" 2>&1; then
+        tail -n 30 "$work/$target/log"
+        echo "fuzz.sh: $target crashed: $(ls "$work/$target/crash") (reproduce: cargo +nightly fuzz run $target <file>)"
+        exit 1
+    fi
+    echo "fuzz.sh: $target: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$work/$target/log")," \
+        "$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work/$target/log" | tail -1)"
+done
+echo "fuzz.sh: every target ran ${seconds} s: ${build_secs} s to build, $((SECONDS - start)) s in all"
