@@ -16,8 +16,11 @@ pub use obex::{obex_headers, obex_packet, obex_srm};
 pub use visits::visit_spool;
 pub use web::web_forms;
 
+/// A target's check: panics when a property fails.
+pub type Check = fn(&[u8]);
+
 /// Every target by name: the names of `fuzz_targets/*.rs` and of the `corpus/` folders.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("obex_packet", obex_packet),
     ("obex_headers", obex_headers),
     ("obex_srm", obex_srm),

@@ -5,9 +5,7 @@ use o4send::obex::srm::{self, ClientSrm, ServerSrm};
 use o4send::obex::wire::code::opcode;
 use o4send::obex::wire::header::parse_headers;
 use o4send::obex::wire::{Header, Request, Response, WireError};
-use o4send::obex::{serve, Decision, Offer, Prompt, ServerOptions};
-use std::future::Future;
-use std::pin::Pin;
+use o4send::obex::{serve, Always, Decision, ServerOptions};
 
 /// A request and a response (after and not after a CONNECT) parse, encode and parse the same.
 pub fn obex_packet(data: &[u8]) {
@@ -43,7 +41,7 @@ pub fn obex_headers(data: &[u8]) {
     let mut out = Vec::new();
     for h in &headers {
         let before = out.len();
-        if encoded(h.encode_into(&mut out).map(|()| ())).is_none() {
+        if encoded(h.encode_into(&mut out)).is_none() {
             return;
         }
         assert_eq!(out.len() - before, h.encoded_len(), "{h:?}");
@@ -80,7 +78,7 @@ pub fn obex_srm(data: &[u8]) {
         max_object: 4096,
         ..ServerOptions::default()
     };
-    let mut prompt = Answer(decision(knobs));
+    let mut prompt = Always(decision(knobs));
     let mut written = Vec::new();
     let io = tokio::io::join(stream, &mut written);
     let served = runtime().block_on(serve(io, &opts, &mut prompt));
@@ -155,19 +153,6 @@ fn decision(knobs: u8) -> Decision {
         1 => Decision::Reject(0xC3),
         2 => Decision::DropAfter(100),
         _ => Decision::RefuseAfter(100, 0xCD),
-    }
-}
-
-/// The phone's user, answering every offer the same.
-struct Answer(Decision);
-
-impl Prompt for Answer {
-    fn decide<'a>(
-        &'a mut self,
-        _offer: &'a Offer,
-    ) -> Pin<Box<dyn Future<Output = Decision> + Send + 'a>> {
-        let d = self.0;
-        Box::pin(async move { d })
     }
 }
 
