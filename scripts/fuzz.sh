@@ -58,10 +58,17 @@ for path in fuzz/fuzz_targets/*.rs; do
     mkdir -p "$work/$target/new" "$work/$target/crash"
     dirs=("$work/$target/new" "fuzz/corpus/$target")
     [ -d "fuzz/regressions/$target" ] && dirs+=("fuzz/regressions/$target")
-    if ! "$bin_dir/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    # TMPDIR: web_forms keeps its data directory there, removed with the rest on exit.
+    if ! TMPDIR=$work "$bin_dir/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$work/$target/crash/" "${dirs[@]}" >"$work/$target/log" 2>&1; then
         tail -n 30 "$work/$target/log"
-        echo "fuzz.sh: $target crashed: $(ls "$work/$target/crash") (reproduce: cargo +nightly fuzz run $target <file>)"
+        # The input, kept (fuzz/artifacts is not committed: fix the bug, then move it to
+        # fuzz/regressions/<target>/ for tests/fuzz_corpus.rs) and in the log, for CI.
+        mkdir -p "fuzz/artifacts/$target"
+        cp "$work/$target/crash"/* "fuzz/artifacts/$target/"
+        crash=fuzz/artifacts/$target/$(basename "$(find "$work/$target/crash" -type f | head -1)")
+        echo "fuzz.sh: the input, base64: $(head -c 4096 "$crash" | base64 -w0)"
+        echo "fuzz.sh: $target FAILED on $crash (again: cargo +nightly fuzz run $target $crash)"
         exit 1
     fi
     echo "fuzz.sh: $target: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$work/$target/log")," \
