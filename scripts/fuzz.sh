@@ -47,8 +47,13 @@ target_dir=$cache_root/$key
 mkdir -p "$target_dir"
 find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
 
-# cargo-fuzz has no --locked: the fetch refuses a fuzz/Cargo.lock that the build would change.
-cargo +nightly fetch --locked --quiet --manifest-path fuzz/Cargo.toml
+# cargo-fuzz has no --locked: the fetch refuses a fuzz/Cargo.lock that the build would change
+# (as after a dependency of o4send changed in Cargo.lock).
+if ! cargo +nightly fetch --locked --quiet --manifest-path fuzz/Cargo.toml; then
+    echo "fuzz.sh: fuzz/Cargo.lock is out of date (o4send's dependencies changed?): run" \
+        "'cargo +nightly fuzz build --sanitizer none' and commit fuzz/Cargo.lock"
+    exit 1
+fi
 cargo +nightly fuzz build --sanitizer none --target-dir "$target_dir" >/dev/null
 build_secs=$((SECONDS - start))
 bin_dir=$target_dir/$(rustc +nightly -vV | sed -n 's/^host: //p')/release
