@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A short coverage-guided fuzz run of every target in fuzz/fuzz_targets (cargo-fuzz, libFuzzer,
-# nightly Rust): FUZZ_SECONDS each (default 10), over the committed corpus, which stays as it is
-# (new inputs go to a temporary folder). Fails with one line naming the target that crashed.
+# nightly Rust): FUZZ_SECONDS each (default 10), FUZZ_JOBS at once (default: the cores), over the
+# committed corpus, which stays as it is (new inputs go to a temporary folder). Fails with one
+# line naming the targets that crashed.
 # docs/benchmarks.md ("Fuzzing") has a long run's figures and how to make one.
 #
 # Build choices, for CI's time:
@@ -51,7 +52,7 @@ find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
 # (as after a dependency of o4send changed in Cargo.lock).
 if ! cargo +nightly fetch --locked --quiet --manifest-path fuzz/Cargo.toml; then
     echo "fuzz.sh: fuzz/Cargo.lock is out of date (o4send's dependencies changed?): run" \
-        "'cargo +nightly fuzz build --sanitizer none' and commit fuzz/Cargo.lock"
+        "'cp Cargo.lock fuzz && cargo +nightly fetch --manifest-path fuzz/Cargo.toml' and commit it"
     exit 1
 fi
 cargo +nightly fuzz build --sanitizer none --target-dir "$target_dir" >/dev/null
