@@ -235,6 +235,7 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 step "cargo clippy (release features) -D warnings" release_clippy
 step "cargo test" cargo test --locked
+step "fuzz: a short run of every target" scripts/fuzz.sh
 step "systemd-analyze security o4send.service <= 2.0" unit_exposure
 step "build with Rust $MSRV" msrv_build
 step "bench smoke run" bench_smoke

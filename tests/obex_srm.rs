@@ -8,8 +8,8 @@ use o4send::obex::wire::code::{self, opcode};
 use o4send::obex::wire::header::{self, id, Header};
 use o4send::obex::wire::{ConnectFields, Framed, Request, Response};
 use o4send::obex::{
-    push_counted, serve, AcceptAll, Decision, Object, Offer, Prompt, PushOptions, PushStats,
-    Received, ServerOptions, Transport,
+    push_counted, serve, AcceptAll, Always, Decision, Object, Offer, Prompt, PushOptions,
+    PushStats, Received, ServerOptions, Transport,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -52,19 +52,6 @@ async fn push_over<S: AsyncRead + AsyncWrite + Unpin>(
         body,
     };
     push_counted(stream, &object, opts, &mut rx).await
-}
-
-/// A prompt with a fixed answer.
-struct Fixed(Decision);
-
-impl Prompt for Fixed {
-    fn decide<'a>(
-        &'a mut self,
-        _offer: &'a Offer,
-    ) -> Pin<Box<dyn Future<Output = Decision> + Send + 'a>> {
-        let d = self.0;
-        Box::pin(async move { d })
-    }
 }
 
 type ServerTask = JoinHandle<Result<Vec<Received>, String>>;
@@ -169,7 +156,7 @@ async fn error_mid_stream_gets_its_outcome() {
         for pipe in [1 << 20, 4096] {
             let body = data(400_000);
             let decision = Decision::RefuseAfter(150_000, c);
-            let (stream, task) = server(srm_server(0x2000), Fixed(decision), pipe);
+            let (stream, task) = server(srm_server(0x2000), Always(decision), pipe);
             let (r, stats) = push_over(stream, &body, &srm_opts()).await;
             assert_eq!((r.outcome, r.raw_code), (want, Some(c)), "{r:?}");
             assert!(stats.srm);
@@ -241,7 +228,7 @@ async fn decision_still_waits_for_the_first_answer() {
         srm: true,
         ..ServerOptions::default()
     };
-    let (stream, _task) = server(opts, Fixed(Decision::Silent), 64 * 1024);
+    let (stream, _task) = server(opts, Always(Decision::Silent), 64 * 1024);
     let quick = PushOptions {
         decision_timeout: Duration::from_secs(30),
         ..srm_opts()

@@ -15,6 +15,8 @@ pub mod tcp;
 pub mod wire;
 
 pub use client::{push, push_counted, Object, PushOptions};
-pub use server::{serve, AcceptAll, Decision, Offer, Prompt, Received, ServerError, ServerOptions};
+pub use server::{
+    serve, AcceptAll, Always, Decision, Offer, Prompt, Received, ServerError, ServerOptions,
+};
 pub use srm::Transport;
 pub use stats::PushStats;

@@ -61,6 +61,19 @@ impl Prompt for AcceptAll {
     }
 }
 
+/// A user who gives every offer the same answer at once.
+pub struct Always(pub Decision);
+
+impl Prompt for Always {
+    fn decide<'a>(
+        &'a mut self,
+        _offer: &'a Offer,
+    ) -> Pin<Box<dyn Future<Output = Decision> + Send + 'a>> {
+        let d = self.0;
+        Box::pin(async move { d })
+    }
+}
+
 /// How the server behaves.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {

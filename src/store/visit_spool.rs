@@ -84,7 +84,7 @@ fn spooled(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The events of one file, and how many lines were not events.
-fn parse(path: &Path, text: &[u8]) -> (Vec<WifiRecord>, usize) {
+pub fn parse(path: &Path, text: &[u8]) -> (Vec<WifiRecord>, usize) {
     let mut events = Vec::new();
     let mut skipped = 0;
     for (i, line) in text.split(|b| *b == b'\n').enumerate() {

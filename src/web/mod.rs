@@ -108,3 +108,8 @@ pub async fn serve(
     )?;
     Ok(())
 }
+
+/// Every route of the dashboard, without the server under it (the fuzz targets send it requests).
+pub fn router(app: App) -> axum::Router {
+    routes::router(Arc::new(app))
+}

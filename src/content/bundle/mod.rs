@@ -9,7 +9,7 @@
 //! stick, and refusing one older than the active campaign, is `content::install`.
 
 pub mod create;
-mod manifest;
+pub mod manifest;
 pub mod signing;
 mod stick;
 

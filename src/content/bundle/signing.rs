@@ -64,6 +64,11 @@ pub struct Signed {
 pub fn verify(data: &[u8], sig_text: &str, keys: &[TrustedKey]) -> Result<Signed, String> {
     let sig = SignatureBox::from_string(sig_text)
         .map_err(|e| format!("not a minisign signature ({e})"))?;
+    if !global_signature_whole(sig_text) {
+        return Err(
+            "not a minisign signature (the trusted comment's signature is not 64 bytes)".into(),
+        );
+    }
     let id = key_id(sig.keynum());
     let Some(trusted) = keys.iter().find(|k| k.id == id) else {
         return Err(format!(
@@ -80,6 +85,15 @@ pub fn verify(data: &[u8], sig_text: &str, keys: &[TrustedKey]) -> Result<Signed
         key_id: id,
         trusted_comment,
     })
+}
+
+/// Whether the signature's last line, the trusted comment's signature, is 64 bytes: minisign
+/// 0.10 takes it as 64 without checking, and a shorter one panics inside `minisign::verify`
+/// (found by fuzzing: fuzz/regressions/bundle_manifest/). Decoded as `SignatureBox` does.
+fn global_signature_whole(sig_text: &str) -> bool {
+    use ct_codecs::{Base64, Decoder};
+    let line = sig_text.lines().nth(3).unwrap_or("").trim();
+    Base64::decode_to_vec(line, None).is_ok_and(|b| b.len() == 64)
 }
 
 /// A minisign signature (prehashed, `ED`) of `data`, as the text of a `.minisig` file.
@@ -167,4 +181,22 @@ pub fn secret_key_id(key: &SecretKey) -> String {
 /// minisign shows a key number as a little-endian 64-bit number in upper-case hex.
 fn key_id(keynum: &[u8]) -> String {
     keynum.iter().rev().map(|b| format!("{b:02X}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trusted_comment_signature_cut_short_is_refused() {
+        let pair = generate(true).unwrap();
+        let key = TrustedKey::of_secret(&pair.sk).unwrap();
+        let sig = sign(b"bundle", &pair.sk, "timestamp:0").unwrap();
+        assert!(verify(b"bundle", &sig, std::slice::from_ref(&key)).is_ok());
+        let mut lines: Vec<&str> = sig.lines().collect();
+        let short = &lines[3][..48];
+        lines[3] = short;
+        let why = verify(b"bundle", &lines.join("\n"), &[key]).unwrap_err();
+        assert!(why.contains("trusted comment's signature"), "{why}");
+    }
 }
