@@ -125,7 +125,7 @@ bench_smoke() {
 
 shellcheck_image_scripts() {
     shellcheck scripts/build-image.sh scripts/build-buildroot.sh scripts/release.sh scripts/image/*.sh \
-        scripts/build-static.sh scripts/flash.sh scripts/validate-buildroot.sh scripts/test.sh \
+        scripts/build-static.sh scripts/flash.sh scripts/validate-buildroot.sh scripts/test.sh scripts/fuzz.sh \
         board/common/*.sh board/debian/*/*.sh tests/*.sh board/common/image-overlay/usr/lib/o4send/* \
         board/common/rootfs-overlay/usr/lib/o4send/usb-import board/debian/pi/rauc/rauc-bootloader
 }
