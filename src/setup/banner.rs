@@ -39,10 +39,11 @@ fn clean(s: &str) -> String {
 pub struct Banner {
     path: PathBuf,
     root: PathBuf,
-    name: String,
-    login: bool,
-    /// The dashboard's settings, for its address and certificate.
+    /// The settings in force: the box's name, whether there is a login, the dashboard's port.
     cfg: crate::config::Config,
+    /// The dashboard's line, once its certificate exists (it stays the same for the box's life,
+    /// so the file is not read again on every status line).
+    dashboard: Option<String>,
     last: String,
 }
 
@@ -54,9 +55,8 @@ impl Banner {
         path.parent()?.is_dir().then(|| Banner {
             path,
             root: root.to_path_buf(),
-            name: cfg.appliance.name.clone(),
-            login: cfg.console.password_hash.is_some(),
             cfg: cfg.clone(),
+            dashboard: None,
             last: String::new(),
         })
     }
@@ -67,9 +67,13 @@ impl Banner {
             crate::setup::config_status(&self.root).unwrap_or_else(|| "not checked".into());
         let wifi = crate::setup::wifi_state::line(Path::new(crate::setup::wifi_state::CONTROL));
         let system = crate::update::status::line(Path::new("/")).map(|l| format!("system: {l}"));
-        let dashboard = crate::web::tls::line(&self.cfg);
+        if self.dashboard.is_none() {
+            self.dashboard = crate::web::tls::line(&self.cfg);
+        }
+        let dashboard = self.dashboard.clone();
         let more: Vec<String> = wifi.into_iter().chain(system).chain(dashboard).collect();
-        let text = render(&self.name, &config, status, &more, self.login);
+        let login = self.cfg.console.password_hash.is_some();
+        let text = render(&self.cfg.appliance.name, &config, status, &more, login);
         if text == self.last {
             return;
         }

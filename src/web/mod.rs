@@ -95,7 +95,7 @@ pub async fn serve(
     use crate::config::PlainHttp;
     let plain_mode = app.cfg.dashboard.http;
     let tls = app.tls.clone();
-    let router = routes::router(Arc::new(app));
+    let router = router(app);
     let https_port = https.local_addr()?.port();
     let plain = match plain_mode {
         PlainHttp::Redirect => to_https::router(https_port),
