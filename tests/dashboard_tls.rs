@@ -239,6 +239,14 @@ fn chromium_trusting_only_this_box_logs_in_over_https() {
         url.starts_with(&format!("https://127.0.0.1:{}/login", d.https)),
         "the browser was sent to HTTPS: {url}"
     );
+    // For review (nothing compared by pixels): the login page with its fingerprint shown.
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    page.eval("document.querySelector('details').open = true");
+    page.set_viewport(390, 844, true);
+    page.screenshot(&shots.join("dashboard-login-https-phone.png"));
+    page.set_viewport(1280, 800, false);
+    page.screenshot(&shots.join("dashboard-login-https-laptop.png"));
     page.fill("input[name=password]", PASSWORD);
     page.submit("form[action='/login']");
     page.wait_until("location.pathname === '/'", Duration::from_secs(20));
