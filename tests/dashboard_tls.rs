@@ -210,6 +210,15 @@ fn served_in_clear_only_when_asked_and_then_with_a_warning() {
     assert_eq!(form.status, 200);
     assert!(form.body.contains("came over plain HTTP"), "{}", form.body);
     assert!(!set_cookie_line(&form, "o4send_login").contains("secure"));
+    // Every page, also those gathered on a blocking thread (the overview reads the log).
+    let (session, _) = common::http::login(d.http, PASSWORD);
+    let overview = request(d.http, "GET", "/", &session, "");
+    assert_eq!(overview.status, 200);
+    assert!(
+        overview.body.contains("came over plain HTTP"),
+        "{}",
+        overview.body
+    );
     let over_tls = d.tls("GET", "/login", "", "");
     assert!(!over_tls.body.contains("came over plain HTTP"));
 }

@@ -13,6 +13,7 @@ nav a{font-weight:600}nav form{margin-left:auto}
 .verdict.fault{background:#ffebee}.verdict.off{background:#eee}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #eee;padding:.3rem;text-align:left;vertical-align:top}
 .status th{width:11rem}.note{padding:.5rem;border-radius:.4rem;background:#fff8e1}
+.warning{padding:.5rem;border-radius:.4rem;background:#ffebee;font-weight:600}
 td form,li form{display:inline}button{margin:.1rem}code{word-break:break-all}
 ";
 
@@ -51,7 +52,7 @@ fn document(title: &str, csrf: Option<&str>, head: Markup, content: Markup) -> S
             body {
                 @if let Some(csrf) = csrf { (nav(csrf)) }
                 @if super::transport::is_plain() {
-                    p.note role="alert" {
+                    p.warning role="alert" {
                         "This page came over plain HTTP: anyone on this network can read the \
                          password and the session. Open the dashboard with https:// instead."
                     }

@@ -14,6 +14,17 @@ pub async fn within<F: Future>(plain: bool, answer: F) -> F::Output {
     PLAIN.scope(plain, answer).await
 }
 
+/// Runs `work` on a blocking thread, still knowing how the request came (a task-local does not
+/// follow `spawn_blocking` by itself: the pages rendered there lost their clear-text warning).
+pub async fn blocking<T, F>(work: F) -> Result<T, tokio::task::JoinError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let plain = is_plain();
+    tokio::task::spawn_blocking(move || PLAIN.sync_scope(plain, work)).await
+}
+
 /// True when the request being answered came in clear text.
 pub fn is_plain() -> bool {
     PLAIN.try_with(|p| *p).unwrap_or(false)

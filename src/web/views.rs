@@ -157,7 +157,7 @@ async fn render<F>(app: Arc<App>, make: F) -> Response
 where
     F: FnOnce(&App) -> Result<String, String> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(move || make(&app)).await {
+    match super::transport::blocking(move || make(&app)).await {
         Ok(Ok(html)) => Html(html).into_response(),
         Ok(Err(e)) => (StatusCode::BAD_REQUEST, format!("refused: {e}")).into_response(),
         Err(e) => (
