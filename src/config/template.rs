@@ -8,7 +8,9 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # This file is on the card's boot partition, the one your laptop shows after flashing. Edit it
 # with any text editor (Notepad, TextEdit), save, put the card back and switch the box on.
 # A line that starts with # is a comment; remove the # in front of a setting to use it.
-# Every setting left commented keeps the value shown.
+# A line like  # name = "o4send"  shows the value the box uses while it stays commented (the
+# default). A line like  # e.g. sender_name = "Booth 12"  is an example: remove the # and the
+# e.g. in front of it and put in your own value.
 #
 # A mistake never stops the box: it keeps running on the last settings that worked and names
 # the mistake (file, setting, value, why) on the screen it is plugged into and in
@@ -20,24 +22,24 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # name = "o4send"
 # The name phones show when they are offered the file ("Booth 12 wants to send you a file").
 # Without it, the campaign's own sender name is used.
-# sender_name = "Booth 12"
-# Time zone of the campaign's dates and daily hours (IANA name).
-# time_zone = "Europe/Berlin"
+# e.g. sender_name = "Booth 12"
+# Time zone of the campaign's dates and daily hours (IANA name, such as "Europe/Berlin").
+# time_zone = "UTC"
 
 [bundle]
 # Content sticks are only accepted when signed by one of these keys: the line of letters in the
 # o4send.pub file that `o4send bundle keygen` made on your laptop (docs/bundles.md).
-# trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
+# e.g. trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
 
 [policy]
 # Ignore phones heard more weakly than this (dBm): -70 is a few metres, -90 the whole hall.
-# min_rssi = -85
+# e.g. min_rssi = -85
 # Which devices are offered the file: phone, computer, audio_video, wearable, peripheral, ...
 # classes = ["phone"]
 # Your own test phones: offered the file again and again (Bluetooth addresses).
-# allow = ["00:11:22:33:44:55"]
+# e.g. allow = ["00:11:22:33:44:55"]
 # Never contacted: staff phones, visitors who asked not to be.
-# deny = ["66:77:88:99:AA:BB"]
+# e.g. deny = ["66:77:88:99:AA:BB"]
 # A phone that let the question time out is not asked again (false: ask again after an hour).
 # ignored_is_answer = true
 # After a phone declines one file, offer it the campaign's next one.
@@ -46,24 +48,24 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 [network]
 # The network settings below take effect when the box starts.
 # Time servers. The box has no clock battery: it sets its clock from these when online.
-# Without any, the usual public pool is used.
-# ntp = ["pool.ntp.org"]
+# Without any (the default), systemd-timesyncd's own servers.
+# e.g. ntp = ["pool.ntp.org"]
 
 [network.ethernet]
 # The network cable asks for an address by DHCP. For a fixed address instead:
-# address = "192.168.1.50/24"
-# gateway = "192.168.1.1"
-# dns = ["192.168.1.1"]
+# e.g. address = "192.168.1.50/24"
+# e.g. gateway = "192.168.1.1"
+# e.g. dns = ["192.168.1.1"]
 
 [network.wifi]
 # Your country (two letters): Wi-Fi channels and power differ by country. Needed for Wi-Fi.
-# country = "DE"
+# e.g. country = "DE"
 
 # One block per Wi-Fi network the box may join (WPA2 or WPA3 with a password); copy the block
 # for more. The first network in reach is used.
-# [[network.wifi.networks]]
-# ssid = "Expo-Staff"
-# passphrase = "correct horse battery staple"
+# e.g. [[network.wifi.networks]]
+# e.g. ssid = "Expo-Staff"
+# e.g. passphrase = "correct horse battery staple"
 
 [hotspot]
 # An open Wi-Fi network for visitors: joining it shows a page with your files, for the phones
@@ -72,16 +74,16 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # and no [[network.wifi.networks]] (the box has one Wi-Fi radio; use the cable to get online).
 # enabled = false
 # The network's name. Without it, the campaign's name.
-# ssid = "Booth 12 - free flyer"
+# e.g. ssid = "Booth 12 - free flyer"
 # "5" GHz keeps Wi-Fi out of Bluetooth's way; "2.4" reaches older phones.
 # band = "5"
 
 [sync]
 # Copy the log to a central MySQL/MariaDB whenever a network is there (docs/mysql.md).
-# mysql_url = "mysql://o4send@db.example.org:3306/o4send?require_ssl=true"
-# password = "the database password"
+# e.g. mysql_url = "mysql://o4send@db.example.org:3306/o4send?require_ssl=true"
+# e.g. password = "the database password"
 # The same secret on every box of the fleet: phones leave the box only as pseudonyms.
-# secret = "at least sixteen characters"
+# e.g. secret = "at least sixteen characters"
 # Boxes with the same fleet name never ask a phone another box already asked.
 # fleet = "default"
 
@@ -92,12 +94,12 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 #   macOS:    htpasswd -nB x | cut -d: -f2
 #   Windows:  see docs/flashing.md, "A password hash on Windows"
 #   anywhere o4send runs:  o4send passwd
-# password_hash = "$6$..."
+# e.g. password_hash = "$6$..."
 
 [dashboard]
 # The operator's web dashboard, https://<this box>:8443/ from a browser: it starts once its
 # password is set here, as a hash made the same way (docs/dashboard.md).
-# password_hash = "$6$..."
+# e.g. password_hash = "$6$..."
 "#;
 
 #[cfg(test)]
@@ -125,12 +127,13 @@ mod tests {
 
     #[test]
     fn every_example_line_is_a_valid_setting() {
-        // Uncommenting every `# key = value` line (and the Wi-Fi block) gives a config that loads.
+        // Uncommenting every `# key = value` and `# e.g. key = value` line (and the Wi-Fi block)
+        // gives a config that loads.
         let text: String = OPERATOR_TEMPLATE
             .lines()
-            .map(|l| match l.strip_prefix("# ") {
-                Some(rest) if is_setting(rest) => rest,
-                _ => l,
+            .map(|l| match setting(l) {
+                Some((rest, _)) => rest,
+                None => l,
             })
             .map(|l| format!("{l}\n"))
             .collect();
@@ -144,10 +147,46 @@ mod tests {
         }
     }
 
-    fn is_setting(line: &str) -> bool {
-        line.starts_with("[[")
-            || line
+    /// A commented setting: its text without the comment, and whether it is an example.
+    fn setting(line: &str) -> Option<(&str, bool)> {
+        let (rest, example) = match line.strip_prefix("# e.g. ") {
+            Some(rest) => (rest, true),
+            None => (line.strip_prefix("# ")?, false),
+        };
+        let is_setting = rest.starts_with("[[")
+            || rest
                 .split_once(" = ")
-                .is_some_and(|(k, _)| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                .is_some_and(|(k, _)| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        is_setting.then_some((rest, example))
+    }
+
+    #[test]
+    fn a_commented_setting_shows_its_default() {
+        // "Every `# key = value` keeps the value shown": each such line is `o4send config
+        // default`'s value for that key (issue 27: the template showed Europe/Berlin and -85).
+        let defaults: toml::Table = toml::from_str(crate::config::DEFAULT_TOML).unwrap();
+        let mut section: Vec<String> = Vec::new();
+        let mut checked = 0;
+        for line in OPERATOR_TEMPLATE.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.split('.').map(str::to_string).collect();
+                continue;
+            }
+            let Some((text, false)) = setting(line) else {
+                continue;
+            };
+            let shown: toml::Table = toml::from_str(text).unwrap();
+            let (key, value) = shown.iter().next().unwrap();
+            let mut table = &defaults;
+            for part in &section {
+                table = table[part.as_str()].as_table().unwrap();
+            }
+            let default = table.get(key).unwrap_or_else(|| {
+                panic!("{line}: [{}] has no default for {key}", section.join("."))
+            });
+            assert_eq!(value, default, "{line}: the default is {default}");
+            checked += 1;
+        }
+        assert!(checked >= 8, "only {checked} settings checked");
     }
 }
