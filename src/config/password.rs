@@ -1,7 +1,8 @@
 //! Passwords as crypt hashes, the form the operator puts in the boot partition's `o4send.toml`
 //! for the console and the dashboard: made by `o4send passwd` (SHA-512 crypt, as `openssl passwd
 //! -6`), checked by the dashboard (SHA-crypt `$6$`/`$5$` with the sha-crypt crate, bcrypt
-//! `$2b$`/`$2y$` with the bcrypt crate). The appliance never holds a password itself.
+//! `$2b$`/`$2y$` with the bcrypt crate, yescrypt `$y$`, what Raspberry Pi Imager 2.x and Debian's
+//! mkpasswd write, with RustCrypto's yescrypt crate). The appliance never holds a password itself.
 
 use sha_crypt::{sha256_crypt_b64, sha512_crypt_b64, Sha256Params, Sha512Params, ROUNDS_DEFAULT};
 
@@ -37,6 +38,9 @@ pub fn matches(hash: &str, password: &str) -> bool {
     if ["$2b$", "$2y$", "$2a$"].iter().any(|p| hash.starts_with(p)) {
         return bcrypt::verify(password, hash).unwrap_or(false);
     }
+    if hash.starts_with("$y$") {
+        return yescrypt_matches(hash, password);
+    }
     sha_crypt_matches(hash, password).unwrap_or(false)
 }
 
@@ -63,6 +67,14 @@ fn sha_crypt_matches(hash: &str, password: &str) -> Option<bool> {
     Some(same(&computed, digest))
 }
 
+/// `$y$params$salt$digest`, checked by the yescrypt crate (constant-time comparison inside).
+fn yescrypt_matches(hash: &str, password: &str) -> bool {
+    use yescrypt::{PasswordVerifier, Yescrypt};
+    Yescrypt::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
 /// Compares in time independent of where the two differ.
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -72,17 +84,28 @@ pub fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Why the dashboard cannot check `hash` (yescrypt has no maintained Rust crate it could use).
+/// Why the dashboard cannot check `hash`.
 pub fn unsupported(hash: &str) -> Option<&'static str> {
-    let known = ["$6$", "$5$", "$2b$", "$2y$", "$2a$"];
+    let known = ["$6$", "$5$", "$y$", "$2b$", "$2y$", "$2a$"];
     (!known.iter().any(|p| hash.starts_with(p))).then_some(
-        "the dashboard checks $6$, $5$ and $2b$/$2y$ hashes (openssl passwd -6, htpasswd -B, o4send passwd)",
+        "the dashboard checks $6$, $5$, $y$ and $2b$/$2y$ hashes (Raspberry Pi Imager, mkpasswd, openssl passwd -6, htpasswd -B, o4send passwd)",
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::{hash, matches};
+
+    #[test]
+    fn yescrypt_hashes_as_imager_and_mkpasswd_write_them() {
+        // The reference implementation's TESTS-OK vector (openwall/yescrypt), and one made by
+        // Debian's `mkpasswd -m yescrypt -S ... booth7` would be checked the same way.
+        let hash = "$y$jD5.7$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6";
+        assert!(matches(hash, "pleaseletmein"));
+        assert!(!matches(hash, "pleaseletmeout"));
+        assert!(!matches("$y$garbage", "pleaseletmein"));
+        assert!(super::unsupported(hash).is_none());
+    }
 
     #[test]
     fn known_hashes_match_only_their_password() {
