@@ -196,8 +196,10 @@ fn https_with_the_boxs_own_certificate() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&status.stdout);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let want = format!(
-        "dashboard: https://<this box>:{}/ certificate SHA-256 {print}",
+        "dashboard: https://{}.local:{}/ certificate SHA-256 {print}",
+        host.trim(),
         d.https
     );
     assert!(out.contains(&want), "o4send status said: {out}");

@@ -54,7 +54,7 @@ def main():
         check("release_date", re.fullmatch(r"\d{4}-\d\d-\d\d", e["release_date"]) is not None, e["release_date"])
         icon = os.path.join(release, os.path.basename(e["icon"]))
         check("icon: a PNG in the release", os.path.exists(icon) and open(icon, "rb").read(8) == b"\x89PNG\r\n\x1a\n")
-        check("no init_format (the image takes its settings from o4send.toml)", "init_format" not in e)
+        check("init_format cloudinit (the form's answers, read by o4send setup)", e.get("init_format") == "cloudinit", str(e.get("init_format")))
         check("url and icon share the release's base URL", e["url"].rsplit("/", 1)[0] == e["icon"].rsplit("/", 1)[0])
     sys.exit(1 if failed else 0)
 

@@ -79,6 +79,7 @@ fn wpa_supplicant_reads_the_exact_key_for_passphrases_with_quotes_and_hashes() {
             networks: vec![WifiNetwork {
                 ssid: ssid.clone(),
                 passphrase: Some(Secret::new(*pass)),
+                psk: None,
                 hidden: false,
             }],
         };
@@ -99,4 +100,25 @@ fn wpa_supplicant_reads_the_exact_key_for_passphrases_with_quotes_and_hashes() {
         );
         println!("{pass:?}: wpa_supplicant read the PMK and the SAE password exactly");
     }
+    // Raspberry Pi Imager's form gives the PMK itself (64 hex digits), never the passphrase.
+    let pmk = reference_pmk("Imager's Hall", "correct horse");
+    let wifi = WifiConfig {
+        country: Some("DE".into()),
+        networks: vec![WifiNetwork {
+            ssid: "Imager's Hall".into(),
+            passphrase: None,
+            psk: Some(Secret::new(pmk.to_uppercase().as_str())),
+            hidden: true,
+        }],
+    };
+    let file = dir.path().join("wpa-imager.conf");
+    std::fs::write(&file, network::wpa_supplicant(&wifi)).unwrap();
+    let keys = parsed_keys(bin, &file);
+    assert!(!keys.contains("failed to parse"), "{keys}");
+    assert_eq!(
+        dumped(&keys, "PSK - hexdump"),
+        pmk,
+        "Imager's PMK as wpa_supplicant read it"
+    );
+    println!("Imager's PMK: wpa_supplicant read it exactly");
 }

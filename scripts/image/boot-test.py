@@ -50,6 +50,10 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console import Console  # noqa: E402
 
+# What the boot test's operator typed into Imager's form.
+IMAGER_HOST = "o4send-ci"
+IMAGER_SSID = "CI Hall"
+
 # The box's certificate is its own (self-signed): the checks compare its fingerprint instead.
 UNVERIFIED = ssl._create_unverified_context()
 
@@ -102,9 +106,16 @@ class BootTest:
             subprocess.run(["sfdisk", "--quiet", "--no-reread", "-N", "4", self.disk],
                            input=", +\n", text=True, check=True, capture_output=True)
         self.fat = "%s@@%d" % (self.disk, fat_offset(self.disk))
-        hashed = sh("openssl", "passwd", "-6", self.password).strip()
+        if self.target == "pi3":
+            # Imager 1.x's form for Raspberry Pi OS: not applied, the box boots as usual and says so.
+            hashed = sh("openssl", "passwd", "-6", self.password).strip()
+            secrets = f'[console]\npassword_hash = "{hashed}"\n\n[dashboard]\npassword_hash = "{hashed}"\n'
+        else:
+            # The passwords come from Imager's form; o4send.toml holds the rest.
+            self.imager_form()
+            secrets = ""
         toml = (f'# written by boot-test.py as Notepad saves it\n[appliance]\nsender_name = "{SENDER}"\n\n'
-                f'[console]\npassword_hash = "{hashed}"\n\n[dashboard]\npassword_hash = "{hashed}"\n' + self.extra_toml)
+                + secrets + self.extra_toml)
         path = os.path.join(self.work, "o4send.toml")
         with open(path, "wb") as f:
             f.write(b"\xef\xbb\xbf" + toml.replace("\n", "\r\n").encode())
@@ -114,6 +125,50 @@ class BootTest:
         if self.target == "pi3":
             for name in ("u-boot.bin", "cmdline.txt", "bcm2837-rpi-3-b.dtb"):
                 sh("mcopy", "-n", "-i", self.fat, "::" + name, os.path.join(self.work, name))
+            self.imager_1x()
+
+    def put(self, name, text):
+        path = os.path.join(self.work, name)
+        with open(path, "w") as f:
+            f.write(text)
+        sh("mcopy", "-o", "-i", self.fat, path, "::" + name)
+
+    def imager_form(self):
+        """Raspberry Pi Imager 2.x's form for o4send's entry (init_format cloudinit), the files as
+        Imager writes them (rpi-imager src/customization_generator.cpp, downloadthread.cpp): the
+        password as a yescrypt hash, the Wi-Fi key as its PMK, empty lines dropped."""
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import crypt  # Python 3.11's, libxcrypt's yescrypt (Debian 12, as CI)
+        alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        salt = "".join(random.choice(alphabet) for _ in range(22))
+        hashed = crypt.crypt(self.password, "$y$j9T$" + salt)
+        if not hashed or not hashed.startswith("$y$"):
+            raise Failed("no yescrypt hash from Python's crypt (libxcrypt) for Imager's form")
+        pmk = hashlib.pbkdf2_hmac("sha1", b"correct horse", IMAGER_SSID.encode(), 4096, 32).hex()
+        self.put("meta-data", "instance-id: rpi-imager-1765065600000\n")
+        self.put("user-data", "#cloud-config\nmanage_resolv_conf: false\n\n"
+                 f"hostname: {IMAGER_HOST}\nmanage_etc_hosts: true\npackages:\n- avahi-daemon\n"
+                 "apt:\n  preserve_sources_list: true\n  conf: |\n    Acquire {\n      Check-Date \"false\";\n    };\n"
+                 "timezone: Europe/Berlin\nkeyboard:\n  model: pc105\n  layout: \"de\"\n"
+                 f"user:\n  name: stand\n  shell: /bin/bash\n  lock_passwd: false\n  passwd: \"{hashed}\"\n"
+                 "  ssh_authorized_keys:\n    - \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBoot stand@laptop\"\n"
+                 "  sudo: null\nssh_pwauth: false\n\nruncmd:\n  - [ systemctl, enable, --now, ssh ]\n")
+        self.put("network-config", "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n"
+                 "      dhcp6: true\n      optional: true\n  wifis:\n    wlan0:\n      dhcp4: true\n"
+                 f"      regulatory-domain: \"DE\"\n      access-points:\n        \"{IMAGER_SSID}\":\n"
+                 f"          password: \"{pmk}\"\n      optional: true\n")
+
+    def imager_1x(self):
+        """Imager 1.x's form for Raspberry Pi OS (init_format systemd): firstrun.sh, and a one-shot
+        boot into it on cmdline.txt, which U-Boot's script drops."""
+        self.put("firstrun.sh", "#!/bin/bash\n\nset +e\n\nCURRENT_HOSTNAME=`cat /etc/hostname | tr -d \" \\t\\n\\r\"`\n"
+                 "rm -f /boot/firstrun.sh\nsed -i 's| systemd.run.*||g' /boot/cmdline.txt\nexit 0\n")
+        with open(os.path.join(self.work, "cmdline.txt")) as f:
+            cmdline = f.read().strip()
+        self.put("cmdline.txt", cmdline + " cfg80211.ieee80211_regdom=DE systemd.run=/boot/firstrun.sh "
+                 "systemd.run_success_action=reboot systemd.unit=kernel-command-line.target")
 
     def attack_disks(self):
         """Two USB disks that are plugged in at boot by someone with a minute alone with the box,
@@ -237,7 +292,8 @@ class BootTest:
                             lambda o: o.strip().isdigit())
         self.figures.append(f"READY {int(ready) / 1e6:.1f} s after the kernel started "
                             f"(login prompt {wall:.0f} s after QEMU started)")
-        self.expect("setup's verdict", "cat /run/o4send/config-status", lambda o: o == "ok: /boot/o4send.toml")
+        self.expect("setup's verdict", "cat /run/o4send/config-status", lambda o: o == "ok: /boot/o4send.toml; " + self.form_line())
+        self.check_found()
         self.expect("the boot file's sender name in force", "grep -c 'CI Boot Test' /run/o4send/o4send.toml",
                     lambda o: o != "0")
         self.expect("o4send's watchdog", "systemctl show -P WatchdogUSec o4send.service", lambda o: o == "30s")
@@ -266,6 +322,26 @@ class BootTest:
         if self.target != "pi3":
             self.check_dashboard()
         self.expect("a file under /var", "echo boot-test > /var/lib/o4send-boot-test && sync", lambda o: True)
+
+    def form_line(self):
+        if self.target == "pi3":
+            return ("Imager: /boot/firstrun.sh: Imager's form for Raspberry Pi OS is not applied here; choose "
+                    "o4send from its repository in Imager 2 and write the card again, or set the box up in o4send.toml")
+        return (f"Imager's form (/boot/user-data, /boot/network-config): name {IMAGER_HOST}, password, "
+                f"Wi-Fi \"{IMAGER_SSID}\", country DE, time zone Europe/Berlin; not used by o4send: "
+                "SSH keys (this box has no SSH server), keyboard layout")
+
+    def check_found(self):
+        """The box by its name: the host name (Imager's, or o4send- and the board's digits), mDNS
+        answered by systemd-resolved on the wired link, and the banner's addresses."""
+        want = IMAGER_HOST if self.target != "pi3" else "o4send"
+        name = self.expect("the host name", "cat /proc/sys/kernel/hostname", lambda o: o.startswith(want))
+        self.expect("mDNS on the wired link", "resolvectl mdns", lambda o: "(eth0): yes" in o or self.target == "pi3")
+        self.expect("resolved answers mDNS (UDP 5353)", "ss -ulnpH 'sport = :5353'",
+                    lambda o: "systemd-resolve" in o or self.target == "pi3")
+        self.expect("the banner's addresses", "sleep 5; cat /run/o4send/banner/issue",
+                    lambda o: "addresses: " in o and (self.target == "pi3" or "eth0 10.0.2.15" in o))
+        self.figures.append(f"host name {name}" + ("" if self.target == "pi3" else f", {name}.local by mDNS on eth0"))
 
     def check_grown(self, figure=True):
         out = self.expect("the data partition", "findmnt -rno SOURCE /run/buildroot/mounts/var", lambda o: o.startswith("/dev/"))

@@ -7,9 +7,12 @@ image for, the release date.
 Usage: imager-json.py --version V --base-url URL --image RAW.img --xz RAW.img.xz --date YYYY-MM-DD
                       --icon OUT.png
 
-No "init_format": the image does not apply Imager's OS customisation (host name, user, Wi-Fi);
-its settings come from o4send.toml on the boot partition, so Imager offers no customisation form
-for it rather than one whose answers would be lost."""
+"init_format": "cloudinit": Imager offers its OS customisation form (host name, password, Wi-Fi,
+country, time zone) and writes the answers as cloud-init's user-data and network-config on the
+boot partition, which `o4send setup` reads (src/setup/imager). Every Imager 2.x knows this
+format; "rpi-preseed" would hide the entry from Imager before 2.0.11, which prunes entries whose
+format it does not know. A release_date of 2023 or later makes Imager hash the password with
+yescrypt."""
 import argparse
 import hashlib
 import json
@@ -79,6 +82,7 @@ def main():
         "image_download_sha256": sha256(a.xz),
         "release_date": a.date,
         "devices": DEVICES,
+        "init_format": "cloudinit",
     }
     print(json.dumps({"os_list": [entry]}, indent=2))
 

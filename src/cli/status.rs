@@ -41,6 +41,12 @@ pub fn status(
     Ok(ExitCode::SUCCESS)
 }
 
+/// This machine's addresses, the visitors' hotspot left out.
+fn addresses(cfg: &crate::config::Config) -> String {
+    use crate::setup::addresses::{ipv4, line};
+    line(&ipv4(cfg.hotspot.address))
+}
+
 /// What the box says beside the log: the verdict on the boot partition's settings, the Wi-Fi
 /// client's state, the system's slot, release and last update, and the dashboard's certificate.
 struct System {
@@ -48,6 +54,7 @@ struct System {
     wifi: Option<String>,
     update: Option<String>,
     dashboard: Option<String>,
+    addresses: Option<String>,
 }
 
 impl System {
@@ -64,6 +71,9 @@ impl System {
         if let Some(d) = &self.dashboard {
             println!("{d}");
         }
+        if let Some(a) = &self.addresses {
+            println!("{a}");
+        }
     }
 
     fn now(root: &Path, cfg: Option<&crate::config::Config>) -> System {
@@ -74,6 +84,7 @@ impl System {
             ),
             update: crate::update::status::line(root),
             dashboard: cfg.and_then(crate::web::tls::line),
+            addresses: cfg.filter(|_| root == Path::new("/")).map(addresses),
         }
     }
 }

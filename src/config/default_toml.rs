@@ -156,6 +156,7 @@ networks = []
 # [[network.wifi.networks]]
 # ssid = "Expo-Staff"
 # passphrase = "8 to 63 characters"   # none: an open network
+# psk = "64 hex digits"               # instead of the passphrase: its WPA2 key (Imager writes it)
 # hidden = false
 
 [hotspot]
@@ -163,7 +164,7 @@ networks = []
 # client of network.wifi.networks at the same time.
 enabled = false
 # ssid = "Booth 12"               # none: the campaign's name, else appliance.name
-band = "5"                        # "5" or "2.4"; 5 GHz leaves 2.4 GHz to Bluetooth
+band = "auto"                     # 5 GHz where the radio has it (leaves 2.4 GHz to Bluetooth), else 2.4; or "5", "2.4"
 # channel = 36                    # none: 36 on 5 GHz, 1 on 2.4 GHz
 address = "10.44.0.1"             # the box on the visitor network; visitors get the rest of its /24
 max_visitors = 64

@@ -15,9 +15,10 @@ pub struct HotspotConfig {
     pub enabled: bool,
     /// The network's name; none: the campaign's name, else the appliance's.
     pub ssid: Option<String>,
-    /// `"5"` (preferred: Bluetooth keeps 2.4 GHz mostly to itself) or `"2.4"`.
+    /// `"auto"`: 5 GHz where the board's radio has it (Bluetooth keeps 2.4 GHz mostly to
+    /// itself), else 2.4 GHz (Pi 3 Model B, Zero 2 W); or `"5"` or `"2.4"`.
     pub band: Band,
-    /// The channel; none: 36 on 5 GHz, 1 on 2.4 GHz.
+    /// The channel; none: 36 on 5 GHz, 1 on 2.4 GHz. A channel chooses its band.
     pub channel: Option<u8>,
     /// The appliance's address on the visitor network; visitors get the rest of its /24.
     pub address: Ipv4Addr,
@@ -30,7 +31,7 @@ impl Default for HotspotConfig {
         HotspotConfig {
             enabled: false,
             ssid: None,
-            band: Band::Ghz5,
+            band: Band::Auto,
             channel: None,
             address: Ipv4Addr::new(10, 44, 0, 1),
             max_visitors: 64,
@@ -41,6 +42,9 @@ impl Default for HotspotConfig {
 /// The Wi-Fi band of the access point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Band {
+    /// The best band the radio has, decided at boot (`HotspotConfig::for_radio`).
+    #[serde(rename = "auto")]
+    Auto,
     #[serde(rename = "5")]
     Ghz5,
     #[serde(rename = "2.4")]
@@ -50,10 +54,30 @@ pub enum Band {
 impl HotspotConfig {
     /// The channel in force: the configured one, or the band's quiet default.
     pub fn channel(&self) -> u8 {
-        self.channel.unwrap_or(match self.band {
+        self.channel.unwrap_or(match self.band() {
             Band::Ghz5 => 36,
-            Band::Ghz24 => 1,
+            _ => 1,
         })
+    }
+
+    /// The band in force: the configured one, else the channel's, else (`auto` not yet decided
+    /// for a radio) 2.4 GHz, which every board has.
+    pub fn band(&self) -> Band {
+        match (self.band, self.channel) {
+            (Band::Auto, Some(c)) if c > 14 => Band::Ghz5,
+            (Band::Auto, _) => Band::Ghz24,
+            (b, _) => b,
+        }
+    }
+
+    /// These settings on a radio that has 5 GHz or not: `auto` without a channel becomes the
+    /// radio's best band.
+    pub fn for_radio(&self, has_5ghz: bool) -> HotspotConfig {
+        let mut h = self.clone();
+        if h.band == Band::Auto && h.channel.is_none() && has_5ghz {
+            h.band = Band::Ghz5;
+        }
+        h
     }
 
     /// The captive page's address, as the poster's QR code gives it.
@@ -72,13 +96,22 @@ impl HotspotConfig {
 
 /// Why `channel` is not one the band allows without radar detection, if it is not.
 pub fn channel_problem(band: Band, channel: u8) -> Option<&'static str> {
+    if band == Band::Auto {
+        let band = if channel > 14 {
+            Band::Ghz5
+        } else {
+            Band::Ghz24
+        };
+        return channel_problem(band, channel);
+    }
     let ok = match band {
+        Band::Auto => true,
         Band::Ghz24 => (1..=13).contains(&channel),
         // UNII-1 and UNII-3: no DFS radar wait, allowed indoors in most countries.
         Band::Ghz5 => matches!(channel, 36 | 40 | 44 | 48 | 149 | 153 | 157 | 161 | 165),
     };
     (!ok).then_some(match band {
-        Band::Ghz24 => "2.4 GHz channels are 1 to 13",
+        Band::Auto | Band::Ghz24 => "2.4 GHz channels are 1 to 13",
         Band::Ghz5 => {
             "5 GHz channels without radar detection are 36, 40, 44, 48, 149, 153, 157, 161, 165"
         }
@@ -105,7 +138,31 @@ mod tests {
         let long = "Ünïcödé booth of the Grand Expo 2026";
         let cut = h.ssid_or(long);
         assert!(cut.len() <= 32 && long.starts_with(&cut), "{cut}");
-        assert_eq!(h.channel(), 36);
+    }
+
+    #[test]
+    fn auto_takes_the_radios_best_band() {
+        let h = HotspotConfig::default();
+        assert_eq!(
+            (h.band(), h.channel()),
+            (Band::Ghz24, 1),
+            "a radio not yet asked"
+        );
+        let pi4 = h.for_radio(true);
+        assert_eq!((pi4.band(), pi4.channel()), (Band::Ghz5, 36));
+        let pi3 = h.for_radio(false);
+        assert_eq!((pi3.band(), pi3.channel()), (Band::Ghz24, 1));
+        let chosen = HotspotConfig {
+            channel: Some(149),
+            ..HotspotConfig::default()
+        };
+        assert_eq!(
+            chosen.for_radio(false).band(),
+            Band::Ghz5,
+            "a channel chooses its band"
+        );
+        assert!(channel_problem(Band::Auto, 6).is_none());
+        assert!(channel_problem(Band::Auto, 52).is_some());
     }
 
     #[test]

@@ -45,6 +45,14 @@ impl Config {
         image: Layers,
         operator: Option<&OperatorFile>,
     ) -> Result<Config, ConfigError> {
+        let layers: Vec<&OperatorFile> = operator.into_iter().collect();
+        Config::from_stack(image, &layers)
+    }
+
+    /// The image's defaults with each layer over the ones before it (the box's own name,
+    /// Raspberry Pi Imager's form, the operator's file), validated. A mistake in the whole is
+    /// blamed on the top layer.
+    pub fn from_stack(image: Layers, layers: &[&OperatorFile]) -> Result<Config, ConfigError> {
         let mut builder = config::Config::builder();
         if let Layers::ImageFile(path) = image {
             let text = std::fs::read_to_string(path)
@@ -52,15 +60,17 @@ impl Config {
             Config::parse_layer(path, &text)?;
             builder = builder.add_source(toml_source(&text));
         }
-        if let Some(op) = operator {
-            Config::parse_layer(&op.path, &op.text)?;
-            builder = builder.add_source(toml_source(&op.text));
+        for layer in layers {
+            Config::parse_layer(&layer.path, &layer.text)?;
+            builder = builder.add_source(toml_source(&layer.text));
         }
         let cfg: Config = builder
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| ConfigError(one_line(&e.to_string())))?;
-        let blame = operator.map_or(Path::new("defaults"), |op| op.path.as_path());
+        let blame = layers
+            .last()
+            .map_or(Path::new("defaults"), |l| l.path.as_path());
         cfg.validate()
             .map_err(|e| ConfigError(format!("{}: {e}", blame.display())))?;
         Ok(cfg)
@@ -94,6 +104,7 @@ impl Config {
         c.dashboard.password_hash = None;
         for net in &mut c.network.wifi.networks {
             net.passphrase = None;
+            net.psk = None;
         }
         c
     }

@@ -56,6 +56,9 @@ pub struct WifiNetwork {
     pub ssid: String,
     /// 8 to 63 characters; none for an open network.
     pub passphrase: Option<Secret>,
+    /// Instead of the passphrase: the key WPA2 derives from it, 64 hex digits (what Raspberry Pi
+    /// Imager writes). WPA2 only: WPA3's SAE needs the passphrase itself.
+    pub psk: Option<Secret>,
     /// The network does not announce its name.
     pub hidden: bool,
 }

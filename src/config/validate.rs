@@ -351,6 +351,23 @@ fn wifi(w: &super::WifiConfig) -> Result<(), String> {
                 );
             }
         }
+        if let Some(k) = &net.psk {
+            let k = k.expose();
+            if k.len() != 64 || !k.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return bad(
+                    &format!("{key}.psk"),
+                    "***",
+                    "must be 64 hex digits (the WPA2 key Raspberry Pi Imager writes)",
+                );
+            }
+            if net.passphrase.is_some() {
+                return bad(
+                    &format!("{key}.psk"),
+                    "***",
+                    "give the passphrase or the psk, not both",
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! visitor) read. `o4send setup` writes them under `/run`; the image's units start each program
 //! only when its file is there.
 
+pub mod radio;
+
 use crate::config::{Band, HotspotConfig};
 use ct_codecs::Encoder;
 use std::fmt::Write;
@@ -55,9 +57,9 @@ fn hostapd(h: &HotspotConfig, country: &str, ssid: &str) -> String {
     let hex = ct_codecs::Hex::encode_to_string(ssid).expect("hex of a short name fits in memory");
     let _ = writeln!(s, "ssid2={hex}\nutf8_ssid=1");
     let _ = writeln!(s, "country_code={country}\nieee80211d=1");
-    let mode = match h.band {
+    let mode = match h.band() {
         Band::Ghz5 => "a",
-        Band::Ghz24 => "g",
+        _ => "g",
     };
     let _ = writeln!(
         s,
@@ -142,7 +144,8 @@ mod tests {
             enabled: true,
             max_visitors: 50,
             ..HotspotConfig::default()
-        };
+        }
+        .for_radio(true);
         let r = render(&h, "DE", "Booth \"7\"; free");
         assert!(
             r.hostapd.contains("ssid2=426f6f7468202237223b2066726565\n"),

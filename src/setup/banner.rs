@@ -14,9 +14,9 @@ pub const ISSUE: &str = "run/o4send/banner/issue";
 /// when the box has one.
 pub fn render(name: &str, config_line: &str, status: &str, more: &[String], login: bool) -> String {
     let login = if login {
-        "login: root, with the console password set in o4send.toml"
+        "login: root, with the password from Imager's form or o4send.toml"
     } else {
-        "login: none (no console.password_hash in o4send.toml)"
+        "login: none (no password in Imager's form, no console.password_hash in o4send.toml)"
     };
     let mut lines = vec![
         format!("o4send appliance \"{}\"", clean(name)),
@@ -71,7 +71,13 @@ impl Banner {
             self.dashboard = crate::web::tls::line(&self.cfg);
         }
         let dashboard = self.dashboard.clone();
-        let more: Vec<String> = wifi.into_iter().chain(system).chain(dashboard).collect();
+        let addresses = super::addresses::ipv4(self.cfg.hotspot.address);
+        let more: Vec<String> = wifi
+            .into_iter()
+            .chain(system)
+            .chain(dashboard)
+            .chain([super::addresses::line(&addresses)])
+            .collect();
         let login = self.cfg.console.password_hash.is_some();
         let text = render(&self.cfg.appliance.name, &config, status, &more, login);
         if text == self.last {

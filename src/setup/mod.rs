@@ -11,8 +11,11 @@
 //! Runs as root before the network, the consoles and the daemon start (`o4send-setup.service`),
 //! and again from `o4send.service`'s reload. It writes only under `/run` and the data partition.
 
+pub mod addresses;
 pub mod banner;
 mod files;
+pub mod identity;
+pub mod imager;
 mod last_good;
 pub mod network;
 mod shadow;
@@ -66,6 +69,9 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
     let verdict = decide(paths);
     let files = SystemFiles::new(&paths.root);
     files.write_config(&verdict.config, &verdict.line)?;
+    if let Err(e) = identity::set_host_name(&paths.root, &verdict.config.appliance.name) {
+        tracing::warn!("setup: the host name: {e}");
+    }
     shadow::write(&files, verdict.config.console.password_hash.as_deref())?;
     let hotspot = hotspot(&verdict.config);
     network::write(&files, &verdict.config.network, hotspot.as_ref())?;
@@ -81,23 +87,45 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
 }
 
 /// The visitor access point's files when `[hotspot]` is on, named after the active campaign
-/// unless the operator named the network.
+/// unless the operator named the network, on the radio's best band unless the operator chose.
 fn hotspot(cfg: &Config) -> Option<crate::hotspot::Rendered> {
-    let h = &cfg.hotspot;
-    if !h.enabled {
+    if !cfg.hotspot.enabled {
         return None;
     }
+    let h = &cfg.hotspot.for_radio(crate::hotspot::radio::has_5ghz());
     let campaign = crate::content::name(&cfg.appliance.content_path())
         .unwrap_or_else(|_| cfg.appliance.name.clone());
     let country = cfg.network.wifi.country.as_deref().unwrap_or("00");
     Some(crate::hotspot::render(h, country, &h.ssid_or(&campaign)))
 }
 
-/// The operator's file over the image's defaults if it is good; else the last good one; else the
-/// image's defaults alone.
+/// The operator's file over the image's defaults, the box's own name and Imager's form if it
+/// is good; else the last good one; else the image's defaults alone. Imager's form is left out,
+/// and said so, when the settings refuse it.
 fn decide(paths: &SetupPaths) -> Verdict {
+    let imager = imager::read(paths.boot_config.parent().unwrap_or(Path::new("/boot")));
+    let own = identity::layer(&paths.root);
+    let with_form: Vec<&OperatorFile> = own.iter().chain(imager.layer.iter()).collect();
+    let mut verdict = decide_over(paths, &with_form);
+    let mut form_line = imager.line;
+    if imager.layer.is_some() && !verdict.ok {
+        let without: Vec<&OperatorFile> = own.iter().collect();
+        let alone = decide_over(paths, &without);
+        if alone.ok {
+            form_line = Some(format!("Imager's form not applied: {}", verdict.line));
+            verdict = alone;
+        }
+    }
+    if let Some(l) = form_line {
+        verdict.line = format!("{}; {l}", verdict.line);
+    }
+    verdict
+}
+
+/// The operator's file over `lower` (layers over the image's defaults).
+fn decide_over(paths: &SetupPaths, lower: &[&OperatorFile]) -> Verdict {
     let store = last_good::LastGood::new(&paths.root);
-    let problem = match read_and_check(paths) {
+    let problem = match read_and_check(paths, lower) {
         Ok((config, Some(op))) => {
             let saved = store.save(&op.text).err();
             let line = match saved {
@@ -123,7 +151,7 @@ fn decide(paths: &SetupPaths) -> Verdict {
         }
         Err(e) => e.0,
     };
-    let (config, fallback) = fallback(&store, paths);
+    let (config, fallback) = fallback(&store, paths, lower);
     let line = format!("{problem}; running on {fallback}");
     Verdict {
         config,
@@ -132,20 +160,29 @@ fn decide(paths: &SetupPaths) -> Verdict {
     }
 }
 
-fn read_and_check(paths: &SetupPaths) -> Result<(Config, Option<OperatorFile>), ConfigError> {
+fn read_and_check(
+    paths: &SetupPaths,
+    lower: &[&OperatorFile],
+) -> Result<(Config, Option<OperatorFile>), ConfigError> {
     let op = OperatorFile::read(&paths.boot_config)?;
-    let config = Config::from_layers(Layers::ImageFile(&paths.image_config), op.as_ref())?;
+    let layers: Vec<&OperatorFile> = lower.iter().copied().chain(op.as_ref()).collect();
+    let config = Config::from_stack(Layers::ImageFile(&paths.image_config), &layers)?;
     Ok((config, op))
 }
 
-fn fallback(store: &last_good::LastGood, paths: &SetupPaths) -> (Config, String) {
+fn fallback(
+    store: &last_good::LastGood,
+    paths: &SetupPaths,
+    lower: &[&OperatorFile],
+) -> (Config, String) {
     let image = || Layers::ImageFile(&paths.image_config);
     if let Some((op, saved)) = store.load(&paths.boot_config) {
-        if let Ok(cfg) = Config::from_layers(image(), Some(&op)) {
+        let layers: Vec<&OperatorFile> = lower.iter().copied().chain([&op]).collect();
+        if let Ok(cfg) = Config::from_stack(image(), &layers) {
             return (cfg, format!("the last good settings (saved {saved})"));
         }
     }
-    match Config::from_layers(image(), None) {
+    match Config::from_stack(image(), lower) {
         Ok(cfg) => (cfg, "the image's defaults".into()),
         Err(e) => {
             tracing::error!("config: the image's defaults do not load: {e}");

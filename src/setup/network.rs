@@ -26,7 +26,7 @@ pub fn write(
     let wifi_on = !net.wifi.networks.is_empty() && hotspot.is_none();
     let wlan = match hotspot {
         Some(h) => Some(h.wlan0.as_str()),
-        None => wifi_on.then_some("[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\n"),
+        None => wifi_on.then_some("[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\nMulticastDNS=yes\n"),
     };
     files.write_or_remove(WIFI, wlan, 0o644)?;
     let wpa = wifi_on.then(|| wpa_supplicant(&net.wifi));
@@ -42,9 +42,10 @@ pub fn write(
     files.write_or_remove(TIMESYNCD, ntp.as_deref(), 0o644)
 }
 
-/// Every wired port (eth0, or end0 where systemd names the Pi's port by its device tree).
+/// Every wired port (eth0, or end0 where systemd names the Pi's port by its device tree),
+/// answering for `<name>.local`.
 pub fn ethernet(e: &EthernetConfig) -> String {
-    let mut s = String::from("[Match]\nType=ether\nName=eth* en*\n\n[Network]\n");
+    let mut s = String::from("[Match]\nType=ether\nName=eth* en*\n\n[Network]\nMulticastDNS=yes\n");
     match &e.address {
         Some(addr) => {
             let _ = writeln!(s, "Address={addr}");
@@ -86,8 +87,15 @@ fn network_block(net: &WifiNetwork, priority: usize) -> String {
     if net.hidden {
         s.push_str("\tscan_ssid=1\n");
     }
-    match &net.passphrase {
-        Some(p) => {
+    match (&net.passphrase, &net.psk) {
+        (_, Some(k)) => {
+            let _ = write!(
+                s,
+                "\tkey_mgmt=WPA-PSK WPA-PSK-SHA256\n\tieee80211w=1\n\tpsk={}\n",
+                k.expose().to_ascii_lowercase()
+            );
+        }
+        (Some(p), None) => {
             let pass = p.expose().as_bytes();
             let _ = write!(
                 s,
@@ -96,7 +104,7 @@ fn network_block(net: &WifiNetwork, priority: usize) -> String {
                 hex(pass)
             );
         }
-        None => s.push_str("\tkey_mgmt=NONE\n"),
+        (None, None) => s.push_str("\tkey_mgmt=NONE\n"),
     }
     s.push_str("}\n");
     s

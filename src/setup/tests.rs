@@ -229,3 +229,73 @@ fn the_hotspot_takes_the_radio_and_gives_it_back() {
     }
     assert!(b.read(network::WIFI).contains("DHCP=yes"));
 }
+
+#[test]
+fn imagers_form_sits_under_o4send_toml_and_names_the_box() {
+    let b = appliance();
+    let boot = b.paths.boot_config.parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&boot).unwrap();
+    std::fs::write(
+        boot.join("user-data"),
+        "#cloud-config\nhostname: hall-3\ntimezone: Europe/Berlin\nuser:\n  name: stand\n  \
+         lock_passwd: false\n  passwd: \"$5$saltsalt$zO1IOGIVL5uHX50B4vMGZ77FOhmbS3x5rxpIEGyGAN6\"\n",
+    )
+    .unwrap();
+    let kernel = b.paths.root.join(identity::HOSTNAME);
+    std::fs::create_dir_all(kernel.parent().unwrap()).unwrap();
+    std::fs::write(&kernel, "o4send").unwrap();
+    let v = run(&b.paths).unwrap();
+    assert!(v.ok, "{}", v.line);
+    assert_eq!(v.config.appliance.name, "hall-3");
+    assert_eq!(std::fs::read_to_string(&kernel).unwrap(), "hall-3");
+    assert!(
+        v.line.contains("Imager's form (") && v.line.contains("time zone Europe/Berlin"),
+        "{}",
+        v.line
+    );
+    assert!(
+        b.read("run/o4send/shadow").contains("$5$saltsalt$"),
+        "the console gets Imager's password"
+    );
+
+    b.boot(b"[appliance]\nname = \"Booth 7\"\ntime_zone = \"UTC\"\n");
+    let v = run(&b.paths).unwrap();
+    assert_eq!(v.config.appliance.name, "Booth 7", "o4send.toml wins");
+    assert_eq!(v.config.appliance.time_zone, "UTC");
+    assert!(
+        v.config.dashboard.password_hash.is_some(),
+        "Imager's password stays"
+    );
+    assert_eq!(std::fs::read_to_string(&kernel).unwrap(), "booth-7");
+}
+
+#[test]
+fn a_form_the_settings_refuse_is_left_out_and_the_box_keeps_its_settings() {
+    let b = appliance();
+    b.boot(GOOD.as_bytes());
+    let boot = b.paths.boot_config.parent().unwrap();
+    std::fs::write(
+        boot.join("user-data"),
+        "#cloud-config\ntimezone: Mars/Olympus_Mons\n",
+    )
+    .unwrap();
+    let v = run(&b.paths).unwrap();
+    assert!(v.ok, "{}", v.line);
+    assert_eq!(v.config.appliance.name, "Booth 7");
+    assert!(v.line.starts_with("ok: "), "{}", v.line);
+    assert!(
+        v.line.contains("Imager's form not applied: ") && v.line.contains("Mars/Olympus_Mons"),
+        "{}",
+        v.line
+    );
+}
+
+#[test]
+fn an_unnamed_box_is_named_after_its_board() {
+    let b = appliance();
+    std::fs::write(b.dir.path().join("image.toml"), "").unwrap();
+    let dt = b.paths.root.join("proc/device-tree");
+    std::fs::create_dir_all(&dt).unwrap();
+    std::fs::write(dt.join("serial-number"), "10000000b41c9e07\0").unwrap();
+    assert_eq!(run(&b.paths).unwrap().config.appliance.name, "o4send-9e07");
+}

@@ -64,14 +64,19 @@ pub fn fingerprint(data_dir: &Path) -> Option<String> {
     Some(fingerprint_of(&cert))
 }
 
-/// One line for the console banner and `o4send status`: the dashboard's HTTPS port and its
-/// certificate's fingerprint; None when the dashboard is off (no password) or has not yet made
-/// its certificate.
+/// One line for the console banner and `o4send status`: the dashboard's address by the box's
+/// `.local` name and its certificate's fingerprint; None when the dashboard is off (no
+/// password) or has not yet made its certificate.
 pub fn line(cfg: &crate::config::Config) -> Option<String> {
     cfg.dashboard.password_hash.as_ref()?;
     let print = fingerprint(&cfg.appliance.data_dir)?;
+    let host = super::host_check::host_name();
+    let host = match host.as_str() {
+        "" | "localhost" => "<this box>".to_string(),
+        name => format!("{name}.local"),
+    };
     Some(format!(
-        "dashboard: https://<this box>:{}/ certificate SHA-256 {print}",
+        "dashboard: https://{host}:{}/ certificate SHA-256 {print}",
         cfg.dashboard.port
     ))
 }

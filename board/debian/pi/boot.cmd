@@ -67,6 +67,11 @@ fdt addr ${fdt_addr}
 fdt get value o4s_args /chosen bootargs
 if test -z "${o4s_args}"; then setenv o4s_args "console=ttyAMA0 rootwait ro fsck.repair=yes net.ifnames=0"; fi
 setexpr o4s_args gsub "root=[^ ]*" "" "${o4s_args}"
+# Raspberry Pi Imager 1.x's form adds a one-shot boot into its firstrun.sh (Raspberry Pi OS's
+# helpers, not on this system): dropped, so such a card boots as usual and `o4send setup` says
+# on the banner that the form was not applied.
+setexpr o4s_args gsub "systemd.run[^ ]*" "" "${o4s_args}"
+setexpr o4s_args gsub "systemd.unit=[^ ]*" "" "${o4s_args}"
 setenv bootargs "${o4s_args} root=PARTUUID=6f347365-0${o4s_part} rauc.slot=${o4s_slot}"
 
 if ext4load ${devtype} ${devnum}:${o4s_part} ${kernel_addr_r} /usr/lib/o4send/slot/vmlinuz && ext4load ${devtype} ${devnum}:${o4s_part} ${o4s_ramdisk} /usr/lib/o4send/slot/initrd.img; then
