@@ -125,6 +125,27 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
         page.set_viewport(w, h, mobile);
         page.goto(&app.url("/"));
         page.screenshot(&shots().join(format!("dashboard-overview-{name}.png")));
+        // The charts' text as drawn (its size times the SVG's scale): readable on a phone too,
+        // and every chart inside the page's width.
+        let smallest = page.eval(
+            "Math.min(...[...document.querySelectorAll('figure svg text')].map(t => \
+             parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a))",
+        );
+        let smallest = smallest.as_f64().unwrap();
+        assert!(smallest >= 11.0, "{name}: chart text {smallest} px");
+        let widest = page.eval(
+            "Math.max(...[...document.querySelectorAll('figure svg')].map(s => s.getBoundingClientRect().right))",
+        );
+        assert!(
+            widest.as_f64().unwrap() <= w as f64,
+            "{name}: a chart ends at {widest}"
+        );
+        let cut = page.eval(
+            "[...document.querySelectorAll('figure svg text')].filter(t => { const b = t.getBBox(); \
+             return b.x < 0 || b.x + b.width > t.ownerSVGElement.viewBox.baseVal.width + 0.5; }) \
+             .map(t => t.textContent.trim())",
+        );
+        assert_eq!(cut, json!([]), "{name}: chart labels cut at an edge");
     }
 
     // Deny a phone from the list of recent devices; its hostile names show as text.

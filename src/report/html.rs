@@ -8,14 +8,17 @@
 use super::{charts, DayReport, FleetReport, DEFINITIONS, FLEET_DEFINITIONS};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+// The charts scale by their viewBox to their column. charts-rs places their text by Roboto's
+// widths; where Roboto is missing, the fonts after it are about as wide (Debian's default, DejaVu
+// Sans, is about 15 % wider and ran labels into axes and off the edge; its condensed face fits).
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1400px;padding:1rem;color:#222}
 h1{font-size:1.5rem;margin:.2rem 0}.sub{color:#666;margin:0 0 1rem}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.6rem;margin:1rem 0}
 .figure{border:1px solid #ddd;border-radius:.5rem;padding:.6rem}.figure b{display:block;font-size:1.6rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,560px),1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,380px),1fr));gap:1rem}
 figure{margin:0;border:1px solid #eee;border-radius:.5rem;padding:.5rem;break-inside:avoid}
-figure svg{width:100%;height:auto}figcaption{font-weight:600;margin-bottom:.3rem}
+figure svg{width:100%;height:auto}figure svg text{font-family:Roboto,Arial,Helvetica,'Liberation Sans','DejaVu Sans Condensed',sans-serif}figcaption{font-weight:600;margin-bottom:.3rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
 .part h2{border-bottom:2px solid #ccc;padding-bottom:.2rem;margin-top:2rem}
 @media print{body{max-width:none;padding:0}.charts{grid-template-columns:1fr 1fr}figure{border:none}.part+.part{break-before:page}h2{break-after:avoid}}
