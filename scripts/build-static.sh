@@ -56,7 +56,10 @@ for arch in "${arches[@]}"; do
     triple=$arch-unknown-linux-musl
     start=$SECONDS
     if [ "$arch" = x86_64 ]; then
-        cargo build --locked --release --target "$triple" --bin o4send
+        # The linker is the toolchain's own LLD (its gcc-ld/ld.lld, found by cc's -fuse-ld=lld;
+        # .cargo/config.toml says why).
+        PATH="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/gcc-ld:$PATH" \
+            cargo build --locked --release --target "$triple" --bin o4send
     else
         cargo zigbuild --locked --release --target "$triple" --bin o4send
     fi

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 struct Dashboard {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Dashboard {
@@ -26,21 +26,25 @@ impl Drop for Dashboard {
 }
 
 fn start() -> Dashboard {
-    let dir = tempfile::tempdir().unwrap();
+    let hash = format!("password_hash = \"{}\"\n", common::appliance::HASH);
+    start_in(tempfile::tempdir().unwrap(), &hash)
+}
+
+/// The dashboard on a demo log in `dir`, with `password` (a `password_hash = …` line, or none).
+fn start_in(dir: tempfile::TempDir, password: &str) -> Dashboard {
     let db = dir.path().join("demo.db");
     let demo = Command::new(env!("CARGO_BIN_EXE_o4send"))
         .args(["demo", "--phones", "40", "--db", db.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(demo.status.success());
-    let hash = common::appliance::HASH;
     let port = free_port();
     let cfg = dir.path().join("o4send.toml");
     std::fs::write(
         &cfg,
         format!(
             "[appliance]\nname = \"Booth <7>\"\ndb = \"{}\"\ndata_dir = \"{}\"\n[dashboard]\naddress = \"127.0.0.1\"\n\
-             port = {}\nhttp_port = {port}\nhttp = \"serve\"\npassword_hash = \"{hash}\"\n",
+             port = {}\nhttp_port = {port}\nhttp = \"serve\"\n{password}",
             db.display(),
             dir.path().display(),
             free_port()
@@ -56,11 +60,7 @@ fn start() -> Dashboard {
         assert!(Instant::now() < until, "the dashboard did not listen");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Dashboard {
-        child,
-        port,
-        _dir: dir,
-    }
+    Dashboard { child, port, dir }
 }
 
 #[test]
@@ -157,15 +157,151 @@ fn nothing_without_a_login_and_the_day_with_one() {
     );
 }
 
+/// One login attempt through the form: its cookie and token first, as a browser sends it.
+fn post_login(port: u16, fields: &str) -> common::http::Reply {
+    let form = request(port, "GET", "/login", "", "");
+    let pre = form.cookie("o4send_login").unwrap();
+    let csrf = form.field("csrf");
+    let cookie = format!("o4send_login={pre}");
+    request(
+        port,
+        "POST",
+        "/login",
+        &cookie,
+        &format!("csrf={csrf}&{fields}"),
+    )
+}
+
 #[test]
-fn no_password_no_dashboard() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("o4send.toml");
-    std::fs::write(&cfg, "[dashboard]\nport = 1\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_o4send"))
-        .args(["dashboard", "--config", cfg.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("dashboard.password_hash is not set"));
+fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
+    let d = start_in(tempfile::tempdir().unwrap(), "");
+    let code_file = d.dir.path().join("dashboard-first-visit");
+    let code = std::fs::read_to_string(&code_file).unwrap();
+    let form = request(d.port, "GET", "/login", "", "");
+    assert!(form.body.contains("name=\"code\"") && form.body.contains("choose its password"));
+    assert_eq!(
+        request(d.port, "GET", "/", "", "").status,
+        303,
+        "no page before"
+    );
+
+    // Someone on the hall's network, without the code: refused, then slowed down.
+    let guess = post_login(
+        d.port,
+        "code=12345678&password=hall+guest+1&again=hall+guest+1",
+    );
+    assert_eq!(guess.status, if code == "12345678" { 303 } else { 401 });
+    assert!(guess.body.contains("Wrong code"), "{}", guess.body);
+    assert!(!d.dir.path().join("dashboard-password").exists());
+    let again = post_login(
+        d.port,
+        &format!("code={code}&password=booth+seven&again=booth+seven"),
+    );
+    assert_eq!(
+        again.status, 429,
+        "right after a wrong code this client must wait"
+    );
+
+    std::thread::sleep(Duration::from_millis(1100));
+    let differ = post_login(
+        d.port,
+        &format!("code={code}&password=booth+seven&again=booth+eight"),
+    );
+    assert!(
+        differ.body.contains("The two passwords differ"),
+        "{}",
+        differ.body
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    let chosen = post_login(
+        d.port,
+        &format!(
+            "code={}+{}&password=booth+seven&again=booth+seven",
+            &code[..4],
+            &code[4..]
+        ),
+    );
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    let session = chosen.cookie("o4send_session").unwrap();
+    assert_eq!(
+        request(d.port, "GET", "/", &format!("o4send_session={session}"), "").status,
+        200
+    );
+    let stored = d.dir.path().join("dashboard-password");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&stored).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&stored).unwrap().starts_with("$6$"));
+    assert!(!code_file.exists(), "the code is gone once used");
+    let used = post_login(
+        d.port,
+        &format!("code={code}&password=hall+guest+1&again=hall+guest+1"),
+    );
+    assert_eq!(
+        used.status, 401,
+        "a used code sets nothing: it is a login now"
+    );
+
+    // Changed on the System page (after the wait the wrong login above earned), and kept across
+    // a restart.
+    std::thread::sleep(Duration::from_millis(1100));
+    let page = request(
+        d.port,
+        "GET",
+        "/system",
+        &format!("o4send_session={session}"),
+        "",
+    );
+    assert!(page.body.contains("Change the password"));
+    let csrf = page.field("csrf");
+    let cookie = format!("o4send_session={session}");
+    let forged = request(
+        d.port,
+        "POST",
+        "/system/password",
+        &cookie,
+        "csrf=x&current=booth+seven&password=booth+nine&again=booth+nine",
+    );
+    assert_eq!(forged.status, 403);
+    let ok = request(
+        d.port,
+        "POST",
+        "/system/password",
+        &cookie,
+        &format!("csrf={csrf}&current=booth+seven&password=booth+nine&again=booth+nine"),
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let mut d = d;
+    let _ = d.child.kill();
+    let _ = d.child.wait();
+    let dir = std::mem::replace(&mut d.dir, tempfile::tempdir().unwrap());
+    drop(d);
+    let d = start_in(dir, "");
+    assert!(!d.dir.path().join("dashboard-first-visit").exists());
+    assert_eq!(post_login(d.port, "password=booth+nine").status, 303);
+}
+
+#[test]
+fn a_password_from_the_settings_is_changed_there() {
+    let d = start();
+    let ok = post_login(d.port, "password=booth7");
+    let session = ok.cookie("o4send_session").unwrap();
+    let page = request(
+        d.port,
+        "GET",
+        "/system",
+        &format!("o4send_session={session}"),
+        "",
+    );
+    assert!(page.body.contains("change it there"), "{}", page.body);
+    let csrf = page.field("csrf");
+    let refused = request(
+        d.port,
+        "POST",
+        "/system/password",
+        &format!("o4send_session={session}"),
+        &format!("csrf={csrf}&current=booth7&password=booth+nine&again=booth+nine"),
+    );
+    assert_eq!(refused.status, 400);
+    assert!(!d.dir.path().join("dashboard-password").exists());
 }

@@ -54,6 +54,7 @@ struct System {
     wifi: Option<String>,
     update: Option<String>,
     dashboard: Option<String>,
+    first_visit: Option<String>,
     addresses: Option<String>,
 }
 
@@ -71,6 +72,9 @@ impl System {
         if let Some(d) = &self.dashboard {
             println!("{d}");
         }
+        if let Some(f) = &self.first_visit {
+            println!("{f}");
+        }
         if let Some(a) = &self.addresses {
             println!("{a}");
         }
@@ -84,6 +88,7 @@ impl System {
             ),
             update: crate::update::status::line(root),
             dashboard: cfg.and_then(crate::web::tls::line),
+            first_visit: cfg.and_then(crate::web::tls::first_visit_line),
             addresses: cfg.filter(|_| root == Path::new("/")).map(addresses),
         }
     }

@@ -76,6 +76,7 @@ impl Banner {
             .into_iter()
             .chain(system)
             .chain(dashboard)
+            .chain(crate::web::tls::first_visit_line(&self.cfg))
             .chain([super::addresses::line(&addresses)])
             .collect();
         let login = self.cfg.console.password_hash.is_some();

@@ -4,7 +4,8 @@
 //! daemon write while it reads.
 //!
 //! Safe by default: no page and no data without logging in with the password whose hash is in
-//! the boot partition's `o4send.toml` (only `/health` answers anyone, with one word); failed
+//! the settings (Imager's form or `o4send.toml`), or which the first visit chose with the code
+//! shown on the box's screen (`first_visit`; only `/health` answers anyone, with one word); failed
 //! logins make that client wait longer each time; sessions end when idle and after a maximum;
 //! every form that changes anything carries the session's CSRF token; pages are written with
 //! maud, which escapes by construction, and sent with a strict Content-Security-Policy.
@@ -12,9 +13,11 @@
 mod auth;
 mod campaign;
 mod export;
+pub mod first_visit;
 mod host_check;
 mod overview;
 mod pages;
+mod password_steer;
 mod phones;
 pub mod portal;
 mod routes;
@@ -33,12 +36,10 @@ use crate::config::Config;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::password::unsupported as unsupported_hash;
-
 /// What every request handler shares.
 pub struct App {
     pub cfg: Config,
-    hash: String,
+    password: first_visit::Password,
     sessions: sessions::Sessions,
     throttle: throttle::Throttle,
     /// Where orders for the daemon go.
@@ -53,14 +54,13 @@ pub struct App {
 }
 
 impl App {
-    /// The dashboard of `cfg`; refused (one line) when it has no password it can check.
+    /// The dashboard of `cfg`; refused (one line) when its password is not one it can check.
+    /// Without any password it starts for the first visit (`first_visit`).
     pub fn new(cfg: Config) -> Result<App, String> {
-        let hash = cfg.dashboard.password_hash.clone().ok_or(
-            "dashboard.password_hash is not set in o4send.toml: the dashboard does not start without a password",
+        let password = first_visit::Password::load(
+            cfg.dashboard.password_hash.as_deref(),
+            &cfg.appliance.data_dir,
         )?;
-        if let Some(why) = unsupported_hash(&hash) {
-            return Err(format!("dashboard.password_hash: {why}"));
-        }
         let identity =
             tls::Identity::load_or_make(&cfg.appliance.data_dir, &host_check::host_name())?;
         let fingerprint = identity.fingerprint();
@@ -75,7 +75,7 @@ impl App {
             today: std::sync::Mutex::new(None),
             tz: jiff::tz::TimeZone::get(&cfg.appliance.time_zone)
                 .unwrap_or(jiff::tz::TimeZone::UTC),
-            hash,
+            password,
             sessions,
             throttle: throttle::Throttle::default(),
             fingerprint,

@@ -109,6 +109,36 @@ pub fn login(csrf: &str, message: Option<&str>, fingerprint: &str) -> String {
     )
 }
 
+/// The first visit's form while no password is set: the code from the box's screen and the new
+/// password, twice.
+pub fn first_visit(csrf: &str, message: Option<&str>, fingerprint: &str) -> String {
+    let max = crate::config::password::MAX_LEN;
+    let min = super::first_visit::MIN_LEN;
+    frame(
+        "o4send — choose a password",
+        None,
+        false,
+        html! {
+            h1 { "o4send dashboard: choose its password" }
+            p { "This box has no dashboard password yet. Its screen (and " code { "o4send status" }
+                ") shows a code of eight digits: enter it here with the password you choose.                  Nobody without the code can do this." }
+            @if let Some(m) = message { p role="alert" { (m) } }
+            form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                p { label { "Code from the box's screen " input type="text" name="code" inputmode="numeric" autocomplete="off" maxlength="20" autofocus required; } }
+                p { label { "New password " input type="password" name="password" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+                p { label { "The same again " input type="password" name="again" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+                button type="submit" { "Set the password and log in" }
+            }
+            p { "It is kept hashed on the box; change it later on the System page. A password in                  Imager's form or " code { "o4send.toml" } " replaces it." }
+            details {
+                summary { "Is this really your box?" }
+                p { "Its certificate's SHA-256 fingerprint, also on the box's screen: " code { (fingerprint) } }
+            }
+        },
+    )
+}
+
 /// A login that was not checked now: the message and the way back to the form (which brings
 /// its own token and cookie).
 pub fn login_again(message: &str) -> String {

@@ -4,7 +4,7 @@
 use super::auth::{cookie, Authed, SESSION};
 use super::sessions::token;
 use super::throttle::NotNow;
-use super::{export, pages, steer, system_steer, views, App};
+use super::{export, pages, password_steer, steer, system_steer, views, App};
 use crate::config::password::same;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -58,6 +58,7 @@ pub fn router(app: Arc<App>) -> Router {
             )),
         )
         .route("/system/restart", post(system_steer::restart))
+        .route("/system/password", post(password_steer::change))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::map_response(secure_headers))
         .layer(axum::middleware::from_fn(super::host_check::only_our_names))
@@ -110,13 +111,24 @@ async fn login_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(token);
     let c = set_cookie(LOGIN, &t, 600);
-    ([c], Html(pages::login(&t, None, &app.fingerprint))).into_response()
+    ([c], Html(login_form(&app, &t, None))).into_response()
+}
+
+/// The login form, or the first visit's while no password is set.
+fn login_form(app: &App, csrf: &str, message: Option<&str>) -> String {
+    match app.password.hash() {
+        Some(_) => pages::login(csrf, message, &app.fingerprint),
+        None => pages::first_visit(csrf, message, &app.fingerprint),
+    }
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     password: String,
     csrf: String,
+    /// The first visit's: the code from the box's screen and the password once more.
+    code: Option<String>,
+    again: Option<String>,
 }
 
 async fn login(
@@ -139,21 +151,19 @@ async fn login(
         Ok(check) => check,
         Err(not_now) => return too_many(&not_now),
     };
-    let hash = app.hash.clone();
-    let password = form.password;
-    let ok = password.len() <= crate::config::password::MAX_LEN
-        && tokio::task::spawn_blocking(move || crate::config::password::matches(&hash, &password))
-            .await
-            .unwrap_or(false);
-    if !ok {
+    let verdict = match app.password.hash() {
+        Some(hash) => password_ok(hash, form.password).await,
+        None => first_visit(&app, &form).await,
+    };
+    if let Err(why) = verdict {
         check.failed(Instant::now());
-        tracing::warn!(client = %ip, "dashboard: wrong password");
+        tracing::warn!(client = %ip, "dashboard: {why}");
         let t = token();
         let c = set_cookie(LOGIN, &t, 600);
         return (
             StatusCode::UNAUTHORIZED,
             [c],
-            Html(pages::login(&t, Some("Wrong password."), &app.fingerprint)),
+            Html(login_form(&app, &t, Some(&why))),
         )
             .into_response();
     }
@@ -166,6 +176,30 @@ async fn login(
         Redirect::to("/"),
     )
         .into_response()
+}
+
+async fn password_ok(hash: String, password: String) -> Result<(), String> {
+    let ok = super::first_visit::matches(hash, password).await;
+    ok.then_some(())
+        .ok_or_else(|| "Wrong password.".to_string())
+}
+
+/// The first visit: the code from the box's screen, then the new password, twice, kept.
+async fn first_visit(app: &Arc<App>, form: &LoginForm) -> Result<(), String> {
+    if !app
+        .password
+        .code_matches(form.code.as_deref().unwrap_or(""))
+    {
+        return Err("Wrong code: it is on the box's screen and in `o4send status`.".into());
+    }
+    if form.again.as_deref() != Some(form.password.as_str()) {
+        return Err("The two passwords differ.".into());
+    }
+    let (app, new) = (app.clone(), form.password.clone());
+    let kept = tokio::task::spawn_blocking(move || app.password.set(&new)).await;
+    kept.unwrap_or_else(|e| Err(e.to_string()))?;
+    tracing::info!("dashboard: the first visit chose the password");
+    Ok(())
 }
 
 /// A login not checked now: the page says when to try again (its form keeps the browser's token).

@@ -17,6 +17,8 @@ pub struct SystemPage {
     pub waiting: bool,
     /// An installed update waits for a restart.
     pub restart_due: bool,
+    /// The dashboard's password was chosen here (else the settings give it).
+    pub password_changeable: bool,
 }
 
 pub fn page(s: &SystemPage, csrf: &str) -> String {
@@ -33,6 +35,7 @@ pub fn page(s: &SystemPage, csrf: &str) -> String {
             @if let Some(o) = s.outcome.as_deref().filter(|_| !busy) { p { "Last update: " (o) } }
             @if s.restart_due && !busy { (restart_form(csrf)) }
             @if !busy { (upload_form(csrf)) }
+            (password_form(csrf, s.password_changeable))
         },
     )
 }
@@ -50,6 +53,27 @@ fn restart_form(csrf: &str) -> Markup {
             button type="submit" { "Restart" }
         }
         p { "Phones are served until the restart; it takes about two minutes. If the new system does not run healthy, the box goes back to this one by itself." }
+    }
+}
+
+fn password_form(csrf: &str, changeable: bool) -> Markup {
+    let (min, max) = (
+        super::first_visit::MIN_LEN,
+        crate::config::password::MAX_LEN,
+    );
+    html! {
+        h2 { "The dashboard's password" }
+        @if changeable {
+            form method="post" action="/system/password" {
+                input type="hidden" name="csrf" value=(csrf);
+                p { label { "Current password " input type="password" name="current" autocomplete="current-password" maxlength=(max) required; } }
+                p { label { "New password " input type="password" name="password" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+                p { label { "The same again " input type="password" name="again" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+                button type="submit" { "Change the password" }
+            }
+        } @else {
+            p { "It comes from Raspberry Pi Imager's form or " code { "o4send.toml" } " on the card: change it there." }
+        }
     }
 }
 

@@ -65,20 +65,29 @@ pub fn fingerprint(data_dir: &Path) -> Option<String> {
 }
 
 /// One line for the console banner and `o4send status`: the dashboard's address by the box's
-/// `.local` name and its certificate's fingerprint; None when the dashboard is off (no
-/// password) or has not yet made its certificate.
+/// `.local` name and its certificate's fingerprint; None until the dashboard has made its
+/// certificate.
 pub fn line(cfg: &crate::config::Config) -> Option<String> {
-    cfg.dashboard.password_hash.as_ref()?;
     let print = fingerprint(&cfg.appliance.data_dir)?;
+    Some(format!(
+        "dashboard: {} certificate SHA-256 {print}",
+        url(cfg)
+    ))
+}
+
+/// The dashboard's address by the box's `.local` name.
+pub fn url(cfg: &crate::config::Config) -> String {
     let host = super::host_check::host_name();
     let host = match host.as_str() {
         "" | "localhost" => "<this box>".to_string(),
         name => format!("{name}.local"),
     };
-    Some(format!(
-        "dashboard: https://{host}:{}/ certificate SHA-256 {print}",
-        cfg.dashboard.port
-    ))
+    format!("https://{host}:{}/", cfg.dashboard.port)
+}
+
+/// The first visit's line while the dashboard has no password: the code to choose one.
+pub fn first_visit_line(cfg: &crate::config::Config) -> Option<String> {
+    super::first_visit::line(&cfg.appliance.data_dir, &url(cfg))
 }
 
 fn fingerprint_of(cert: &CertificateDer) -> String {

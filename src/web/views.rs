@@ -83,6 +83,7 @@ pub async fn system(State(app): State<Arc<App>>, who: Authed) -> Response {
             outcome: records.outcome(),
             waiting: crate::update::spool::Spool::new(data).is_busy(),
             restart_due: live.is_some_and(|l| l.restart_due),
+            password_changeable: app.password.changeable(),
         };
         Ok(system::page(&s, &who.csrf))
     })
