@@ -5,7 +5,8 @@
 //! uploads a campaign that a simulated phone then receives byte for byte, downloads the CSV,
 //! shows the hostile device names as text, and has a forged cross-site POST refused. It saves
 //! screenshots at phone and laptop widths and the day's report printed to PDF under
-//! `target/screenshots/` (for review; nothing is compared by pixels).
+//! `target/screenshots/` (for review; nothing is compared by pixels): every page of the
+//! navigation and the login page at a laptop's width, each taken after the page was checked.
 
 mod common;
 
@@ -65,6 +66,19 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
         "{}",
         csv.body
     );
+    // The login page, at a laptop's width (kept until the overview's phone and laptop widths).
+    page.set_viewport(1280, 800, false);
+    assert_eq!(
+        page.eval("document.querySelector('h1').innerText"),
+        json!("o4send dashboard")
+    );
+    assert_eq!(
+        page.eval(
+            "document.querySelectorAll('form[action=\"/login\"] input[name=password]').length"
+        ),
+        json!(1)
+    );
+    page.screenshot(&shots().join("dashboard-login.png"));
 
     // Log in.
     page.fill("input[name=password]", PASSWORD);
@@ -219,6 +233,17 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
 
     // The CSV download, against SQL.
     page.goto(&app.url("/export"));
+    assert_eq!(
+        page.eval("document.querySelector('h1').innerText"),
+        json!("Export")
+    );
+    assert_eq!(
+        page.eval(
+            "document.querySelectorAll('form[action=\"/export.csv\"] input[type=date]').length"
+        ),
+        json!(2)
+    );
+    page.screenshot(&shots().join("dashboard-export.png"));
     let today = page.eval("new Date().toISOString().slice(0, 10)");
     let today = today.as_str().unwrap();
     let got = page.fetch(&app.url(&format!(
@@ -238,7 +263,40 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
     // The day's report, printed to PDF.
     page.goto(&app.url("/report"));
     assert!(page.text().contains("The day at"), "{}", page.text());
+    page.screenshot(&shots().join("dashboard-report.png"));
     page.pdf(&shots().join("dashboard-report.pdf"));
+
+    // The stand's poster: an SVG document, drawn by the browser.
+    page.goto(&app.url("/poster.svg"));
+    assert_eq!(
+        page.eval("document.documentElement.localName"),
+        json!("svg")
+    );
+    let poster = page.eval("document.documentElement.textContent");
+    assert!(
+        poster.as_str().unwrap().contains("Android: by Bluetooth"),
+        "{poster}"
+    );
+    page.screenshot(&shots().join("dashboard-poster.png"));
+
+    // The system page: this test's box has no update slots, so the upload form shows.
+    page.goto(&app.url("/system"));
+    assert_eq!(
+        page.eval("document.querySelector('h1').innerText"),
+        json!("System")
+    );
+    let text = page.text();
+    assert!(
+        text.contains("This box: ") && text.contains("Install a system update"),
+        "{text}"
+    );
+    assert_eq!(
+        page.eval(
+            "document.querySelectorAll('form[action=\"/system/upload\"] input[type=file]').length"
+        ),
+        json!(1)
+    );
+    page.screenshot(&shots().join("dashboard-system.png"));
 
     // A forged cross-site POST: the browser, logged in, submits another site's form.
     let events = app.count("SELECT COUNT(*) FROM events WHERE kind = 'dashboard'");
