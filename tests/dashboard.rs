@@ -172,6 +172,14 @@ fn post_login(port: u16, fields: &str) -> common::http::Reply {
     )
 }
 
+/// The first visit's form: the code from the box's screen and the new password twice.
+fn visit(port: u16, code: &str, password: &str, again: &str) -> common::http::Reply {
+    post_login(
+        port,
+        &format!("code={code}&password={password}&again={again}"),
+    )
+}
+
 #[test]
 fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
     let d = start_in(tempfile::tempdir().unwrap(), "");
@@ -186,41 +194,26 @@ fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
     );
 
     // Someone on the hall's network, without the code: refused, then slowed down.
-    let guess = post_login(
-        d.port,
-        "code=12345678&password=hall+guest+1&again=hall+guest+1",
-    );
+    let guess = visit(d.port, "12345678", "hall+guest+1", "hall+guest+1");
     assert_eq!(guess.status, if code == "12345678" { 303 } else { 401 });
     assert!(guess.body.contains("Wrong code"), "{}", guess.body);
     assert!(!d.dir.path().join("dashboard-password").exists());
-    let again = post_login(
-        d.port,
-        &format!("code={code}&password=booth+seven&again=booth+seven"),
-    );
+    let again = visit(d.port, &code, "booth+seven", "booth+seven");
     assert_eq!(
         again.status, 429,
         "right after a wrong code this client must wait"
     );
 
     std::thread::sleep(Duration::from_millis(1100));
-    let differ = post_login(
-        d.port,
-        &format!("code={code}&password=booth+seven&again=booth+eight"),
-    );
+    let differ = visit(d.port, &code, "booth+seven", "booth+eight");
     assert!(
         differ.body.contains("The two passwords differ"),
         "{}",
         differ.body
     );
     std::thread::sleep(Duration::from_millis(2100));
-    let chosen = post_login(
-        d.port,
-        &format!(
-            "code={}+{}&password=booth+seven&again=booth+seven",
-            &code[..4],
-            &code[4..]
-        ),
-    );
+    let spaced = format!("{}+{}", &code[..4], &code[4..]);
+    let chosen = visit(d.port, &spaced, "booth+seven", "booth+seven");
     assert_eq!(chosen.status, 303, "{}", chosen.body);
     let session = chosen.cookie("o4send_session").unwrap();
     assert_eq!(
@@ -233,10 +226,7 @@ fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
     assert_eq!(mode & 0o777, 0o600);
     assert!(std::fs::read_to_string(&stored).unwrap().starts_with("$6$"));
     assert!(!code_file.exists(), "the code is gone once used");
-    let used = post_login(
-        d.port,
-        &format!("code={code}&password=hall+guest+1&again=hall+guest+1"),
-    );
+    let used = visit(d.port, &code, "hall+guest+1", "hall+guest+1");
     assert_eq!(
         used.status, 401,
         "a used code sets nothing: it is a login now"
@@ -245,31 +235,14 @@ fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
     // Changed on the System page (after the wait the wrong login above earned), and kept across
     // a restart.
     std::thread::sleep(Duration::from_millis(1100));
-    let page = request(
-        d.port,
-        "GET",
-        "/system",
-        &format!("o4send_session={session}"),
-        "",
-    );
+    let cookie = format!("o4send_session={session}");
+    let page = request(d.port, "GET", "/system", &cookie, "");
     assert!(page.body.contains("Change the password"));
     let csrf = page.field("csrf");
-    let cookie = format!("o4send_session={session}");
-    let forged = request(
-        d.port,
-        "POST",
-        "/system/password",
-        &cookie,
-        "csrf=x&current=booth+seven&password=booth+nine&again=booth+nine",
-    );
-    assert_eq!(forged.status, 403);
-    let ok = request(
-        d.port,
-        "POST",
-        "/system/password",
-        &cookie,
-        &format!("csrf={csrf}&current=booth+seven&password=booth+nine&again=booth+nine"),
-    );
+    let change = |form: &str| request(d.port, "POST", "/system/password", &cookie, form);
+    let new = "current=booth+seven&password=booth+nine&again=booth+nine";
+    assert_eq!(change(&format!("csrf=x&{new}")).status, 403);
+    let ok = change(&format!("csrf={csrf}&{new}"));
     assert_eq!(ok.status, 303, "{}", ok.body);
     let mut d = d;
     let _ = d.child.kill();
@@ -285,23 +258,14 @@ fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
 fn a_password_from_the_settings_is_changed_there() {
     let d = start();
     let ok = post_login(d.port, "password=booth7");
-    let session = ok.cookie("o4send_session").unwrap();
-    let page = request(
-        d.port,
-        "GET",
-        "/system",
-        &format!("o4send_session={session}"),
-        "",
-    );
+    let cookie = format!("o4send_session={}", ok.cookie("o4send_session").unwrap());
+    let page = request(d.port, "GET", "/system", &cookie, "");
     assert!(page.body.contains("change it there"), "{}", page.body);
-    let csrf = page.field("csrf");
-    let refused = request(
-        d.port,
-        "POST",
-        "/system/password",
-        &format!("o4send_session={session}"),
-        &format!("csrf={csrf}&current=booth7&password=booth+nine&again=booth+nine"),
+    let form = format!(
+        "csrf={}&current=booth7&password=booth+nine&again=booth+nine",
+        page.field("csrf")
     );
+    let refused = request(d.port, "POST", "/system/password", &cookie, &form);
     assert_eq!(refused.status, 400);
     assert!(!d.dir.path().join("dashboard-password").exists());
 }
