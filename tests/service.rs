@@ -168,7 +168,7 @@ fn the_unit_asks_for_what_the_watchdog_and_restarts_need() {
         ("CapabilityBoundingSet", ""),
         (
             "RestrictAddressFamilies",
-            "AF_UNIX AF_BLUETOOTH AF_INET AF_INET6",
+            "AF_UNIX AF_BLUETOOTH AF_INET AF_INET6 AF_NETLINK",
         ),
     ] {
         assert_eq!(values(&unit, key), vec![want], "{key}=");

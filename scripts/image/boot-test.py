@@ -34,6 +34,7 @@ system. Prints the boot time to READY (a figure, not a
 check) and ends with one line "boot-test: TARGET: PASS ..." or "boot-test: TARGET: FAIL: why";
 on a failure the guest's journal (or the console) is printed. Needs QEMU (host-tools.sh).
 O4SEND_BOOT_KEEP=1 keeps the work directory."""
+import ctypes
 import hashlib
 import os
 import random
@@ -56,6 +57,19 @@ IMAGER_SSID = "CI Hall"
 
 # The box's certificate is its own (self-signed): the checks compare its fingerprint instead.
 UNVERIFIED = ssl._create_unverified_context()
+
+
+def yescrypt(password):
+    """A yescrypt hash as Imager 2.x writes it, made by the host's libxcrypt (Debian's libcrypt1)."""
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt_gensalt.restype = lib.crypt.restype = ctypes.c_char_p
+    lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    setting = lib.crypt_gensalt(b"$y$", 0, None, 0)
+    hashed = (lib.crypt(password.encode(), setting) or b"").decode()
+    if not hashed.startswith("$y$"):
+        raise Failed(f"no yescrypt hash from the host's libcrypt for Imager's form: {hashed!r}")
+    return hashed
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -137,15 +151,7 @@ class BootTest:
         """Raspberry Pi Imager 2.x's form for o4send's entry (init_format cloudinit), the files as
         Imager writes them (rpi-imager src/customization_generator.cpp, downloadthread.cpp): the
         password as a yescrypt hash, the Wi-Fi key as its PMK, empty lines dropped."""
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import crypt  # Python 3.11's, libxcrypt's yescrypt (Debian 12, as CI)
-        alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-        salt = "".join(random.choice(alphabet) for _ in range(22))
-        hashed = crypt.crypt(self.password, "$y$j9T$" + salt)
-        if not hashed or not hashed.startswith("$y$"):
-            raise Failed("no yescrypt hash from Python's crypt (libxcrypt) for Imager's form")
+        hashed = yescrypt(self.password)
         pmk = hashlib.pbkdf2_hmac("sha1", b"correct horse", IMAGER_SSID.encode(), 4096, 32).hex()
         self.put("meta-data", "instance-id: rpi-imager-1765065600000\n")
         self.put("user-data", "#cloud-config\nmanage_resolv_conf: false\n\n"

@@ -13,8 +13,9 @@ use std::path::Path;
 
 /// The board's serial number (Raspberry Pi firmware; absent on QEMU), under the root.
 pub const SERIAL: &str = "proc/device-tree/serial-number";
-/// The kernel's host name, under the root.
-pub const HOSTNAME: &str = "proc/sys/kernel/hostname";
+/// The host name for the kernel, under the root: `o4send-hostname.service` gives it to the
+/// kernel (setting it takes a privilege setup does not hold).
+pub const HOSTNAME: &str = "run/o4send/hostname";
 /// Network ports whose MAC address names a board without a serial number.
 const PORTS: [&str; 3] = ["eth0", "end0", "wlan0"];
 
@@ -58,14 +59,10 @@ pub fn host_label(name: &str) -> String {
     }
 }
 
-/// Gives the kernel the host name of `name` (networkd's DHCP requests and the mDNS responder
-/// follow it); only where the kernel's file is there (the appliance, not a test's root).
+/// Writes the host name of `name` for `o4send-hostname.service`.
 pub fn set_host_name(root: &Path, name: &str) -> Result<(), String> {
-    let path = root.join(HOSTNAME);
-    if !path.exists() {
-        return Ok(());
-    }
-    std::fs::write(&path, host_label(name)).map_err(|e| format!("{}: {e}", path.display()))
+    let label = format!("{}\n", host_label(name));
+    crate::setup::write_atomic(&root.join(HOSTNAME), label.as_bytes(), 0o644, None)
 }
 
 /// The last `n` hex digits of `text`, lower case, if it has that many and they are not all 0.

@@ -242,12 +242,10 @@ fn imagers_form_sits_under_o4send_toml_and_names_the_box() {
     )
     .unwrap();
     let kernel = b.paths.root.join(identity::HOSTNAME);
-    std::fs::create_dir_all(kernel.parent().unwrap()).unwrap();
-    std::fs::write(&kernel, "o4send").unwrap();
     let v = run(&b.paths).unwrap();
     assert!(v.ok, "{}", v.line);
     assert_eq!(v.config.appliance.name, "hall-3");
-    assert_eq!(std::fs::read_to_string(&kernel).unwrap(), "hall-3");
+    assert_eq!(std::fs::read_to_string(&kernel).unwrap(), "hall-3\n");
     assert!(
         v.line.contains("Imager's form (") && v.line.contains("time zone Europe/Berlin"),
         "{}",
@@ -266,7 +264,7 @@ fn imagers_form_sits_under_o4send_toml_and_names_the_box() {
         v.config.dashboard.password_hash.is_some(),
         "Imager's password stays"
     );
-    assert_eq!(std::fs::read_to_string(&kernel).unwrap(), "booth-7");
+    assert_eq!(std::fs::read_to_string(&kernel).unwrap(), "booth-7\n");
 }
 
 #[test]
