@@ -299,7 +299,6 @@ class BootTest:
         self.figures.append(f"READY {int(ready) / 1e6:.1f} s after the kernel started "
                             f"(login prompt {wall:.0f} s after QEMU started)")
         self.expect("setup's verdict", "cat /run/o4send/config-status", lambda o: o == "ok: /boot/o4send.toml; " + self.form_line())
-        self.check_found()
         self.expect("the boot file's sender name in force", "grep -c 'CI Boot Test' /run/o4send/o4send.toml",
                     lambda o: o != "0")
         self.expect("o4send's watchdog", "systemctl show -P WatchdogUSec o4send.service", lambda o: o == "30s")
@@ -327,6 +326,9 @@ class BootTest:
             raise Failed(f"o4send-growdata on the first boot{' after a cut' if self.cut_after_table else ''}: {growdata}")
         if self.target != "pi3":
             self.check_dashboard()
+        # Last: it takes a few seconds, and the checks above (U-Boot's tries before the system
+        # confirms itself healthy) must come soon after READY.
+        self.check_found()
         self.expect("a file under /var", "echo boot-test > /var/lib/o4send-boot-test && sync", lambda o: True)
 
     def form_line(self):
