@@ -41,12 +41,6 @@ pub fn status(
     Ok(ExitCode::SUCCESS)
 }
 
-/// This machine's addresses, the visitors' hotspot left out.
-fn addresses(cfg: &crate::config::Config) -> String {
-    use crate::setup::addresses::{ipv4, line};
-    line(&ipv4(cfg.hotspot.address))
-}
-
 /// What the box says beside the log: the verdict on the boot partition's settings, the Wi-Fi
 /// client's state, the system's slot, release and last update, and the dashboard's certificate.
 struct System {
@@ -89,7 +83,9 @@ impl System {
             update: crate::update::status::line(root),
             dashboard: cfg.and_then(crate::web::tls::line),
             first_visit: cfg.and_then(crate::web::tls::first_visit_line),
-            addresses: cfg.filter(|_| root == Path::new("/")).map(addresses),
+            addresses: cfg
+                .filter(|_| root == Path::new("/"))
+                .map(|c| crate::setup::addresses::now(c.hotspot.address)),
         }
     }
 }

@@ -51,6 +51,17 @@ pub enum Band {
     Ghz24,
 }
 
+impl Band {
+    /// The band channel `c` is on (2.4 GHz channels are 1 to 14).
+    pub fn of_channel(c: u8) -> Band {
+        if c > 14 {
+            Band::Ghz5
+        } else {
+            Band::Ghz24
+        }
+    }
+}
+
 impl HotspotConfig {
     /// The channel in force: the configured one, or the band's quiet default.
     pub fn channel(&self) -> u8 {
@@ -64,8 +75,8 @@ impl HotspotConfig {
     /// for a radio) 2.4 GHz, which every board has.
     pub fn band(&self) -> Band {
         match (self.band, self.channel) {
-            (Band::Auto, Some(c)) if c > 14 => Band::Ghz5,
-            (Band::Auto, _) => Band::Ghz24,
+            (Band::Auto, Some(c)) => Band::of_channel(c),
+            (Band::Auto, None) => Band::Ghz24,
             (b, _) => b,
         }
     }
@@ -96,25 +107,20 @@ impl HotspotConfig {
 
 /// Why `channel` is not one the band allows without radar detection, if it is not.
 pub fn channel_problem(band: Band, channel: u8) -> Option<&'static str> {
-    if band == Band::Auto {
-        let band = if channel > 14 {
-            Band::Ghz5
-        } else {
-            Band::Ghz24
-        };
-        return channel_problem(band, channel);
-    }
+    let band = match band {
+        Band::Auto => Band::of_channel(channel),
+        b => b,
+    };
     let ok = match band {
-        Band::Auto => true,
-        Band::Ghz24 => (1..=13).contains(&channel),
         // UNII-1 and UNII-3: no DFS radar wait, allowed indoors in most countries.
         Band::Ghz5 => matches!(channel, 36 | 40 | 44 | 48 | 149 | 153 | 157 | 161 | 165),
+        _ => (1..=13).contains(&channel),
     };
     (!ok).then_some(match band {
-        Band::Auto | Band::Ghz24 => "2.4 GHz channels are 1 to 13",
         Band::Ghz5 => {
             "5 GHz channels without radar detection are 36, 40, 44, 48, 149, 153, 157, 161, 165"
         }
+        _ => "2.4 GHz channels are 1 to 13",
     })
 }
 

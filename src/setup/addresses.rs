@@ -18,6 +18,11 @@ pub fn ipv4(skip: Ipv4Addr) -> Vec<(String, Ipv4Addr)> {
     .collect()
 }
 
+/// The line of this machine's addresses now, the visitors' hotspot (`hotspot`) left out.
+pub fn now(hotspot: Ipv4Addr) -> String {
+    line(&ipv4(hotspot))
+}
+
 /// `addresses: eth0 192.168.1.23, wlan0 10.0.0.7`, or that there is none yet.
 pub fn line(addresses: &[(String, Ipv4Addr)]) -> String {
     if addresses.is_empty() {

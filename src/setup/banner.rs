@@ -71,13 +71,12 @@ impl Banner {
             self.dashboard = crate::web::tls::line(&self.cfg);
         }
         let dashboard = self.dashboard.clone();
-        let addresses = super::addresses::ipv4(self.cfg.hotspot.address);
         let more: Vec<String> = wifi
             .into_iter()
             .chain(system)
             .chain(dashboard)
             .chain(crate::web::tls::first_visit_line(&self.cfg))
-            .chain([super::addresses::line(&addresses)])
+            .chain([super::addresses::now(self.cfg.hotspot.address)])
             .collect();
         let login = self.cfg.console.password_hash.is_some();
         let text = render(&self.cfg.appliance.name, &config, status, &more, login);

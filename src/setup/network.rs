@@ -119,6 +119,6 @@ pub fn pmk(passphrase: &[u8], ssid: &[u8]) -> [u8; 32] {
 }
 
 /// Lower-case hex, as wpa_supplicant reads a name or a key.
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     ct_codecs::Hex::encode_to_string(bytes).expect("hex of a short value fits in memory")
 }

@@ -96,8 +96,8 @@ pub async fn matches(hash: String, password: String) -> bool {
 
 /// The banner's and `o4send status`'s line while the first visit waits for its code.
 pub fn line(data_dir: &Path, url: &str) -> Option<String> {
-    let code = std::fs::read_to_string(data_dir.join(CODE)).ok()?;
-    let code = code.trim();
+    let text = std::fs::read_to_string(data_dir.join(CODE)).ok()?;
+    let code: String = text.chars().filter(char::is_ascii_digit).collect();
     Some(format!(
         "dashboard: no password yet: open {url} and enter the code {} {} to choose one",
         &code[..code.len() / 2],

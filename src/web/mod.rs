@@ -85,6 +85,16 @@ impl App {
     }
 }
 
+impl App {
+    /// Keeps `new` as the dashboard's password, hashed on a blocking thread (slow on purpose).
+    async fn keep_password(self: &Arc<Self>, new: String) -> Result<(), String> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || app.password.set(&new))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+    }
+}
+
 /// Serves until the process ends: HTTPS on `https`, and on `http` a redirect to it or, when the
 /// operator asked for it, the dashboard in clear text.
 pub async fn serve(

@@ -109,11 +109,21 @@ pub fn login(csrf: &str, message: Option<&str>, fingerprint: &str) -> String {
     )
 }
 
+/// The new password and the same again (the first visit's form and the System page's change).
+pub fn new_password_fields() -> Markup {
+    let (min, max) = (
+        super::first_visit::MIN_LEN,
+        crate::config::password::MAX_LEN,
+    );
+    html! {
+        p { label { "New password " input type="password" name="password" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+        p { label { "The same again " input type="password" name="again" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+    }
+}
+
 /// The first visit's form while no password is set: the code from the box's screen and the new
 /// password, twice.
 pub fn first_visit(csrf: &str, message: Option<&str>, fingerprint: &str) -> String {
-    let max = crate::config::password::MAX_LEN;
-    let min = super::first_visit::MIN_LEN;
     frame(
         "o4send — choose a password",
         None,
@@ -126,8 +136,7 @@ pub fn first_visit(csrf: &str, message: Option<&str>, fingerprint: &str) -> Stri
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
                 p { label { "Code from the box's screen " input type="text" name="code" inputmode="numeric" autocomplete="off" maxlength="20" autofocus required; } }
-                p { label { "New password " input type="password" name="password" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
-                p { label { "The same again " input type="password" name="again" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+                (new_password_fields())
                 button type="submit" { "Set the password and log in" }
             }
             p { "It is kept hashed on the box; change it later on the System page. A password in                  Imager's form or " code { "o4send.toml" } " replaces it." }

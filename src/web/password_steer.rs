@@ -46,14 +46,12 @@ pub async fn change(
     if f.password != f.again {
         return refused("the two new passwords differ");
     }
-    let (app2, new) = (app.clone(), f.password);
-    match tokio::task::spawn_blocking(move || app2.password.set(&new)).await {
-        Ok(Ok(())) => {
+    match app.keep_password(f.password).await {
+        Ok(()) => {
             tracing::info!("dashboard: {} changed the password", who.who);
             Redirect::to("/system").into_response()
         }
-        Ok(Err(why)) => refused(&why),
-        Err(e) => refused(&e.to_string()),
+        Err(why) => refused(&why),
     }
 }
 

@@ -195,9 +195,7 @@ async fn first_visit(app: &Arc<App>, form: &LoginForm) -> Result<(), String> {
     if form.again.as_deref() != Some(form.password.as_str()) {
         return Err("The two passwords differ.".into());
     }
-    let (app, new) = (app.clone(), form.password.clone());
-    let kept = tokio::task::spawn_blocking(move || app.password.set(&new)).await;
-    kept.unwrap_or_else(|e| Err(e.to_string()))?;
+    app.keep_password(form.password.clone()).await?;
     tracing::info!("dashboard: the first visit chose the password");
     Ok(())
 }

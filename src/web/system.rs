@@ -57,18 +57,14 @@ fn restart_form(csrf: &str) -> Markup {
 }
 
 fn password_form(csrf: &str, changeable: bool) -> Markup {
-    let (min, max) = (
-        super::first_visit::MIN_LEN,
-        crate::config::password::MAX_LEN,
-    );
+    let max = crate::config::password::MAX_LEN;
     html! {
         h2 { "The dashboard's password" }
         @if changeable {
             form method="post" action="/system/password" {
                 input type="hidden" name="csrf" value=(csrf);
                 p { label { "Current password " input type="password" name="current" autocomplete="current-password" maxlength=(max) required; } }
-                p { label { "New password " input type="password" name="password" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
-                p { label { "The same again " input type="password" name="again" autocomplete="new-password" minlength=(min) maxlength=(max) required; } }
+                (super::pages::new_password_fields())
                 button type="submit" { "Change the password" }
             }
         } @else {

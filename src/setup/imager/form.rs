@@ -14,6 +14,9 @@ pub struct Wifi {
     pub hidden: bool,
 }
 
+/// What the form's SSH keys become (the image has no SSH server).
+pub const SSH_KEYS_UNUSED: &str = "SSH keys (this box has no SSH server)";
+
 /// The form's answers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Form {

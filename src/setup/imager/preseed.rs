@@ -2,8 +2,8 @@
 //! rpi-imager's `generateRpiPreseedToml` writes. Keys o4send has no use for (`[connect]`,
 //! `[interfaces]`, `groups`) are read past.
 
-use super::form::{Form, Wifi};
-use crate::setup::network::pmk;
+use super::form::{Form, Wifi, SSH_KEYS_UNUSED};
+use crate::setup::network::{hex, pmk};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -64,7 +64,7 @@ pub fn read(text: &str, form: &mut Form) -> Result<(), String> {
         (None, _) => None,
     };
     if !p.ssh.authorized_keys.is_empty() {
-        form.unused.push("SSH keys (this box has no SSH server)");
+        form.unused.push(SSH_KEYS_UNUSED);
     }
     if p.locale.keymap.is_some() {
         form.unused.push("keyboard layout");
@@ -103,9 +103,4 @@ fn wifi(w: Wlan, form: &mut Form) -> Result<Option<Wifi>, String> {
 fn decode_hex(h: &str) -> Option<Vec<u8>> {
     use ct_codecs::Decoder;
     ct_codecs::Hex::decode_to_vec(h, None).ok()
-}
-
-fn hex(b: &[u8]) -> String {
-    use ct_codecs::Encoder;
-    ct_codecs::Hex::encode_to_string(b).expect("a short value")
 }
