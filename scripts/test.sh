@@ -127,7 +127,8 @@ shellcheck_image_scripts() {
     shellcheck scripts/build-image.sh scripts/build-buildroot.sh scripts/release.sh scripts/image/*.sh \
         scripts/build-static.sh scripts/flash.sh scripts/validate-buildroot.sh scripts/test.sh scripts/fuzz.sh \
         board/common/*.sh board/debian/*/*.sh tests/*.sh board/common/image-overlay/usr/lib/o4send/* \
-        board/common/rootfs-overlay/usr/lib/o4send/usb-import board/debian/pi/rauc/rauc-bootloader
+        board/common/rootfs-overlay/usr/lib/o4send/usb-import board/common/rootfs-overlay/usr/lib/o4send/usb-gadget \
+        board/debian/pi/rauc/rauc-bootloader
 }
 
 # Both images, from this checkout; the VM rig then boots the pc image this run built.

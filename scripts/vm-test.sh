@@ -72,6 +72,8 @@ collect_logs() {
 . "$VMDIR/rig-lib.sh"
 # shellcheck source=vm/scenario-w.sh
 . "$VMDIR/scenario-w.sh"
+# shellcheck source=vm/scenario-s.sh
+. "$VMDIR/scenario-s.sh"
 DB=/var/lib/o4send/o4send.db
 RETRY_LIMIT=$(sed -n 's/^Environment=O4SEND_POLICY__RETRY_LIMIT=//p' "$VMDIR/guest/appliance/units/o4send.service.d/rig.conf")
 
@@ -308,8 +310,9 @@ log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 
 # then the rig's first content, not scenario f's stick).
 if [ "${O4SEND_VM_ONLY:-}" = w ]; then
     scenario_w "$RUN/content"
+    scenario_s
     collect_logs || true  # no phone was asked, so their ask logs do not exist
-    RESULT="vm-test: PASS g,w only (O4SEND_VM_ONLY=w) in $(el)s [${TIMES[*]}]"
+    RESULT="vm-test: PASS g,w,s only (O4SEND_VM_ONLY=w) in $(el)s [${TIMES[*]}]"
     exit 0
 fi
 
@@ -715,6 +718,7 @@ RATIO=$(awk -v a="$OURS" -v b="$OBEXD" 'BEGIN{printf "%.2f", a/b}')
 echo "vm-bench: 1 MiB to phone-accept, median of 3: ours_secs=$OURS obexd_secs=$OBEXD ratio=$RATIO (ours ${OURS_ALL[*]}; obexd ${OBEXD_ALL[*]}) tries=[${BENCH_TRIES% }]"
 
 scenario_w "$RUN/usb/new"
+scenario_s
 
 collect_logs
-RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f,w + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"
+RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f,w,s + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"

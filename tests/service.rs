@@ -221,7 +221,7 @@ fn the_access_point_never_opens_without_its_firewall() {
         .split(' ')
         .any(|u| u == "o4send-firewall.service"));
     // The table hostapd waits for is the one setup writes.
-    let firewall = o4send::hotspot::render(&Default::default(), "DE", "Booth 7").firewall;
+    let firewall = o4send::hotspot::render(&Default::default(), "wlan0", "DE", "Booth 7").firewall;
     let table = firewall
         .lines()
         .find_map(|l| {

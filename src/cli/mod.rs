@@ -179,6 +179,15 @@ pub enum Command {
         #[command(subcommand)]
         action: BootStateAction,
     },
+    /// The visitors' access point beside the Wi-Fi client: `prepare` (as root, hostapd's unit
+    /// runs it first) makes its interface and moves it onto the client's channel.
+    Hotspot {
+        #[command(subcommand)]
+        action: HotspotAction,
+        /// Read and write under this directory instead of /.
+        #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Check a config file or print the commented default.
     Config {
         #[command(subcommand)]
@@ -374,6 +383,12 @@ fn parse_slot(s: &str) -> Result<crate::update::bootstate::Slot, String> {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum HotspotAction {
+    /// Before hostapd: the access point's interface beside wlan0, on the client's channel.
+    Prepare,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ConfigAction {
     /// Check an o4send.toml as the appliance would, over the image's defaults (exit 78 naming
     /// the file, key, value and why when it is wrong).
@@ -526,6 +541,19 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
+        Command::Hotspot {
+            action: HotspotAction::Prepare,
+            root,
+        } => match crate::hotspot::share::prepare(&root) {
+            Ok(line) => {
+                println!(
+                    "{}",
+                    line.unwrap_or_else(|| "hotspot: on wlan0 alone".into())
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(CliError::Failed(format!("hotspot prepare: {e}"))),
+        },
         Command::Bootstate { disk, action } => {
             bootstate_cmd::bootstate(config.as_deref(), disk, action)
         }

@@ -30,6 +30,7 @@ pub fn status(
             serde_json::to_value(&report).map_err(|e| CliError::Failed(e.to_string()))?;
         value["config"] = system.config.into();
         value["wifi"] = system.wifi.into();
+        value["hotspot_radio"] = system.hotspot.into();
         value["system"] = system.update.into();
         value["dashboard"] = system.dashboard.into();
         let text =
@@ -42,10 +43,11 @@ pub fn status(
 }
 
 /// What the box says beside the log: the verdict on the boot partition's settings, the Wi-Fi
-/// client's state, the system's slot, release and last update, and the dashboard's certificate.
+/// client's state, where the hotspot runs beside it, the system's slot, release and last update, and the dashboard's certificate.
 struct System {
     config: Option<String>,
     wifi: Option<String>,
+    hotspot: Option<String>,
     update: Option<String>,
     dashboard: Option<String>,
     first_visit: Option<String>,
@@ -59,6 +61,9 @@ impl System {
         }
         if let Some(w) = &self.wifi {
             println!("{w}");
+        }
+        if let Some(h) = &self.hotspot {
+            println!("{h}");
         }
         if let Some(u) = &self.update {
             println!("system: {u}");
@@ -80,6 +85,7 @@ impl System {
             wifi: crate::setup::wifi_state::line(
                 &root.join(crate::setup::wifi_state::CONTROL.trim_start_matches('/')),
             ),
+            hotspot: crate::hotspot::share::line(root),
             update: crate::update::status::line(root),
             dashboard: cfg.and_then(crate::web::tls::line),
             first_visit: cfg.and_then(crate::web::tls::first_visit_line),

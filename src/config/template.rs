@@ -75,8 +75,9 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 [hotspot]
 # An open Wi-Fi network for visitors: joining it shows a page with your files, for the phones
 # Bluetooth cannot reach (iPhones, Androids not in pairing mode). Print the poster from the
-# dashboard: its QR codes join this network and open the page. Needs network.wifi.country above,
-# and no [[network.wifi.networks]] (the box has one Wi-Fi radio; use the cable to get online).
+# dashboard: its QR codes join this network and open the page. Needs network.wifi.country above.
+# With [[network.wifi.networks]] too, the radio serves both on the joined network's channel where
+# it can (every Pi's can; the banner says so), else the hotspot alone: then the cable is the uplink.
 # enabled = false
 # The network's name. Without it, the campaign's name.
 # e.g. ssid = "Booth 12 - free flyer"

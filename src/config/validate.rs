@@ -377,14 +377,6 @@ fn hotspot(cfg: &Config) -> Result<(), String> {
     if !h.enabled {
         return Ok(());
     }
-    if !cfg.network.wifi.networks.is_empty() {
-        return bad(
-            "hotspot.enabled",
-            true,
-            "the one Wi-Fi radio cannot join [[network.wifi.networks]] and be the visitors' \
-             access point at once: remove the networks (use the cable as the uplink) or turn the hotspot off",
-        );
-    }
     if cfg.network.wifi.country.is_none() {
         return bad(
             "network.wifi.country",

@@ -1,12 +1,14 @@
 //! The visitor access point as the system runs it: `[hotspot]` rendered into the files hostapd
 //! (the open access point, visitors isolated from each other), dnsmasq (addresses, and every DNS
 //! name answered with the appliance, so each phone's "am I online?" probe lands on the captive
-//! page), systemd-networkd (the appliance's address on wlan0) and nftables (a visitor reaches
-//! DNS, DHCP and the captive page, nothing else: not the dashboard, not the uplink, not another
-//! visitor) read. `o4send setup` writes them under `/run`; the image's units start each program
-//! only when its file is there.
+//! page), systemd-networkd (the appliance's address on the access point's interface) and
+//! nftables (a visitor reaches DNS, DHCP and the captive page, nothing else: not the dashboard,
+//! not the uplink, not another visitor) read. `o4send setup` writes them under `/run`; the
+//! image's units start each program only when its file is there. The access point is wlan0, or
+//! [`share::AP`] beside the Wi-Fi client where the radio allows both.
 
 pub mod radio;
+pub mod share;
 
 use crate::config::{Band, HotspotConfig};
 use ct_codecs::Encoder;
@@ -15,33 +17,35 @@ use std::fmt::Write;
 pub const HOSTAPD: &str = "run/o4send/hostapd.conf";
 pub const DNSMASQ: &str = "run/o4send/dnsmasq.conf";
 pub const FIREWALL: &str = "run/o4send/hotspot.nft";
+/// systemd-networkd's file for the access point's interface.
+pub const NETWORK: &str = "run/systemd/network/50-o4send-hotspot.network";
 /// Where dnsmasq keeps its leases (absolute): the captive page reads the phones' Wi-Fi addresses
 /// from it.
 pub const LEASES: &str = "/run/o4send/dnsmasq.leases";
 
 /// The hotspot's files, one text each.
 pub struct Rendered {
-    /// systemd-networkd's `.network` for wlan0: the fixed address, no IPv6.
-    pub wlan0: String,
+    /// systemd-networkd's `.network` for the access point: the fixed address, no IPv6.
+    pub network: String,
     pub hostapd: String,
     pub dnsmasq: String,
     pub firewall: String,
 }
 
-/// The files for `h`, in `country`, under the network name `ssid`.
-pub fn render(h: &HotspotConfig, country: &str, ssid: &str) -> Rendered {
+/// The files for `h` on interface `iface`, in `country`, under the network name `ssid`.
+pub fn render(h: &HotspotConfig, iface: &str, country: &str, ssid: &str) -> Rendered {
     Rendered {
-        wlan0: wlan0(h),
-        hostapd: hostapd(h, country, ssid),
-        dnsmasq: dnsmasq(h),
-        firewall: firewall(h),
+        network: network(h, iface),
+        hostapd: hostapd(h, iface, country, ssid),
+        dnsmasq: dnsmasq(h, iface),
+        firewall: firewall(h, iface),
     }
 }
 
-fn wlan0(h: &HotspotConfig) -> String {
+fn network(h: &HotspotConfig, iface: &str) -> String {
     format!(
         "# Written by `o4send setup` from [hotspot]: the visitor network.\n\
-         [Match]\nName=wlan0\n\n[Network]\nAddress={}/24\nLinkLocalAddressing=no\n\
+         [Match]\nName={iface}\n\n[Network]\nAddress={}/24\nLinkLocalAddressing=no\n\
          IPv6AcceptRA=no\nConfigureWithoutCarrier=yes\n",
         h.address
     )
@@ -49,10 +53,10 @@ fn wlan0(h: &HotspotConfig) -> String {
 
 /// An open network (visitors join without a password), each station isolated from the others.
 /// The name is written in hex (`ssid2`), so no character of it needs quoting.
-fn hostapd(h: &HotspotConfig, country: &str, ssid: &str) -> String {
-    let mut s = String::from(
+fn hostapd(h: &HotspotConfig, iface: &str, country: &str, ssid: &str) -> String {
+    let mut s = format!(
         "# Written by `o4send setup` from [hotspot].\n\
-         interface=wlan0\ndriver=nl80211\nctrl_interface=/run/hostapd\n",
+         interface={iface}\ndriver=nl80211\nctrl_interface=/run/hostapd\n"
     );
     let hex = ct_codecs::Hex::encode_to_string(ssid).expect("hex of a short name fits in memory");
     let _ = writeln!(s, "ssid2={hex}\nutf8_ssid=1");
@@ -75,12 +79,12 @@ fn hostapd(h: &HotspotConfig, country: &str, ssid: &str) -> String {
 }
 
 /// Addresses for `max_visitors` phones from .10 up, and every name answered with the appliance.
-fn dnsmasq(h: &HotspotConfig) -> String {
+fn dnsmasq(h: &HotspotConfig, iface: &str) -> String {
     let [a, b, c, _] = h.address.octets();
     let last = 10 + u32::from(h.max_visitors).min(244) - 1;
     format!(
         "# Written by `o4send setup` from [hotspot].\n\
-         interface=wlan0\nbind-interfaces\nexcept-interface=lo\nlisten-address={addr}\n\
+         interface={iface}\nbind-interfaces\nexcept-interface=lo\nlisten-address={addr}\n\
          no-resolv\nno-hosts\nno-poll\naddress=/#/{addr}\n\
          dhcp-range={a}.{b}.{c}.10,{a}.{b}.{c}.{last},255.255.255.0,30m\n\
          dhcp-option=option:router,{addr}\ndhcp-option=option:dns-server,{addr}\n\
@@ -90,20 +94,22 @@ fn dnsmasq(h: &HotspotConfig) -> String {
     )
 }
 
-fn firewall(h: &HotspotConfig) -> String {
+fn firewall(h: &HotspotConfig, iface: &str) -> String {
     let [a, b, c, _] = h.address.octets();
     FIREWALL_RULES
+        .replace("@IFACE@", iface)
         .replace("@ADDR@", &h.address.to_string())
         .replace("@SUBNET@", &format!("{a}.{b}.{c}.0/24"))
 }
 
-/// What a visitor on wlan0 may reach: DHCP, DNS and the captive page on the appliance's own
-/// address; nothing is forwarded to or from wlan0 (no uplink, no internet, no other visitor).
+/// What a visitor on the access point may reach: DHCP, DNS and the captive page on the appliance's own
+/// address; nothing is forwarded to or from it (no uplink, no internet, no other visitor).
 /// DHCP is rationed per radio: a station that makes up client addresses to take every lease
 /// gets 6 requests at once and 10 an hour (a phone joining and renewing its 30-minute lease
 /// sends about 6); the access point vouches for the radio's address, and each radio takes one of
 /// hostapd's `max_num_sta` places. After DHCP a visitor's packets must come from the hotspot's
-/// own subnet: a made-up source elsewhere is dropped.
+/// own subnet: a made-up source elsewhere is dropped. Beside the Wi-Fi client, wlan0 is the
+/// uplink and the access point's interface is the visitors'.
 const FIREWALL_RULES: &str = "\
 #!/usr/sbin/nft -f
 # Written by `o4send setup` from [hotspot].
@@ -118,18 +124,18 @@ table inet o4send_hotspot {
     }
     chain input {
         type filter hook input priority filter; policy accept;
-        iifname \"wlan0\" udp dport 67 update @dhcp_stations { ether saddr limit rate over 10/hour burst 6 packets } drop
-        iifname \"wlan0\" udp dport 67 accept
-        iifname \"wlan0\" ip saddr != @SUBNET@ drop
-        iifname \"wlan0\" ip daddr @ADDR@ udp dport 53 accept
-        iifname \"wlan0\" ip daddr @ADDR@ tcp dport { 53, 80 } accept
-        iifname \"wlan0\" ct state established,related accept
-        iifname \"wlan0\" drop
+        iifname \"@IFACE@\" udp dport 67 update @dhcp_stations { ether saddr limit rate over 10/hour burst 6 packets } drop
+        iifname \"@IFACE@\" udp dport 67 accept
+        iifname \"@IFACE@\" ip saddr != @SUBNET@ drop
+        iifname \"@IFACE@\" ip daddr @ADDR@ udp dport 53 accept
+        iifname \"@IFACE@\" ip daddr @ADDR@ tcp dport { 53, 80 } accept
+        iifname \"@IFACE@\" ct state established,related accept
+        iifname \"@IFACE@\" drop
     }
     chain forward {
         type filter hook forward priority filter; policy accept;
-        iifname \"wlan0\" drop
-        oifname \"wlan0\" drop
+        iifname \"@IFACE@\" drop
+        oifname \"@IFACE@\" drop
     }
 }
 ";
@@ -146,7 +152,7 @@ mod tests {
             ..HotspotConfig::default()
         }
         .for_radio(true);
-        let r = render(&h, "DE", "Booth \"7\"; free");
+        let r = render(&h, "wlan0", "DE", "Booth \"7\"; free");
         assert!(
             r.hostapd.contains("ssid2=426f6f7468202237223b2066726565\n"),
             "{}",
@@ -166,7 +172,17 @@ mod tests {
             !r.firewall.contains("8080"),
             "the dashboard's port is never opened to visitors"
         );
-        assert!(r.wlan0.contains("Address=10.44.0.1/24\n"));
+        assert!(r.network.contains("Name=wlan0\n") && r.network.contains("Address=10.44.0.1/24\n"));
+        let beside = render(&h, share::AP, "DE", "Booth");
+        assert!(
+            beside.hostapd.contains("interface=ap0\n")
+                && beside.dnsmasq.contains("interface=ap0\n")
+        );
+        assert!(beside.network.contains("Name=ap0\n"));
+        assert!(
+            !beside.firewall.contains("wlan0"),
+            "beside the client, wlan0 is the uplink"
+        );
         assert!(r
             .firewall
             .contains("iifname \"wlan0\" ip saddr != 10.44.0.0/24 drop\n"));

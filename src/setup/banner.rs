@@ -71,8 +71,10 @@ impl Banner {
             self.dashboard = crate::web::tls::line(&self.cfg);
         }
         let dashboard = self.dashboard.clone();
+        let hotspot = crate::hotspot::share::line(&self.root);
         let more: Vec<String> = wifi
             .into_iter()
+            .chain(hotspot)
             .chain(system)
             .chain(dashboard)
             .chain(crate::web::tls::first_visit_line(&self.cfg))

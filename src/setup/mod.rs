@@ -73,8 +73,13 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
         tracing::warn!("setup: the host name: {e}");
     }
     shadow::write(&files, verdict.config.console.password_hash.as_deref())?;
-    let hotspot = hotspot(&verdict.config);
-    network::write(&files, &verdict.config.network, hotspot.as_ref())?;
+    let cfg = &verdict.config;
+    let radio = crate::hotspot::radio::Radio::ask();
+    let first = cfg.network.wifi.networks.first().map(|n| n.ssid.as_str());
+    let plan = crate::hotspot::share::plan(cfg.hotspot.enabled, first, &radio);
+    let hotspot = plan.ap.map(|iface| hotspot(cfg, iface, radio.has_5ghz));
+    network::write(&files, &cfg.network, hotspot.as_ref(), plan.client)?;
+    files.write_or_remove(crate::hotspot::share::LINE, plan.line.as_deref(), 0o644)?;
     let text = banner::render(
         &verdict.config.appliance.name,
         &verdict.line,
@@ -86,17 +91,14 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
     Ok(verdict)
 }
 
-/// The visitor access point's files when `[hotspot]` is on, named after the active campaign
-/// unless the operator named the network, on the radio's best band unless the operator chose.
-fn hotspot(cfg: &Config) -> Option<crate::hotspot::Rendered> {
-    if !cfg.hotspot.enabled {
-        return None;
-    }
-    let h = &cfg.hotspot.for_radio(crate::hotspot::radio::has_5ghz());
+/// The visitor access point's files on `iface`, named after the active campaign unless the
+/// operator named the network, on the radio's best band unless the operator chose.
+fn hotspot(cfg: &Config, iface: &str, has_5ghz: bool) -> crate::hotspot::Rendered {
+    let h = &cfg.hotspot.for_radio(has_5ghz);
     let campaign = crate::content::name(&cfg.appliance.content_path())
         .unwrap_or_else(|_| cfg.appliance.name.clone());
     let country = cfg.network.wifi.country.as_deref().unwrap_or("00");
-    Some(crate::hotspot::render(h, country, &h.ssid_or(&campaign)))
+    crate::hotspot::render(h, iface, country, &h.ssid_or(&campaign))
 }
 
 /// The operator's file over the image's defaults, the box's own name and Imager's form if it

@@ -2,7 +2,8 @@
 //! read from `/run`: Ethernet by DHCP unless a fixed address is given, Wi-Fi only when the
 //! operator named networks, time servers only when given. A setting taken out of the boot file
 //! takes its file away on the next boot or reload. With `[hotspot]` on, wlan0 serves visitors
-//! instead (`crate::hotspot` renders hostapd's, dnsmasq's and the firewall's files).
+//! instead, or beside the client where the radio allows both (`crate::hotspot` renders
+//! hostapd's, dnsmasq's and the firewall's files, `crate::hotspot::share` decides).
 
 use super::SystemFiles;
 use crate::config::{EthernetConfig, NetworkConfig, WifiConfig, WifiNetwork};
@@ -15,20 +16,19 @@ pub const WIFI: &str = "run/systemd/network/50-o4send-wlan0.network";
 pub const WPA_SUPPLICANT: &str = "run/o4send/wpa_supplicant-wlan0.conf";
 pub const TIMESYNCD: &str = "run/systemd/timesyncd.conf.d/50-o4send.conf";
 
-/// The network's files; `hotspot`, when on, makes wlan0 the visitors' access point instead of
-/// a client (the config refuses both at once).
+/// The network's files: the visitors' access point when `hotspot` is given, and the Wi-Fi
+/// client when `client` (both where the radio allows, `crate::hotspot::share::plan`).
 pub fn write(
     files: &SystemFiles,
     net: &NetworkConfig,
     hotspot: Option<&hotspot::Rendered>,
+    client: bool,
 ) -> Result<(), String> {
     files.write_or_remove(ETHERNET, Some(&ethernet(&net.ethernet)), 0o644)?;
-    let wifi_on = !net.wifi.networks.is_empty() && hotspot.is_none();
-    let wlan = match hotspot {
-        Some(h) => Some(h.wlan0.as_str()),
-        None => wifi_on.then_some("[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\nMulticastDNS=yes\n"),
-    };
+    let wifi_on = client && !net.wifi.networks.is_empty();
+    let wlan = wifi_on.then_some("[Match]\nName=wlan0\n\n[Network]\nDHCP=yes\nMulticastDNS=yes\n");
     files.write_or_remove(WIFI, wlan, 0o644)?;
+    files.write_or_remove(hotspot::NETWORK, hotspot.map(|h| h.network.as_str()), 0o644)?;
     let wpa = wifi_on.then(|| wpa_supplicant(&net.wifi));
     files.write_or_remove(WPA_SUPPLICANT, wpa.as_deref(), 0o600)?;
     files.write_or_remove(hotspot::HOSTAPD, hotspot.map(|h| h.hostapd.as_str()), 0o644)?;

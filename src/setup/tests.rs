@@ -213,14 +213,18 @@ fn the_hotspot_takes_the_radio_and_gives_it_back() {
     assert!(b
         .read(crate::hotspot::FIREWALL)
         .contains("table inet o4send_hotspot"));
-    assert!(b.read(network::WIFI).contains("Address=10.44.0.1/24"));
+    assert!(b
+        .read(crate::hotspot::NETWORK)
+        .contains("Address=10.44.0.1/24"));
     assert!(!b.paths.root.join(network::WPA_SUPPLICANT).exists());
+    assert!(!b.paths.root.join(network::WIFI).exists());
     b.boot(GOOD.as_bytes());
     run(&b.paths).unwrap();
     for gone in [
         crate::hotspot::HOSTAPD,
         crate::hotspot::DNSMASQ,
         crate::hotspot::FIREWALL,
+        crate::hotspot::NETWORK,
     ] {
         assert!(
             !b.paths.root.join(gone).exists(),

@@ -7,6 +7,8 @@
 #                             third waits in namespace `visitor2` for scenario w (a second visitor).
 #   wifi-ap.sh hand-over      scenario w: the access point, DHCP and NTP in `ap` stop, so its radio
 #                             can be a visitor's phone on the appliance's own hotspot
+#   wifi-ap.sh take-back      scenario s: visitor 1's phone leaves and the access point, DHCP and
+#                             NTP in `ap` come back (the hall's network for the box's client)
 #   wifi-ap.sh passphrase P   restart hostapd with passphrase P (the appliance's then fails its
 #                             4-way handshake: the "wrong passphrase" case)
 #   wifi-ap.sh stations       the stations hostapd has associated and authorized
@@ -35,6 +37,12 @@ EOT
     ns hostapd -B -t -P "$D/hostapd.pid" -f "$D/hostapd.log" "$D/hostapd.conf"
 }
 
+start_dhcp() {
+    ns dnsmasq --conf-file=/dev/null --port=0 --user=root --group=root --interface=wlan1 --bind-interfaces \
+        --dhcp-range=192.168.77.100,192.168.77.150,255.255.255.0,1h --dhcp-leasefile="$D/dnsmasq.leases" \
+        --pid-file="$D/dnsmasq.pid" --log-dhcp --log-facility="$D/dnsmasq.log"
+}
+
 stop_hostapd() {
     [ -f "$D/hostapd.pid" ] || return 0
     local p; p=$(cat "$D/hostapd.pid")
@@ -57,9 +65,7 @@ up)
     ip netns add visitor2
     iw phy "$(cat /sys/class/net/wlan2/phy80211/name)" set netns name visitor2
     start_hostapd "$(val PASSPHRASE)"
-    ns dnsmasq --conf-file=/dev/null --port=0 --user=root --group=root --interface=wlan1 --bind-interfaces \
-        --dhcp-range=192.168.77.100,192.168.77.150,255.255.255.0,1h --dhcp-leasefile="$D/dnsmasq.leases" \
-        --pid-file="$D/dnsmasq.pid" --log-dhcp --log-facility="$D/dnsmasq.log"
+    start_dhcp
     # setsid: the server outlives this oneshot's ExecStart (RemainAfterExit keeps the unit active).
     ns setsid -f /opt/rig/sntp-server.py "$AP_ADDR" > "$D/sntp.log" 2>&1
     echo "wifi-ap: up, ssid $(val SSID) on $phy (namespace ap, $AP_ADDR)"
@@ -74,11 +80,21 @@ hand-over)
     pkill -f sntp-server.py || true
     ns ip addr flush dev wlan1
     ;;
+take-back)
+    [ -f /run/rig/visitor-ap/wpa.pid ] && kill "$(cat /run/rig/visitor-ap/wpa.pid)" 2>/dev/null || true
+    sleep 1
+    ns ip addr flush dev wlan1
+    ns ip route flush dev wlan1 2>/dev/null || true
+    ns ip addr add "$AP_ADDR/24" dev wlan1
+    start_hostapd "$(val PASSPHRASE)"
+    start_dhcp
+    ns setsid -f /opt/rig/sntp-server.py "$AP_ADDR" > "$D/sntp.log" 2>&1
+    ;;
 stations)
     ns hostapd_cli -p "$D/hostapd" all_sta
     ;;
 *)
-    echo "usage: wifi-ap.sh up | passphrase P | hand-over | stations" >&2
+    echo "usage: wifi-ap.sh up | passphrase P | hand-over | take-back | stations" >&2
     exit 2
     ;;
 esac
