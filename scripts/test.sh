@@ -83,6 +83,7 @@ install_debian_packages() {
     command -v rauc >/dev/null || missing+=(rauc)
     command -v mksquashfs >/dev/null || missing+=(squashfs-tools)
     command -v openssl >/dev/null || missing+=(openssl)
+    command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || missing+=(openssh-client)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2

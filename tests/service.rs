@@ -229,8 +229,12 @@ fn the_access_point_never_opens_without_its_firewall() {
                 .map(|t| t.trim_end_matches(" {"))
         })
         .unwrap();
+    // The firewall's table first, then the access point's interface beside the Wi-Fi client.
     assert_eq!(
         values(&text, "ExecStartPre"),
-        [format!("/usr/sbin/nft list table inet {table}").as_str()]
+        [
+            format!("/usr/sbin/nft list table inet {table}").as_str(),
+            "/usr/bin/o4send hotspot prepare"
+        ]
     );
 }

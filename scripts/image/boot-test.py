@@ -100,6 +100,7 @@ class BootTest:
         self.password = "ci-%016x" % random.getrandbits(64)
         self.port = free_port()
         self.tls_port = free_port()
+        self.ssh_port = free_port()
         self.qemu = None
         self.con = None
         self.shell = False
@@ -153,14 +154,20 @@ class BootTest:
         password as a yescrypt hash, the Wi-Fi key as its PMK, empty lines dropped."""
         hashed = yescrypt(self.password)
         pmk = hashlib.pbkdf2_hmac("sha1", b"correct horse", IMAGER_SSID.encode(), 4096, 32).hex()
+        # The operator's SSH key on the PC's card; the Pi's form has none (no SSH server then).
+        keys = ""
+        if self.target == "pc":
+            self.ssh_key = os.path.join(self.work, "id_ed25519")
+            sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stand@laptop", "-f", self.ssh_key)
+            with open(self.ssh_key + ".pub") as f:
+                keys = f"  ssh_authorized_keys:\n    - \"{f.read().strip()}\"\n"
         self.put("meta-data", "instance-id: rpi-imager-1765065600000\n")
         self.put("user-data", "#cloud-config\nmanage_resolv_conf: false\n\n"
                  f"hostname: {IMAGER_HOST}\nmanage_etc_hosts: true\npackages:\n- avahi-daemon\n"
                  "apt:\n  preserve_sources_list: true\n  conf: |\n    Acquire {\n      Check-Date \"false\";\n    };\n"
                  "timezone: Europe/Berlin\nkeyboard:\n  model: pc105\n  layout: \"de\"\n"
                  f"user:\n  name: stand\n  shell: /bin/bash\n  lock_passwd: false\n  passwd: \"{hashed}\"\n"
-                 "  ssh_authorized_keys:\n    - \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBoot stand@laptop\"\n"
-                 "  sudo: null\nssh_pwauth: false\n\nruncmd:\n  - [ systemctl, enable, --now, ssh ]\n")
+                 + keys + "  sudo: null\nssh_pwauth: false\n\nruncmd:\n  - [ systemctl, enable, --now, ssh ]\n")
         self.put("network-config", "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n"
                  "      dhcp6: true\n      optional: true\n  wifis:\n    wlan0:\n      dhcp4: true\n"
                  f"      regulatory-domain: \"DE\"\n      access-points:\n        \"{IMAGER_SSID}\":\n"
@@ -228,7 +235,7 @@ class BootTest:
                   "-drive", f"file={self.disk},if=none,id=disk,format=raw",
                   "-device", "virtio-blk-pci,drive=disk",
                   "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.port}-:8080"
-                  f",hostfwd=tcp:127.0.0.1:{self.tls_port}-:8443",
+                  f",hostfwd=tcp:127.0.0.1:{self.tls_port}-:8443,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
                   "-device", "virtio-rng-pci", "-device", "i6300esb",
                   "-chardev", f"socket,id=con,path={serial},server=on,wait=off",
                   "-serial", "chardev:con"]
@@ -329,15 +336,41 @@ class BootTest:
         # Last: it takes a few seconds, and the checks above (U-Boot's tries before the system
         # confirms itself healthy) must come soon after READY.
         self.check_found()
+        if self.target != "pi3":
+            self.check_ssh()
         self.expect("a file under /var", "echo boot-test > /var/lib/o4send-boot-test && sync", lambda o: True)
 
     def form_line(self):
         if self.target == "pi3":
             return ("Imager: /boot/firstrun.sh: Imager's form for Raspberry Pi OS is not applied here; choose "
                     "o4send from its repository in Imager 2 and write the card again, or set the box up in o4send.toml")
-        return (f"Imager's form (/boot/user-data, /boot/network-config): name {IMAGER_HOST}, password, "
-                f"Wi-Fi \"{IMAGER_SSID}\", country DE, time zone Europe/Berlin; not used by o4send: "
-                "SSH keys (this box has no SSH server), keyboard layout")
+        keys = "SSH keys 1, " if self.target == "pc" else ""
+        return (f"Imager's form (/boot/user-data, /boot/network-config): name {IMAGER_HOST}, password, {keys}"
+                f"Wi-Fi \"{IMAGER_SSID}\", country DE, time zone Europe/Berlin; not used by o4send: keyboard layout")
+
+    def check_ssh(self):
+        """SSH by the key from Imager's form only (the PC's card), never by password; no server
+        at all without a key (the Pi's)."""
+        if self.target != "pc":
+            self.expect("no SSH server without a key", "systemctl is-active ssh.service; ss -tlnH 'sport = :22' | wc -l",
+                        lambda o: o.split() == ["inactive", "0"])
+            self.figures.append("no SSH server (no key in the form)")
+            return
+        self.expect("sshd up", "systemctl is-active ssh.service || { sleep 10; systemctl is-active ssh.service; }",
+                    lambda o: o.endswith("active"), 60)
+        base = ["ssh", "-p", str(self.ssh_port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "BatchMode=yes", "-o", "ConnectTimeout=20"]
+        got = subprocess.run(base + ["-i", self.ssh_key, "root@127.0.0.1", "cat /run/o4send/ssh/authorized_keys | wc -l; hostname"],
+                             capture_output=True, text=True, timeout=90)
+        if got.returncode != 0 or got.stdout.split() != ["1", IMAGER_HOST]:
+            raise Failed(f"SSH with the form's key: exit {got.returncode}: {(got.stdout + got.stderr)[-300:]}")
+        pw = subprocess.run(base + ["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password,keyboard-interactive",
+                                    "root@127.0.0.1", "true"], capture_output=True, text=True, timeout=90)
+        if pw.returncode == 0 or "Permission denied (publickey)" not in pw.stderr:
+            raise Failed(f"SSH without the key must be refused with only publickey offered: exit {pw.returncode}: {pw.stderr[-300:]}")
+        host_key = self.expect("the box's own host key", "ls /etc/ssh/ | grep -c ssh_host_ || true; "
+                               "ssh-keygen -lf /var/lib/o4send-ssh/ssh_host_ed25519_key.pub", lambda o: o.startswith("0\n"))
+        self.figures.append(f"SSH as root with the form's key, password refused (publickey only); host key {host_key.split()[2]}")
 
     def check_found(self):
         """The box by its name: the host name (Imager's, or o4send- and the board's digits), mDNS

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct ConsoleConfig {
     /// root's password on the HDMI and serial consoles, as a crypt hash.
     pub password_hash: Option<String>,
+    /// OpenSSH public keys that may log in as root over SSH (keys only, never a password);
+    /// none: no SSH server runs.
+    pub ssh_keys: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

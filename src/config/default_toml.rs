@@ -172,6 +172,8 @@ max_visitors = 64
 [console]
 # root's password on the consoles as a crypt hash ($6$, $5$, $y$, $2b$); none: no login at all.
 # password_hash = "$6$..."
+# OpenSSH public keys that may log in as root over SSH, keys only; none: no SSH server runs.
+ssh_keys = []
 
 [dashboard]
 # The operator's dashboard (`o4send dashboard`): its password as a crypt hash; without one it

@@ -102,6 +102,9 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 #   Windows:  see docs/flashing.md, "A password hash on Windows"
 #   anywhere o4send runs:  o4send passwd
 # e.g. password_hash = "$6$..."
+# SSH: the public keys (whole lines of your .pub files) that may log in as root over SSH, with
+# the key only (never a password). Without any, no SSH server runs. Imager's SSH keys land here.
+# e.g. ssh_keys = ["ssh-ed25519 AAAAC3Nza... you@laptop"]
 
 [dashboard]
 # The operator's web dashboard, https://<this box>:8443/ from a browser: it starts once its
@@ -145,6 +148,8 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         let text = text.replace("\"$6$...\"", &format!("\"$6$saltsalt${}\"", "x".repeat(30)));
+        let key = "AAAAC3NzaC1lZDI1NTE5AAAAIHbP3Vbi1hX2r5uG0dO8HqJZ9R0nq9t4sJ0rPqZ5yL1c";
+        let text = text.replace("AAAAC3Nza...", key);
         let op = OperatorFile {
             path: "/boot/o4send.toml".into(),
             text,

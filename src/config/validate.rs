@@ -432,6 +432,11 @@ fn access(cfg: &Config) -> Result<(), String> {
             "must be at least 1 and at most dashboard.session_max_secs",
         );
     }
+    for (i, k) in cfg.console.ssh_keys.iter().enumerate() {
+        if let Some(why) = super::ssh_key_problem(k) {
+            return bad(&format!("console.ssh_keys[{i}]"), shorten_key(k), why);
+        }
+    }
     for (key, hash) in [
         ("console.password_hash", &cfg.console.password_hash),
         ("dashboard.password_hash", &cfg.dashboard.password_hash),
@@ -441,6 +446,16 @@ fn access(cfg: &Config) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A key is shown by its type and first characters: enough to find it in the file.
+fn shorten_key(s: &str) -> String {
+    let head: String = s.chars().take(24).collect();
+    if s.chars().count() > 24 {
+        format!("{head}…")
+    } else {
+        head
+    }
 }
 
 /// A hash is shown by its first characters only: enough to recognise, not to copy.

@@ -19,6 +19,8 @@ pub const LINE: &str = "run/o4send/hotspot-line";
 /// How long [`prepare`] waits for the client to join before the access point starts on its
 /// own channel.
 const JOIN_WAIT: Duration = Duration::from_secs(40);
+/// The comment in hostapd's file that keeps the settings' channel once [`prepare`] moved it.
+const ASKED: &str = "#settings_channel";
 
 /// What the one radio does, as `o4send setup` decides it.
 #[derive(Debug, PartialEq, Eq)]
@@ -90,12 +92,14 @@ pub fn prepare(root: &Path) -> Result<Option<String>, String> {
     if !root.join("sys/class/net").join(AP).exists() {
         add_interface(root)?;
     }
-    let asked = setting(&conf, "channel").unwrap_or(0);
+    let asked = setting(&conf, ASKED)
+        .or(setting(&conf, "channel"))
+        .unwrap_or(0);
     let line = match wait_for_join(JOIN_WAIT) {
         Some(mhz) => {
             let channel = channel_of(mhz)
                 .ok_or(format!("the client is on {mhz} MHz, not a Wi-Fi channel"))?;
-            let text = on_channel(&conf, channel);
+            let text = on_channel(&conf, channel, asked);
             write_atomic(&conf_path, text.as_bytes(), 0o644, None)?;
             joined_line(channel, mhz, asked)
         }
@@ -122,21 +126,23 @@ pub fn joined_line(channel: u8, mhz: u32, asked: u8) -> String {
     s
 }
 
-/// hostapd's file with the access point on `channel` and its band.
-pub fn on_channel(conf: &str, channel: u8) -> String {
+/// hostapd's file with the access point on `channel` and its band, the settings' channel
+/// `asked` kept in a comment (a restarted hostapd is moved again from the same file).
+pub fn on_channel(conf: &str, channel: u8, asked: u8) -> String {
     let mode = if channel > 14 { "a" } else { "g" };
-    conf.lines()
-        .map(|l| {
-            if l.starts_with("channel=") {
-                format!("channel={channel}")
-            } else if l.starts_with("hw_mode=") {
-                format!("hw_mode={mode}")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let kept = conf.lines().filter(|l| !l.starts_with(ASKED));
+    kept.map(|l| {
+        if l.starts_with("channel=") {
+            format!("channel={channel}")
+        } else if l.starts_with("hw_mode=") {
+            format!("hw_mode={mode}")
+        } else {
+            l.to_string()
+        }
+    })
+    .chain([format!("{ASKED}={asked}")])
+    .collect::<Vec<_>>()
+    .join("\n")
         + "\n"
 }
 
@@ -241,11 +247,14 @@ mod tests {
     #[test]
     fn the_access_point_moves_to_the_clients_channel() {
         let conf = "interface=ap0\nhw_mode=a\nchannel=36\nieee80211n=1\n";
+        let moved = on_channel(conf, 6, 36);
         assert_eq!(
-            on_channel(conf, 6),
-            "interface=ap0\nhw_mode=g\nchannel=6\nieee80211n=1\n"
+            moved,
+            "interface=ap0\nhw_mode=g\nchannel=6\nieee80211n=1\n#settings_channel=36\n"
         );
         assert_eq!(setting(conf, "channel"), Some(36));
+        assert_eq!(setting(&moved, ASKED), Some(36), "a restart still knows");
+        assert_eq!(on_channel(&moved, 11, 36).matches(ASKED).count(), 1);
         assert_eq!(channel_of(2437), Some(6));
         assert_eq!(channel_of(2484), Some(14));
         assert_eq!(channel_of(5180), Some(36));

@@ -19,6 +19,7 @@ pub mod imager;
 mod last_good;
 pub mod network;
 mod shadow;
+pub mod ssh;
 pub mod wifi_state;
 
 use crate::config::{Config, ConfigError, Layers, OperatorFile};
@@ -73,6 +74,7 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
         tracing::warn!("setup: the host name: {e}");
     }
     shadow::write(&files, verdict.config.console.password_hash.as_deref())?;
+    ssh::write(&files, &verdict.config.console.ssh_keys)?;
     let cfg = &verdict.config;
     let radio = crate::hotspot::radio::Radio::ask();
     let first = cfg.network.wifi.networks.first().map(|n| n.ssid.as_str());

@@ -11,6 +11,10 @@ root=$1
 common=$(cd "$(dirname "$0")/../../common" && pwd)
 
 cp -a --no-preserve=ownership "$common/rootfs-overlay/." "$common/image-overlay/." "$root/"
+# Debian's own additions: SSH by key only (sshd_config.d, ssh.service.d). The host keys the
+# package made at install would be every box's: each box makes its own (ssh.service.d).
+cp -a --no-preserve=ownership "$(dirname "$0")/rootfs/." "$root/"
+rm -f "$root"/etc/ssh/ssh_host_*
 install -m 0755 "$O4SEND_BIN" "$root/usr/bin/o4send"
 # The image's own systemd-sysusers (the host's may be older than its files).
 chroot "$root" systemd-sysusers o4send.conf

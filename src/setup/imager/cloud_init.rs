@@ -4,7 +4,7 @@
 //! (rpi-imager `src/customization_generator.cpp`). cloud-init itself is not on the box: these
 //! two files are only read, with a YAML parser, for the keys Imager writes.
 
-use super::form::{Form, Wifi, SSH_KEYS_UNUSED};
+use super::form::{Form, Wifi};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// `user-data`'s answers into `form`.
@@ -16,8 +16,8 @@ pub fn user_data(text: &str, form: &mut Form) -> Result<(), String> {
     if user["lock_passwd"].as_bool() != Some(true) {
         form.password_hash = scalar(&user["passwd"]);
     }
-    if !user["ssh_authorized_keys"].is_badvalue() {
-        form.unused.push(SSH_KEYS_UNUSED);
+    if let Some(keys) = user["ssh_authorized_keys"].as_vec() {
+        form.ssh_keys = keys.iter().filter_map(scalar).collect();
     }
     if !doc["keyboard"].is_badvalue() {
         form.unused.push("keyboard layout");

@@ -1,6 +1,6 @@
 //! What Raspberry Pi Imager's "OS customisation" form asked for, whichever file format carried
 //! it, and the settings layer it becomes: the box's name, the password (console and dashboard),
-//! one Wi-Fi network, the country and the time zone. What the form holds that o4send has no use
+//! the SSH keys, one Wi-Fi network, the country and the time zone. What the form holds that o4send has no use
 //! for is named, so the operator learns it was seen and not applied.
 
 use std::fmt::Write;
@@ -14,9 +14,6 @@ pub struct Wifi {
     pub hidden: bool,
 }
 
-/// What the form's SSH keys become (the image has no SSH server).
-pub const SSH_KEYS_UNUSED: &str = "SSH keys (this box has no SSH server)";
-
 /// The form's answers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Form {
@@ -25,7 +22,9 @@ pub struct Form {
     pub wifi: Option<Wifi>,
     pub country: Option<String>,
     pub time_zone: Option<String>,
-    /// Answers read and not applied, in words (`SSH keys`, `keyboard layout`).
+    /// OpenSSH public keys for root's login over SSH.
+    pub ssh_keys: Vec<String>,
+    /// Answers read and not applied, in words (`keyboard layout`).
     pub unused: Vec<&'static str>,
 }
 
@@ -49,6 +48,9 @@ impl Form {
             put(&["console", "password_hash"], hash.as_str().into());
             put(&["dashboard", "password_hash"], hash.as_str().into());
         }
+        if !self.ssh_keys.is_empty() {
+            put(&["console", "ssh_keys"], self.ssh_keys.clone().into());
+        }
         if let Some(country) = &self.country {
             put(&["network", "wifi", "country"], country.as_str().into());
         }
@@ -66,6 +68,9 @@ impl Form {
         }
         if self.password_hash.is_some() {
             parts.push("password".to_string());
+        }
+        if !self.ssh_keys.is_empty() {
+            parts.push(format!("SSH keys {}", self.ssh_keys.len()));
         }
         if let Some(w) = &self.wifi {
             parts.push(format!("Wi-Fi {:?}", w.ssid));

@@ -2,7 +2,7 @@
 //! rpi-imager's `generateRpiPreseedToml` writes. Keys o4send has no use for (`[connect]`,
 //! `[interfaces]`, `groups`) are read past.
 
-use super::form::{Form, Wifi, SSH_KEYS_UNUSED};
+use super::form::{Form, Wifi};
 use crate::setup::network::{hex, pmk};
 use serde::Deserialize;
 
@@ -63,9 +63,7 @@ pub fn read(text: &str, form: &mut Form) -> Result<(), String> {
         (Some(clear), false) => Some(crate::config::password::hash(&clear)?),
         (None, _) => None,
     };
-    if !p.ssh.authorized_keys.is_empty() {
-        form.unused.push(SSH_KEYS_UNUSED);
-    }
+    form.ssh_keys = p.ssh.authorized_keys;
     if p.locale.keymap.is_some() {
         form.unused.push("keyboard layout");
     }

@@ -6,6 +6,9 @@ use crate::config::{Config, Layers};
 
 /// `pleaseletmein`, as yescrypt's reference vector.
 const HASH: &str = "$y$jD5.7$LdJMENpBABJJ3hIHjB1Bi.$HboGM6qPrsK.StKYGt6KErmUYtioHreJd98oIugoNB6";
+/// A whole ed25519 public key, as a `.pub` file's line.
+const KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbP3Vbi1hX2r5uG0dO8HqJZ9R0nq9t4sJ0rPqZ5yL1c stand@laptop";
 const PMK: &str = "b4b6e4eb3ba1d7c5b0a7e4e6a2a2f2a8b0f2f1a5c3e5b9a9d8c7b6a5f4e3d2c1";
 
 fn user_data() -> String {
@@ -14,7 +17,7 @@ fn user_data() -> String {
          packages:\n- avahi-daemon\napt:\n  preserve_sources_list: true\n  conf: |\n    Acquire {{\n\
          \x20     Check-Date \"false\";\n    }};\ntimezone: Europe/Berlin\nkeyboard:\n  model: pc105\n\
          \x20 layout: \"de\"\nuser:\n  name: stand\n  shell: /bin/bash\n  lock_passwd: false\n\
-         \x20 passwd: \"{HASH}\"\n  ssh_authorized_keys:\n    - \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG stand@laptop\"\n\
+         \x20 passwd: \"{HASH}\"\n  ssh_authorized_keys:\n    - \"{KEY}\"\n\
          \x20 sudo: null\nssh_pwauth: false\nruncmd:\n  - [ systemctl, enable, --now, ssh ]\n"
     )
 }
@@ -61,11 +64,15 @@ fn imagers_cloud_init_files_set_the_box_up() {
     let line = found.line.unwrap();
     assert!(
         line.contains(
-            "name hall-3, password, Wi-Fi \"Hall \\\"3\\\"\", country DE, time zone Europe/Berlin"
+            "name hall-3, password, SSH keys 1, Wi-Fi \"Hall \\\"3\\\"\", country DE, time zone Europe/Berlin"
         ),
         "{line}"
     );
-    assert!(line.contains("not used by o4send: SSH keys"), "{line}");
+    assert!(
+        line.contains("not used by o4send: keyboard layout"),
+        "{line}"
+    );
+    assert_eq!(cfg.console.ssh_keys, [KEY]);
 }
 
 #[test]
@@ -88,7 +95,7 @@ fn imagers_preseed_file_sets_the_box_up() {
     let preseed = format!(
         "config_version = \"1.0\"\n\n[system]\nhostname = \"hall-3\"\n\n[user]\nname = \"stand\"\n\
          password = \"{HASH}\"\npassword_encrypted = true\ngroups = [\"sudo\"]\n\n[ssh]\nenabled = true\n\
-         password_authentication = false\nauthorized_keys = [\n  \"ssh-ed25519 AAAAC3 stand@laptop\",\n]\n\n\
+         password_authentication = false\nauthorized_keys = [\n  \"{KEY}\",\n]\n\n\
          [wlan]\nssid = \"Hall 3\"\npassword = \"{PMK}\"\npassword_encrypted = true\nhidden = false\n\
          country = \"GB\"\n\n[locale]\nkeymap = \"gb\"\ntimezone = \"Europe/London\"\n\n\
          [interfaces]\nusb_gadget = true"
@@ -103,7 +110,8 @@ fn imagers_preseed_file_sets_the_box_up() {
         cfg.network.wifi.networks[0].psk.as_ref().unwrap().expose(),
         PMK
     );
-    assert!(found.line.unwrap().contains("SSH keys"));
+    assert!(found.line.unwrap().contains("SSH keys 1"));
+    assert_eq!(cfg.console.ssh_keys, [KEY]);
 }
 
 #[test]
