@@ -179,8 +179,9 @@ pub enum Command {
         #[command(subcommand)]
         action: BootStateAction,
     },
-    /// The visitors' access point beside the Wi-Fi client: `prepare` (as root, hostapd's unit
-    /// runs it first) makes its interface and moves it onto the client's channel.
+    /// The visitors' access point on the radio the box has (hostapd's unit runs these, as
+    /// root): `check` whether the radio can serve it beside the Wi-Fi client, `prepare` its
+    /// interface, band and channel.
     Hotspot {
         #[command(subcommand)]
         action: HotspotAction,
@@ -384,7 +385,11 @@ fn parse_slot(s: &str) -> Result<crate::update::bootstate::Slot, String> {
 
 #[derive(Subcommand, Debug)]
 pub enum HotspotAction {
-    /// Before hostapd: the access point's interface beside wlan0, on the client's channel.
+    /// Exit 1, saying why, when the settings put the access point beside the Wi-Fi client and
+    /// the radio cannot do both (hostapd's unit then does not start).
+    Check,
+    /// Before hostapd: the access point's interface beside wlan0 on the client's channel, or
+    /// alone on the radio's best band.
     Prepare,
 }
 
@@ -541,6 +546,16 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
+        Command::Hotspot {
+            action: HotspotAction::Check,
+            root,
+        } => match crate::hotspot::share::check(&root) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(line) => {
+                println!("{line}");
+                Ok(ExitCode::from(1))
+            }
+        },
         Command::Hotspot {
             action: HotspotAction::Prepare,
             root,

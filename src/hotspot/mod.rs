@@ -70,6 +70,10 @@ fn hostapd(h: &HotspotConfig, iface: &str, country: &str, ssid: &str) -> String 
         "hw_mode={mode}\nchannel={}\nieee80211n=1\nwmm_enabled=1",
         h.channel()
     );
+    if h.band == Band::Auto && h.channel.is_none() {
+        // The radio's best band, chosen when hostapd starts (share::prepare).
+        let _ = writeln!(s, "{}", share::AUTO_BAND);
+    }
     let _ = writeln!(
         s,
         "auth_algs=1\nwpa=0\nap_isolate=1\nmax_num_sta={}",
@@ -153,6 +157,16 @@ mod tests {
         }
         .for_radio(true);
         let r = render(&h, "wlan0", "DE", "Booth \"7\"; free");
+        assert!(!r.hostapd.contains(share::AUTO_BAND), "the band was chosen");
+        let auto = HotspotConfig {
+            enabled: true,
+            ..HotspotConfig::default()
+        };
+        let a = render(&auto, "wlan0", "DE", "Booth").hostapd;
+        assert!(
+            a.contains("hw_mode=g\nchannel=1\n") && a.contains("#auto_band=1\n"),
+            "{a}"
+        );
         assert!(
             r.hostapd.contains("ssid2=426f6f7468202237223b2066726565\n"),
             "{}",

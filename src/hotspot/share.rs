@@ -1,9 +1,11 @@
-//! One radio, two networks: the visitors' access point beside the Wi-Fi client that joins the
-//! hall's network, where the radio allows both at once (`radio::Radio::ap_with_client`). The
-//! client keeps wlan0; the access point gets its own interface, [`AP`], made on the same radio
-//! just before hostapd starts ([`prepare`], the hostapd unit's `ExecStartPre`). A radio with one
-//! channel (every Pi's) serves both on the hall's channel, whatever `[hotspot]` asked for: the
-//! banner and `o4send status` say so ([`LINE`]).
+//! The access point on the radio the box has, decided when hostapd starts (the radio is known
+//! then: `o4send setup` runs before the Wi-Fi chip's driver is up, in a sandbox without it).
+//! With the hall's Wi-Fi in the settings too, the client keeps wlan0 and the access point gets
+//! its own interface, [`AP`], on the same radio where the radio allows both at once
+//! (`radio::Radio::ap_with_client`; hostapd's unit skips starting where it does not,
+//! [`check`]). A radio with one channel (every Pi's) serves both on the hall's channel, whatever
+//! `[hotspot]` asked for; alone, `band = "auto"` takes 5 GHz where the radio has it
+//! ([`prepare`]). The banner and `o4send status` say what was decided ([`LINE`]).
 
 use crate::setup::write_atomic;
 use std::path::Path;
@@ -21,6 +23,9 @@ pub const LINE: &str = "run/o4send/hotspot-line";
 const JOIN_WAIT: Duration = Duration::from_secs(40);
 /// The comment in hostapd's file that keeps the settings' channel once [`prepare`] moved it.
 const ASKED: &str = "#settings_channel";
+/// The comment in hostapd's file that lets [`prepare`] choose the band (`band = "auto"`, no
+/// channel): written by `o4send setup` (`hotspot::render`).
+pub const AUTO_BAND: &str = "#auto_band=1";
 
 /// What the one radio does, as `o4send setup` decides it.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,8 +38,9 @@ pub struct Plan {
     pub line: Option<String>,
 }
 
-/// The plan for a hotspot on or off, the first network to join if any, on `radio`.
-pub fn plan(hotspot: bool, network: Option<&str>, radio: &super::radio::Radio) -> Plan {
+/// The plan for a hotspot on or off and the first network to join, if any: both where the
+/// radio allows, which [`check`] asks when hostapd is about to start.
+pub fn plan(hotspot: bool, network: Option<&str>) -> Plan {
     match (hotspot, network) {
         (false, n) => Plan {
             ap: None,
@@ -46,15 +52,10 @@ pub fn plan(hotspot: bool, network: Option<&str>, radio: &super::radio::Radio) -
             client: false,
             line: None,
         },
-        (true, Some(_)) if radio.ap_with_client.is_some() => Plan {
+        (true, Some(_)) => Plan {
             ap: Some(AP),
             client: true,
             line: Some(waiting_line()),
-        },
-        (true, Some(ssid)) => Plan {
-            ap: Some(CLIENT),
-            client: false,
-            line: Some(refused_line(ssid)),
         },
     }
 }
@@ -65,13 +66,30 @@ pub fn line(root: &Path) -> Option<String> {
     Some(text.trim_end().to_string()).filter(|l| !l.is_empty())
 }
 
-/// Setup's line when the operator asked for both and the radio cannot.
-pub fn refused_line(ssid: &str) -> String {
-    format!(
-        "hotspot: on wlan0 alone: this radio cannot be an access point and a Wi-Fi client at once \
-         (iw phy lists no such combination), so \"{ssid}\" from o4send.toml is not joined; use the \
-         cable as the uplink"
-    )
+/// The line when the settings ask for both and the radio cannot.
+pub fn refused_line() -> String {
+    "hotspot: off: this radio cannot be an access point beside the Wi-Fi client (iw phy lists no \
+     such combination); take [[network.wifi.networks]] out of o4send.toml (the cable is then the \
+     uplink) or turn the hotspot off"
+        .into()
+}
+
+/// Before hostapd starts (its unit's `ExecCondition`): whether the radio can do what hostapd's
+/// file asks. Beside the client it must allow an access point and a client at once; when it
+/// cannot, says so on [`LINE`] and the hotspot stays off (the client keeps the radio).
+pub fn check(root: &Path) -> Result<(), String> {
+    let conf = read_conf(root)?;
+    if !beside_client(&conf) || super::radio::Radio::ask().ap_with_client.is_some() {
+        return Ok(());
+    }
+    let line = refused_line();
+    write_atomic(
+        &root.join(LINE),
+        format!("{line}\n").as_bytes(),
+        0o644,
+        None,
+    )?;
+    Err(line)
 }
 
 /// Setup's line when both will run, until [`prepare`] knows the channel.
@@ -79,14 +97,17 @@ pub fn waiting_line() -> String {
     "hotspot: beside the Wi-Fi client, on the channel of the network it joins".into()
 }
 
-/// Before hostapd starts (as root): with the access point on [`AP`], makes that interface on
-/// wlan0's radio, waits for the client to join and moves the access point onto its channel.
-/// Without, does nothing. Returns the line it wrote.
+/// Before hostapd starts (as root): beside the client, makes [`AP`] on wlan0's radio, waits for
+/// the client to join and moves the access point onto its channel; alone with `band = "auto"`,
+/// takes 5 GHz where the radio has it. Returns the line it wrote, if any.
 pub fn prepare(root: &Path) -> Result<Option<String>, String> {
     let conf_path = root.join(super::HOSTAPD);
-    let conf =
-        std::fs::read_to_string(&conf_path).map_err(|e| format!("{}: {e}", conf_path.display()))?;
-    if !conf.lines().any(|l| l == format!("interface={AP}")) {
+    let conf = read_conf(root)?;
+    if !beside_client(&conf) {
+        if conf.lines().any(|l| l == AUTO_BAND) && super::radio::Radio::ask().has_5ghz {
+            let text = on_channel(&conf, 36, setting(&conf, "channel").unwrap_or(1));
+            write_atomic(&conf_path, text.as_bytes(), 0o644, None)?;
+        }
         return Ok(None);
     }
     if !root.join("sys/class/net").join(AP).exists() {
@@ -115,6 +136,16 @@ pub fn prepare(root: &Path) -> Result<Option<String>, String> {
         None,
     )?;
     Ok(Some(line))
+}
+
+fn read_conf(root: &Path) -> Result<String, String> {
+    let path = root.join(super::HOSTAPD);
+    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Whether hostapd's file puts the access point on [`AP`], beside the client.
+fn beside_client(conf: &str) -> bool {
+    conf.lines().any(|l| l == format!("interface={AP}"))
 }
 
 /// The line once the client joined on `channel` (`mhz`), the operator having asked for `asked`.
@@ -267,40 +298,18 @@ mod tests {
     }
 
     #[test]
-    fn both_networks_only_where_the_radio_allows() {
-        use crate::hotspot::radio::Radio;
-        let pi = Radio {
-            has_5ghz: true,
-            ap_with_client: Some(1),
-        };
-        let one = Radio {
-            has_5ghz: false,
-            ap_with_client: None,
-        };
+    fn both_networks_whenever_the_settings_ask_the_radio_decides_at_start() {
+        let off = plan(false, Some("hall"));
+        assert_eq!((off.ap, off.client, off.line), (None, true, None));
+        let alone = plan(true, None);
         assert_eq!(
-            plan(false, Some("hall"), &one),
-            Plan {
-                ap: None,
-                client: true,
-                line: None
-            }
+            (alone.ap, alone.client, alone.line),
+            (Some("wlan0"), false, None)
         );
-        assert_eq!(
-            plan(true, None, &pi),
-            Plan {
-                ap: Some("wlan0"),
-                client: false,
-                line: None
-            }
-        );
-        let both = plan(true, Some("hall"), &pi);
+        let both = plan(true, Some("hall"));
         assert_eq!((both.ap, both.client), (Some("ap0"), true));
-        let refused = plan(true, Some("hall"), &one);
-        assert_eq!((refused.ap, refused.client), (Some("wlan0"), false));
-        assert!(refused
-            .line
-            .unwrap()
-            .contains("\"hall\" from o4send.toml is not joined"));
+        assert!(refused_line().contains("cannot be an access point beside the Wi-Fi client"));
+        assert!(beside_client("interface=ap0\n") && !beside_client("interface=wlan0\n"));
     }
 
     #[test]
@@ -314,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn without_the_shared_radio_prepare_leaves_hostapd_alone() {
+    fn alone_without_auto_band_prepare_leaves_hostapd_alone() {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join(crate::hotspot::HOSTAPD);
         std::fs::create_dir_all(conf.parent().unwrap()).unwrap();

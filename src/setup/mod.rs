@@ -76,10 +76,9 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
     shadow::write(&files, verdict.config.console.password_hash.as_deref())?;
     ssh::write(&files, &verdict.config.console.ssh_keys)?;
     let cfg = &verdict.config;
-    let radio = crate::hotspot::radio::Radio::ask();
     let first = cfg.network.wifi.networks.first().map(|n| n.ssid.as_str());
-    let plan = crate::hotspot::share::plan(cfg.hotspot.enabled, first, &radio);
-    let hotspot = plan.ap.map(|iface| hotspot(cfg, iface, radio.has_5ghz));
+    let plan = crate::hotspot::share::plan(cfg.hotspot.enabled, first);
+    let hotspot = plan.ap.map(|iface| hotspot(cfg, iface));
     network::write(&files, &cfg.network, hotspot.as_ref(), plan.client)?;
     files.write_or_remove(crate::hotspot::share::LINE, plan.line.as_deref(), 0o644)?;
     let text = banner::render(
@@ -94,9 +93,9 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
 }
 
 /// The visitor access point's files on `iface`, named after the active campaign unless the
-/// operator named the network, on the radio's best band unless the operator chose.
-fn hotspot(cfg: &Config, iface: &str, has_5ghz: bool) -> crate::hotspot::Rendered {
-    let h = &cfg.hotspot.for_radio(has_5ghz);
+/// operator named the network (the radio's best band is chosen when hostapd starts).
+fn hotspot(cfg: &Config, iface: &str) -> crate::hotspot::Rendered {
+    let h = &cfg.hotspot;
     let campaign = crate::content::name(&cfg.appliance.content_path())
         .unwrap_or_else(|_| cfg.appliance.name.clone());
     let country = cfg.network.wifi.country.as_deref().unwrap_or("00");
