@@ -180,6 +180,35 @@ fn visit(port: u16, code: &str, password: &str, again: &str) -> common::http::Re
     )
 }
 
+/// Over the laptop's USB cable link the first visit needs no code: loopback plays the link here
+/// (`usb_address` is the box's own address on it). From any other link the code is asked for
+/// (the test below, on the default link address).
+#[test]
+fn over_the_usb_cable_the_first_visit_needs_no_code() {
+    let d = start_in(
+        tempfile::tempdir().unwrap(),
+        "usb_address = \"127.0.0.1\"\n",
+    );
+    let form = request(d.port, "GET", "/login", "", "");
+    assert!(
+        form.body.contains("connected to it by the USB cable"),
+        "{}",
+        form.body
+    );
+    assert!(!form.body.contains("name=\"code\""));
+    let chosen = post_login(d.port, "password=booth+seven&again=booth+seven");
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    assert!(d.dir.path().join("dashboard-password").exists());
+    assert!(!d.dir.path().join("dashboard-first-visit").exists());
+
+    // The same request without the cable (the link elsewhere): refused, nothing set.
+    let hall = start_in(tempfile::tempdir().unwrap(), "");
+    let no_code = post_login(hall.port, "password=hall+guest+0&again=hall+guest+0");
+    assert_eq!(no_code.status, 401, "{}", no_code.body);
+    assert!(no_code.body.contains("Wrong code"));
+    assert!(!hall.dir.path().join("dashboard-password").exists());
+}
+
 #[test]
 fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
     let d = start_in(tempfile::tempdir().unwrap(), "");
@@ -187,6 +216,7 @@ fn without_a_password_only_the_code_on_the_boxs_screen_sets_one() {
     let code = std::fs::read_to_string(&code_file).unwrap();
     let form = request(d.port, "GET", "/login", "", "");
     assert!(form.body.contains("name=\"code\"") && form.body.contains("choose its password"));
+
     assert_eq!(
         request(d.port, "GET", "/", "", "").status,
         303,

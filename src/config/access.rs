@@ -20,7 +20,8 @@ pub struct ConsoleConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DashboardConfig {
-    /// The operator's dashboard password, as a crypt hash. None: the dashboard does not start.
+    /// The operator's dashboard password, as a crypt hash. None: the first visit chooses one
+    /// (`web::first_visit`).
     pub password_hash: Option<String>,
     /// Where the dashboard listens: the operator's network (Ethernet or Wi-Fi client).
     pub address: String,
@@ -33,6 +34,10 @@ pub struct DashboardConfig {
     /// A session ends after this long without a request, and after `session_max_secs` anyway.
     pub session_idle_secs: u64,
     pub session_max_secs: u64,
+    /// The box's address on the USB cable link to a laptop (Pi 4, Zero 2 W); the laptop gets
+    /// one of the rest of its /24. A first visit over this link needs no code: the cable is
+    /// the proof of being at the box.
+    pub usb_address: std::net::Ipv4Addr,
 }
 
 impl Default for DashboardConfig {
@@ -45,6 +50,7 @@ impl Default for DashboardConfig {
             http: PlainHttp::Redirect,
             session_idle_secs: 1800,
             session_max_secs: 12 * 3600,
+            usb_address: std::net::Ipv4Addr::new(10, 55, 0, 1),
         }
     }
 }

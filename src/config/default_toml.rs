@@ -190,4 +190,7 @@ http = "redirect"
 # A session ends after this long without a request, and after session_max_secs anyway.
 session_idle_secs = 1800
 session_max_secs = 43200
+# The box on the USB cable link to a laptop (Pi 4, Zero 2 W); the laptop gets an address of its
+# /24 and a first visit over it needs no code.
+usb_address = "10.55.0.1"
 "#;

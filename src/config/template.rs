@@ -107,9 +107,12 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 # e.g. ssh_keys = ["ssh-ed25519 AAAAC3Nza... you@laptop"]
 
 [dashboard]
-# The operator's web dashboard, https://<this box>:8443/ from a browser: it starts once its
-# password is set here, as a hash made the same way (docs/dashboard.md).
+# The operator's web dashboard, https://<this box's name>.local:8443/ from a browser. Its password:
+# Imager's, or a hash made as above, or else chosen at the first visit, with the code on the box's
+# screen, or over a USB cable from your laptop to the box without one (docs/dashboard.md).
 # e.g. password_hash = "$6$..."
+# The box on the USB cable link (Pi 4: the USB-C port; Zero 2 W: the USB port), at this address.
+# usb_address = "10.55.0.1"
 "#;
 
 #[cfg(test)]

@@ -425,6 +425,18 @@ fn access(cfg: &Config) -> Result<(), String> {
             "must be 1 to 65535 and not dashboard.port (the HTTPS port)",
         );
     }
+    let u = d.usb_address;
+    let [_, _, _, host] = u.octets();
+    let hotspot_net = cfg.hotspot.address.octets()[..3] == u.octets()[..3];
+    let usable = u.is_private() || u.is_loopback(); // loopback: trying the dashboard on a laptop
+    if !usable || host == 0 || host == 255 || (cfg.hotspot.enabled && hotspot_net) {
+        return bad(
+            "dashboard.usb_address",
+            u,
+            "must be a private address that is not a network or broadcast address, outside the \
+             hotspot's /24, e.g. 10.55.0.1",
+        );
+    }
     if d.session_idle_secs == 0 || d.session_idle_secs > d.session_max_secs {
         return bad(
             "dashboard.session_idle_secs",

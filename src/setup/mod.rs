@@ -20,6 +20,7 @@ mod last_good;
 pub mod network;
 mod shadow;
 pub mod ssh;
+pub mod usb_link;
 pub mod wifi_state;
 
 use crate::config::{Config, ConfigError, Layers, OperatorFile};
@@ -75,6 +76,8 @@ pub fn run(paths: &SetupPaths) -> Result<Verdict, String> {
     }
     shadow::write(&files, verdict.config.console.password_hash.as_deref())?;
     ssh::write(&files, &verdict.config.console.ssh_keys)?;
+    let usb = usb_link::network(verdict.config.dashboard.usb_address);
+    files.write_or_remove(usb_link::NETWORK, Some(&usb), 0o644)?;
     let cfg = &verdict.config;
     let first = cfg.network.wifi.networks.first().map(|n| n.ssid.as_str());
     let plan = crate::hotspot::share::plan(cfg.hotspot.enabled, first);

@@ -56,6 +56,11 @@ pub struct App {
 impl App {
     /// The dashboard of `cfg`; refused (one line) when its password is not one it can check.
     /// Without any password it starts for the first visit (`first_visit`).
+    /// Whether a request came over the laptop's USB cable link (`setup::usb_link`).
+    pub fn over_usb(&self, local: serve::Local, peer: std::net::SocketAddr) -> bool {
+        crate::setup::usb_link::over_link(local.0.ip(), peer.ip(), self.cfg.dashboard.usb_address)
+    }
+
     pub fn new(cfg: Config) -> Result<App, String> {
         let password = first_visit::Password::load(
             cfg.dashboard.password_hash.as_deref(),

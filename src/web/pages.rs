@@ -123,19 +123,25 @@ pub fn new_password_fields() -> Markup {
 
 /// The first visit's form while no password is set: the code from the box's screen and the new
 /// password, twice.
-pub fn first_visit(csrf: &str, message: Option<&str>, fingerprint: &str) -> String {
+pub fn first_visit(csrf: &str, message: Option<&str>, fingerprint: &str, usb: bool) -> String {
     frame(
         "o4send — choose a password",
         None,
         false,
         html! {
             h1 { "o4send dashboard: choose its password" }
-            p { "This box has no dashboard password yet. Its screen (and " code { "o4send status" }
-                ") shows a code of eight digits: enter it here with the password you choose.                  Nobody without the code can do this." }
+            @if usb {
+                p { "This box has no dashboard password yet. You are connected to it by the USB cable,                      which only someone at the box can plug in: choose the password here." }
+            } @else {
+                p { "This box has no dashboard password yet. Its screen (and " code { "o4send status" }
+                    ") shows a code of eight digits: enter it here with the password you choose.                      Nobody without the code can do this. (Over a USB cable from your laptop to the box                      no code is needed.)" }
+            }
             @if let Some(m) = message { p role="alert" { (m) } }
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                p { label { "Code from the box's screen " input type="text" name="code" inputmode="numeric" autocomplete="off" maxlength="20" autofocus required; } }
+                @if !usb {
+                    p { label { "Code from the box's screen " input type="text" name="code" inputmode="numeric" autocomplete="off" maxlength="20" autofocus required; } }
+                }
                 (new_password_fields())
                 button type="submit" { "Set the password and log in" }
             }

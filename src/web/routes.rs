@@ -2,6 +2,7 @@
 //! and out. The pages are in `views`, the writes in `steer`, the CSV in `export`.
 
 use super::auth::{cookie, Authed, SESSION};
+use super::serve::Local;
 use super::sessions::token;
 use super::throttle::NotNow;
 use super::{export, pages, password_steer, steer, system_steer, views, App};
@@ -10,7 +11,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,19 +107,26 @@ fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, Str
 
 /// The login form; a browser that already holds a login token keeps it, so a second tab (or a
 /// fetch that landed here) does not spoil the form of the first.
-async fn login_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+async fn login_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(local): Extension<Local>,
+    headers: HeaderMap,
+) -> Response {
     let t = cookie(&headers, LOGIN)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(token);
     let c = set_cookie(LOGIN, &t, 600);
-    ([c], Html(login_form(&app, &t, None))).into_response()
+    let usb = app.over_usb(local, peer);
+    ([c], Html(login_form(&app, &t, None, usb))).into_response()
 }
 
-/// The login form, or the first visit's while no password is set.
-fn login_form(app: &App, csrf: &str, message: Option<&str>) -> String {
+/// The login form, or the first visit's while no password is set (without the code over the
+/// USB cable).
+fn login_form(app: &App, csrf: &str, message: Option<&str>, usb: bool) -> String {
     match app.password.hash() {
         Some(_) => pages::login(csrf, message, &app.fingerprint),
-        None => pages::first_visit(csrf, message, &app.fingerprint),
+        None => pages::first_visit(csrf, message, &app.fingerprint, usb),
     }
 }
 
@@ -134,6 +142,7 @@ struct LoginForm {
 async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(local): Extension<Local>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -151,9 +160,10 @@ async fn login(
         Ok(check) => check,
         Err(not_now) => return too_many(&not_now),
     };
+    let usb = app.over_usb(local, peer);
     let verdict = match app.password.hash() {
         Some(hash) => password_ok(hash, form.password).await,
-        None => first_visit(&app, &form).await,
+        None => first_visit(&app, &form, usb).await,
     };
     if let Err(why) = verdict {
         check.failed(Instant::now());
@@ -163,7 +173,7 @@ async fn login(
         return (
             StatusCode::UNAUTHORIZED,
             [c],
-            Html(login_form(&app, &t, Some(&why))),
+            Html(login_form(&app, &t, Some(&why), usb)),
         )
             .into_response();
     }
@@ -184,11 +194,13 @@ async fn password_ok(hash: String, password: String) -> Result<(), String> {
         .ok_or_else(|| "Wrong password.".to_string())
 }
 
-/// The first visit: the code from the box's screen, then the new password, twice, kept.
-async fn first_visit(app: &Arc<App>, form: &LoginForm) -> Result<(), String> {
-    if !app
-        .password
-        .code_matches(form.code.as_deref().unwrap_or(""))
+/// The first visit: the code from the box's screen (not over the USB cable), then the new
+/// password, twice, kept.
+async fn first_visit(app: &Arc<App>, form: &LoginForm, usb: bool) -> Result<(), String> {
+    if !usb
+        && !app
+            .password
+            .code_matches(form.code.as_deref().unwrap_or(""))
     {
         return Err("Wrong code: it is on the box's screen and in `o4send status`.".into());
     }
@@ -196,7 +208,12 @@ async fn first_visit(app: &Arc<App>, form: &LoginForm) -> Result<(), String> {
         return Err("The two passwords differ.".into());
     }
     app.keep_password(form.password.clone()).await?;
-    tracing::info!("dashboard: the first visit chose the password");
+    let over = if usb {
+        "over the USB cable"
+    } else {
+        "with the code"
+    };
+    tracing::info!("dashboard: the first visit chose the password ({over})");
     Ok(())
 }
 

@@ -140,8 +140,12 @@ pub async fn serve(
         if !table.admit(limits.connections, open) {
             continue; // every connection busy: this one is dropped, closed at once
         }
+        let Ok(local) = stream.local_addr() else {
+            continue; // already gone
+        };
         let served = Served {
             peer,
+            local: Local(local),
             router: router.clone(),
             limits,
             busy,
@@ -150,9 +154,14 @@ pub async fn serve(
     }
 }
 
+/// The box's own address a connection came in to (a request extension): which link it used.
+#[derive(Clone, Copy, Debug)]
+pub struct Local(pub SocketAddr);
+
 /// What a connection is served with.
 struct Served {
     peer: SocketAddr,
+    local: Local,
     router: Router,
     limits: Limits,
     busy: Arc<AtomicUsize>,
@@ -188,12 +197,14 @@ where
 {
     let Served {
         peer,
+        local,
         router,
         limits,
         busy,
     } = served;
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(local);
         let mut router = router.clone();
         let busy = busy.clone();
         busy.fetch_add(1, Ordering::Relaxed);
