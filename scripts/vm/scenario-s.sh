@@ -42,6 +42,13 @@ scenario_s() {
             ip -4 -o addr show wlan0 | grep -q ' 192.168.77.' && systemctl is-active -q o4send-hostapd o4send-dnsmasq" >/dev/null
     }
     wait_until 90 both_up || fail s "not both up (ap0 an access point with 10.44.0.1, wlan0 on the hall's network): $(g appliance -t 20 'iw dev; ip -4 -o addr; journalctl -b --no-pager -o cat -u o4send-hostapd -u o4send-dnsmasq | tail -6' | tr '\n' ' ')"
+    WLAN_S=$(g appliance -t 20 "ip -4 -o addr show wlan0 | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p'" | tr -d '\r')
+    # A laptop on the hall's Wi-Fi finds the box by name (mDNS, answered by systemd-resolved on
+    # the client's link); a visitor on the hotspot does not.
+    BOXNAME=$(g appliance -t 20 'cat /proc/sys/kernel/hostname' | tr -d '\r')
+    MDNS=$(g appliance -t 30 "ip netns exec ap python3 /opt/rig/mdns-ask.py '$BOXNAME' 192.168.77.1" 2>&1 | tr -d '\r') ||
+        fail s "$BOXNAME.local asked from the hall's network: $MDNS"
+    [ "$MDNS" = "$WLAN_S" ] || fail s "$BOXNAME.local answered $MDNS from the hall's network, want the box's $WLAN_S"
     SLINE=$(g appliance -t 30 "o4send status --db $DB" | grep '^hotspot: ' | tr -d '\r')
     [[ $SLINE == "hotspot: channel 6 (2437 MHz), the Wi-Fi network's"*"(channel 1 from the settings is not used)" ]] ||
         fail s "o4send status's hotspot line: '$SLINE'"
@@ -54,7 +61,6 @@ scenario_s() {
     [ "$V_DNS" = 10.44.0.1 ] || fail s "the visitor's DHCP named DNS '$V_DNS', want 10.44.0.1"
     # The hall routes the hotspot's subnet back through the box, so only the box's firewall keeps
     # the visitor out (the box forwards: scenario w turned IP forwarding on).
-    WLAN_S=$(g appliance -t 20 "ip -4 -o addr show wlan0 | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p'" | tr -d '\r')
     g appliance -t 20 "ip netns exec ap ip route replace 10.44.0.0/24 via $WLAN_S && /opt/rig/visitor.sh listen ap 7002" >/dev/null ||
         fail s "cannot route the hall back to the hotspot via '$WLAN_S' or start a listener there"
     CTRL_S=$(g appliance -t 30 'python3 /opt/rig/reach.py 192.168.77.1:7002' 2>&1) || fail s "control: the box cannot reach the hall's network: $CTRL_S"
@@ -62,8 +68,11 @@ scenario_s() {
     if HALL=$(g appliance -t 30 'ip netns exec visitor2 python3 /opt/rig/reach.py 192.168.77.1:7002' 2>&1); then
         fail s "the visitor reached the hall's network through the box: $HALL"
     fi
+    if NOTHERE=$(g appliance -t 30 "ip netns exec visitor2 python3 /opt/rig/mdns-ask.py '$BOXNAME' $V_IP 4" 2>&1); then
+        fail s "the hotspot answered for $BOXNAME.local: $NOTHERE"
+    fi
     WPA_S=$(g appliance -t 20 'wpa_cli -p /run/wpa_supplicant -i wlan0 status | grep ^wpa_state=' | tr -d '\r')
     [ "$WPA_S" = wpa_state=COMPLETED ] || fail s "the box's client left the hall while the hotspot ran: $WPA_S"
     TIMES+=("s=$(( $(date +%s) - t ))s")
-    log "scenario s: ok ($(( $(date +%s) - t ))s; $SLINE; visitor $V_IP on ap0, hall 192.168.77.1 out of its reach (${HALL##*: }), the box's client $WPA_S)"
+    log "scenario s: ok ($(( $(date +%s) - t ))s; $SLINE; $BOXNAME.local = $MDNS from the hall's network, unanswered on the hotspot; visitor $V_IP on ap0, hall 192.168.77.1 out of its reach (${HALL##*: }), the box's client $WPA_S)"
 }
