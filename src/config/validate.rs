@@ -446,7 +446,7 @@ fn access(cfg: &Config) -> Result<(), String> {
     }
     for (i, k) in cfg.console.ssh_keys.iter().enumerate() {
         if let Some(why) = super::ssh_key_problem(k) {
-            return bad(&format!("console.ssh_keys[{i}]"), shorten_key(k), why);
+            return bad(&format!("console.ssh_keys[{i}]"), shorten(k, 24), why);
         }
     }
     for (key, hash) in [
@@ -454,26 +454,16 @@ fn access(cfg: &Config) -> Result<(), String> {
         ("dashboard.password_hash", &cfg.dashboard.password_hash),
     ] {
         if let Some(why) = hash.as_deref().and_then(super::hash_problem) {
-            return bad(key, shorten(hash.as_deref().unwrap_or_default()), why);
+            return bad(key, shorten(hash.as_deref().unwrap_or_default(), 6), why);
         }
     }
     Ok(())
 }
 
-/// A key is shown by its type and first characters: enough to find it in the file.
-fn shorten_key(s: &str) -> String {
-    let head: String = s.chars().take(24).collect();
-    if s.chars().count() > 24 {
-        format!("{head}…")
-    } else {
-        head
-    }
-}
-
-/// A hash is shown by its first characters only: enough to recognise, not to copy.
-fn shorten(s: &str) -> String {
-    let head: String = s.chars().take(6).collect();
-    if s.chars().count() > 6 {
+/// A secret or a key is shown by its first `n` characters only: enough to recognise, not to copy.
+fn shorten(s: &str, n: usize) -> String {
+    let head: String = s.chars().take(n).collect();
+    if s.chars().count() > n {
         format!("{head}…")
     } else {
         head

@@ -83,12 +83,7 @@ pub fn check(root: &Path) -> Result<(), String> {
         return Ok(());
     }
     let line = refused_line();
-    write_atomic(
-        &root.join(LINE),
-        format!("{line}\n").as_bytes(),
-        0o644,
-        None,
-    )?;
+    write_line(root, &line)?;
     Err(line)
 }
 
@@ -129,13 +124,17 @@ pub fn prepare(root: &Path) -> Result<Option<String>, String> {
              while the hotspot runs it can join only on channel {asked}"
         ),
     };
+    write_line(root, &line)?;
+    Ok(Some(line))
+}
+
+fn write_line(root: &Path, line: &str) -> Result<(), String> {
     write_atomic(
         &root.join(LINE),
         format!("{line}\n").as_bytes(),
         0o644,
         None,
-    )?;
-    Ok(Some(line))
+    )
 }
 
 fn read_conf(root: &Path) -> Result<String, String> {

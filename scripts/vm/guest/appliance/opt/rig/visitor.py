@@ -5,6 +5,7 @@ and Windows probe, runs each probe as the phone's OS does (no redirects followed
 the probe was sent to, takes every item the page offers, and tries what a visitor must not reach
 (the dashboard's port on the appliance, another visitor's phone). Prints one JSON object."""
 import argparse, hashlib, http.client, json, os, random, re, socket, struct, urllib.parse
+from dnswire import a_records
 
 PROBES = [  # (who, host, path)
     ("android", "connectivitycheck.gstatic.com", "/generate_204"),
@@ -12,16 +13,6 @@ PROBES = [  # (who, host, path)
     ("windows", "www.msftconnecttest.com", "/connecttest.txt"),
 ]
 UA = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131 Mobile"
-
-
-def skip_name(msg, i):
-    while True:
-        n = msg[i]
-        if n == 0:
-            return i + 1
-        if n & 0xC0 == 0xC0:
-            return i + 2
-        i += 1 + n
 
 
 def resolve(server, name):
@@ -33,21 +24,10 @@ def resolve(server, name):
     s.settimeout(5)
     s.sendto(q, (server, 53))
     msg = s.recv(4096)
-    rid, _, qd, an = struct.unpack(">HHHH", msg[:8])
+    rid = struct.unpack(">H", msg[:2])[0]
     if rid != qid:
         raise ValueError("DNS answer for another query")
-    i = 12
-    for _ in range(qd):
-        i = skip_name(msg, i) + 4
-    out = []
-    for _ in range(an):
-        i = skip_name(msg, i)
-        rtype, _, _, rdlen = struct.unpack(">HHIH", msg[i:i + 10])
-        i += 10
-        if rtype == 1 and rdlen == 4:
-            out.append(socket.inet_ntoa(msg[i:i + 4]))
-        i += rdlen
-    return out
+    return a_records(msg)
 
 
 def get(ip, host, path):
