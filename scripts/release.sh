@@ -7,6 +7,8 @@
 #   o4send-<version>-pi.img.xz, o4send-<version>-pc.img.xz, SHA256SUMS,
 #   o4send-<version>-pi.raucb (the Pi's signed system update, scripts/image/bundle.sh),
 #   o4send-<version>-<target>.packages (the Debian packages in each image),
+#   o4send-<version>-windows-x86_64.exe, -macos-arm64, -macos-x86_64 (the fleet tool for laptops:
+#   bundle, passwd, config check, report; scripts/build-fleet-tool.sh),
 #   o4send.rpi-imager.json (the repository: one entry, the Pi image), o4send.png (its icon)
 # URL is where these files will be published (the repository file names the image and the icon
 # there); without it they point at this folder (file://), which suits a test on this machine.
@@ -32,7 +34,9 @@ for t in pi pc; do
 done
 # The Pi's system update (issue 25): what a box already in the field installs from a stick.
 scripts/image/bundle.sh pi "$images/o4send-$version-pi.img" "$version" "$out/o4send-$version-pi.raucb"
-(cd "$out" && sha256sum o4send-"$version"-*.img.xz o4send-"$version"-*.raucb >SHA256SUMS)
+scripts/build-fleet-tool.sh "$out" "$version"
+(cd "$out" && sha256sum o4send-"$version"-*.img.xz o4send-"$version"-*.raucb o4send-"$version"-windows-* \
+    o4send-"$version"-macos-* >SHA256SUMS)
 [ -n "$base_url" ] || base_url=file://$out/
 python3 scripts/image/imager-json.py --version "$version" --base-url "$base_url" \
     --image "$images/o4send-$version-pi.img" --xz "$out/o4send-$version-pi.img.xz" \

@@ -83,6 +83,7 @@ install_debian_packages() {
     command -v rauc >/dev/null || missing+=(rauc)
     command -v mksquashfs >/dev/null || missing+=(squashfs-tools)
     command -v openssl >/dev/null || missing+=(openssl)
+    [ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null || missing+=(wine64)
     command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || missing+=(openssh-client)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
@@ -126,7 +127,7 @@ bench_smoke() {
 
 shellcheck_image_scripts() {
     shellcheck scripts/build-image.sh scripts/build-buildroot.sh scripts/release.sh scripts/image/*.sh \
-        scripts/build-static.sh scripts/flash.sh scripts/validate-buildroot.sh scripts/test.sh scripts/fuzz.sh \
+        scripts/build-static.sh scripts/build-fleet-tool.sh scripts/flash.sh scripts/validate-buildroot.sh scripts/test.sh scripts/fuzz.sh \
         board/common/*.sh board/debian/*/*.sh tests/*.sh board/common/image-overlay/usr/lib/o4send/* \
         board/common/rootfs-overlay/usr/lib/o4send/usb-import board/common/rootfs-overlay/usr/lib/o4send/usb-gadget \
         board/debian/pi/rauc/rauc-bootloader
@@ -143,6 +144,18 @@ release_check() {
     local version
     version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
     python3 tests/imager-repo-check.py "${O4SEND_RELEASE_OUT:-output/release/$version}" "${O4SEND_IMAGE_OUT:-output/images}"
+}
+
+# The fleet tool release.sh built for laptops: the Windows build run under Wine against the Linux
+# build (tests/windows-tool.sh), the macOS builds linked as Mach-O for their CPUs.
+fleet_tool_check() {
+    local version dir
+    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+    dir=${O4SEND_RELEASE_OUT:-output/release/$version}
+    file -b "$dir/o4send-$version-macos-arm64" | grep -q '^Mach-O 64-bit arm64 executable' || return 1
+    file -b "$dir/o4send-$version-macos-x86_64" | grep -q '^Mach-O 64-bit x86_64 executable' || return 1
+    cargo build --locked -q --bin o4send &&
+        tests/windows-tool.sh "$dir/o4send-$version-windows-x86_64.exe" "${CARGO_TARGET_DIR:-target}/debug/o4send"
 }
 
 # The images boot under TCG, two guests at a time on two cores: the Pi image on QEMU's generic
@@ -266,6 +279,8 @@ fi
 if [ "$(id -u)" -eq 0 ] || [ "${CI:-}" = true ]; then
     step "image: scripts/release.sh (build-image.sh pi pc, from Debian's packages; the Imager repository)" build_images
     step "image: the Imager repository names the images as built (sizes, SHA-256, devices)" release_check
+    step "fleet tool: Windows build under Wine (passwd, bundle keygen/create, config check, report) against the Linux build; macOS builds linked" \
+        fleet_tool_check
     step "image: both boot in QEMU (pi on virt and raspi3b, pc on UEFI): setup, READY, watchdogs, dashboard, read-only root, growth, reboot; the pi's system updates from USB sticks: refused, fallen back, kept through power cuts" \
         image_boot
     step "image: a build's refusals name their cause (missing package, foreign or damaged cache, full disk)" \

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
 /// Report commands end quietly when their reader goes away (`o4send status | head`), as Unix
 /// tools do, instead of panicking on a failed print. The daemon and every command that talks over
 /// a socket keep Rust's default (SIGPIPE ignored, EPIPE returned as an error).
+#[cfg(target_os = "linux")]
 fn quiet_on_closed_pipe(command: &o4send::cli::Command) {
     use o4send::cli::Command;
     if matches!(
@@ -31,3 +32,7 @@ fn quiet_on_closed_pipe(command: &o4send::cli::Command) {
         }
     }
 }
+
+/// Windows has no SIGPIPE; macOS's tool prints reports to files.
+#[cfg(not(target_os = "linux"))]
+fn quiet_on_closed_pipe(_: &o4send::cli::Command) {}

@@ -5,6 +5,7 @@ use super::{optional_config, CliError};
 use crate::content::bundle::{self, create, signing, Limits, TrustedKey};
 use std::fs::OpenOptions;
 use std::io::Write;
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,12 +37,14 @@ pub fn keygen(public: &Path, secret: &Path, unencrypted: bool) -> Result<ExitCod
 
 fn write_new(path: &Path, text: &str, mode: u32) -> Result<(), CliError> {
     let fail = |e: std::io::Error| CliError::Failed(format!("{}: {e}", path.display()));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(fail)?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    // Windows keeps the file to its user by the profile folder's own access list.
+    #[cfg(unix)]
+    options.mode(mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(path).map_err(fail)?;
     file.write_all(text.as_bytes()).map_err(fail)?;
     file.sync_all().map_err(fail)
 }

@@ -4,26 +4,42 @@
 //! rooms: `run` in [`crate::daemon`], `dashboard` and `portal` in [`crate::web`], `led` in
 //! [`crate::live::led`].
 
+#[cfg(target_os = "linux")]
 mod bootstate_cmd;
 pub mod bundle_cmd;
 mod config_cmd;
+#[cfg(target_os = "linux")]
 mod content_cmd;
+#[cfg(target_os = "linux")]
 mod dashboard_cmd;
 mod demo_cmd;
+#[cfg(target_os = "linux")]
 mod import_cmd;
+#[cfg(target_os = "linux")]
 mod led_cmd;
+mod passwd_cmd;
+#[cfg(target_os = "linux")]
 mod portal_cmd;
+#[cfg(target_os = "linux")]
 mod poster_cmd;
+#[cfg(target_os = "linux")]
 mod push;
 mod report_cmd;
+#[cfg(target_os = "linux")]
 mod scan;
+#[cfg(target_os = "linux")]
 mod setup_cmd;
+#[cfg(target_os = "linux")]
 mod status;
+#[cfg(target_os = "linux")]
 mod sync_cmd;
+#[cfg(target_os = "linux")]
 mod update_cmd;
+#[cfg(target_os = "linux")]
 mod update_spool;
 
 use crate::config::{default_path, Config, ConfigError};
+#[cfg(target_os = "linux")]
 use crate::model::device::BdAddr;
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -52,6 +68,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    #[cfg(target_os = "linux")]
     /// Run the appliance daemon.
     Run,
     /// The whole appliance against simulated phones, in virtual time.
@@ -66,6 +83,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
+    #[cfg(target_os = "linux")]
     /// Push one file to a phone over Bluetooth (--to) or to an OBEX server over TCP (--tcp);
     /// exit 0 only when accepted.
     Push {
@@ -95,6 +113,7 @@ pub enum Command {
         /// The file to push.
         file: PathBuf,
     },
+    #[cfg(target_os = "linux")]
     /// List the Bluetooth devices nearby, once.
     Scan {
         /// How long to listen.
@@ -107,6 +126,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    #[cfg(target_os = "linux")]
     /// What the log says: devices, attempts by outcome, last hour, per item and radio.
     Status {
         /// The SQLite log [default: the config's].
@@ -119,12 +139,15 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "/", hide = true)]
         root: PathBuf,
     },
+    #[cfg(target_os = "linux")]
     /// The operator's web dashboard (needs dashboard.password_hash; address and port in
     /// [dashboard]).
     Dashboard,
+    #[cfg(target_os = "linux")]
     /// Drive the status LED (appliance.status_led) from the daemon's live state; the patterns
     /// are in docs/dashboard.md.
     Led,
+    #[cfg(target_os = "linux")]
     /// The visitors' captive page on the hotspot ([hotspot] address, port 80).
     Portal {
         /// Listen here instead (ADDR:PORT), even with the hotspot off: for trying the page.
@@ -135,6 +158,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE", default_value = crate::hotspot::LEASES)]
         leases: PathBuf,
     },
+    #[cfg(target_os = "linux")]
     /// The stand's A4 poster (SVG): how Android phones get the file by Bluetooth, and with
     /// [hotspot] on, QR codes that join the visitor Wi-Fi and open its page.
     Poster {
@@ -161,6 +185,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         html: PathBuf,
     },
+    #[cfg(target_os = "linux")]
     /// Copy the log to the fleet database (MySQL/MariaDB) and fetch the fleet's answers.
     Sync {
         /// One round, then exit (0 when everything was uploaded).
@@ -170,6 +195,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
+    #[cfg(target_os = "linux")]
     /// The boot state: which root slot U-Boot tries first and how many tries each has left
     /// (RAUC's bootloader backend; `show` for people).
     Bootstate {
@@ -179,6 +205,7 @@ pub enum Command {
         #[command(subcommand)]
         action: BootStateAction,
     },
+    #[cfg(target_os = "linux")]
     /// The visitors' access point on the radio the box has (hostapd's unit runs these, as
     /// root): `check` whether the radio can serve it beside the Wi-Fi client, `prepare` its
     /// interface, band and channel.
@@ -199,6 +226,7 @@ pub enum Command {
         #[command(subcommand)]
         action: BundleAction,
     },
+    #[cfg(target_os = "linux")]
     /// Put the settings of the boot partition's o4send.toml into force (as root, at boot and on
     /// reload): check them, keep the last good ones, write what the daemon, the network, the
     /// clock and the consoles read. A broken file is named and the last good settings are used.
@@ -216,6 +244,7 @@ pub enum Command {
     /// Make a password hash for console.password_hash or dashboard.password_hash (SHA-512
     /// crypt): asked twice at a terminal, else read from the first line of standard input.
     Passwd,
+    #[cfg(target_os = "linux")]
     /// Install a system update (a signed .raucb from the release) into the other root slot; the
     /// box runs it after the next restart and goes back by itself if it does not run healthy.
     Update {
@@ -236,6 +265,7 @@ pub enum Command {
         #[arg(long)]
         reboot: bool,
     },
+    #[cfg(target_os = "linux")]
     /// Verify the signed bundle on a mounted USB stick and make it the active campaign.
     Import {
         /// Where the stick is mounted (the folder holding o4send/).
@@ -245,11 +275,13 @@ pub enum Command {
         #[arg(long)]
         allow_older: bool,
     },
+    #[cfg(target_os = "linux")]
     /// Show the active campaign, or go back to the previous one.
     Content {
         #[command(subcommand)]
         action: ContentAction,
     },
+    #[cfg(target_os = "linux")]
     /// Scheduler and memory benchmarks on simulated phones.
     Bench {
         /// Phones in the scheduling scenario.
@@ -334,6 +366,7 @@ pub enum BenchWhat {
     },
 }
 
+#[cfg(target_os = "linux")]
 #[derive(Subcommand, Debug)]
 pub enum BootStateAction {
     /// The order, the tries left and which copy they came from.
@@ -367,18 +400,21 @@ pub enum BootStateAction {
     },
 }
 
+#[cfg(target_os = "linux")]
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum SlotState {
     Good,
     Bad,
 }
 
+#[cfg(target_os = "linux")]
 impl SlotState {
     pub fn is_good(self) -> bool {
         matches!(self, SlotState::Good)
     }
 }
 
+#[cfg(target_os = "linux")]
 fn parse_slot(s: &str) -> Result<crate::update::bootstate::Slot, String> {
     crate::update::bootstate::Slot::parse(s).ok_or_else(|| format!("{s:?}: a slot is A or B"))
 }
@@ -476,6 +512,7 @@ impl From<crate::store::StoreError> for CliError {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl From<crate::daemon::Stop> for CliError {
     fn from(e: crate::daemon::Stop) -> Self {
         match e {
@@ -491,14 +528,23 @@ impl From<ConfigError> for CliError {
     }
 }
 
+/// What `config check` checks without a file named: the boot partition's on a box, the one
+/// in the current folder on a laptop.
+#[cfg(target_os = "linux")]
+const CHECKED_BY_DEFAULT: &str = crate::setup::BOOT_CONFIG;
+#[cfg(not(target_os = "linux"))]
+const CHECKED_BY_DEFAULT: &str = "o4send.toml";
+
 /// Runs the chosen command.
 pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     let config = cli.config.clone();
     match cli.command {
+        #[cfg(target_os = "linux")]
         Command::Run => crate::daemon::run(&config_path(&config))
             .map(|()| ExitCode::SUCCESS)
             .map_err(CliError::from),
         Command::Demo { phones, seed, db } => demo_cmd::demo(config.as_deref(), phones, seed, db),
+        #[cfg(target_os = "linux")]
         Command::Push {
             to,
             tcp,
@@ -523,15 +569,21 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             };
             push::push(config.as_deref(), &target, timeout, &file)
         }
+        #[cfg(target_os = "linux")]
         Command::Scan {
             seconds,
             adapter,
             json,
         } => scan::scan(config.as_deref(), seconds, adapter, json),
+        #[cfg(target_os = "linux")]
         Command::Status { db, json, root } => status::status(config.as_deref(), db, json, &root),
+        #[cfg(target_os = "linux")]
         Command::Dashboard => dashboard_cmd::dashboard(config.as_deref()),
+        #[cfg(target_os = "linux")]
         Command::Led => led_cmd::led(config.as_deref()),
+        #[cfg(target_os = "linux")]
         Command::Poster { out } => poster_cmd::poster(config.as_deref(), &out),
+        #[cfg(target_os = "linux")]
         Command::Portal { listen, leases } => {
             portal_cmd::portal(config.as_deref(), listen, &leases)
         }
@@ -545,7 +597,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Report { db, date, html, .. } => {
             report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
         }
+        #[cfg(target_os = "linux")]
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
+        #[cfg(target_os = "linux")]
         Command::Hotspot {
             action: HotspotAction::Check,
             root,
@@ -556,6 +610,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
                 Ok(ExitCode::from(1))
             }
         },
+        #[cfg(target_os = "linux")]
         Command::Hotspot {
             action: HotspotAction::Prepare,
             root,
@@ -569,22 +624,20 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             }
             Err(e) => Err(CliError::Failed(format!("hotspot prepare: {e}"))),
         },
+        #[cfg(target_os = "linux")]
         Command::Bootstate { disk, action } => {
             bootstate_cmd::bootstate(config.as_deref(), disk, action)
         }
         Command::Config {
             action: ConfigAction::Check { file },
-        } => config_cmd::check(
-            &file
-                .or(config)
-                .unwrap_or_else(|| crate::setup::BOOT_CONFIG.into()),
-        ),
+        } => config_cmd::check(&file.or(config).unwrap_or_else(|| CHECKED_BY_DEFAULT.into())),
         Command::Config {
             action: ConfigAction::Default,
         } => config_cmd::print_default(),
         Command::Config {
             action: ConfigAction::Template,
         } => config_cmd::print_template(),
+        #[cfg(target_os = "linux")]
         Command::Setup {
             image_config,
             boot_config,
@@ -594,11 +647,13 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             boot_config,
             root,
         }),
-        Command::Passwd => setup_cmd::passwd(),
+        Command::Passwd => passwd_cmd::passwd(),
         Command::Bundle { action } => bundle(config.as_deref(), action),
+        #[cfg(target_os = "linux")]
         Command::Update {
             spool: Some(dir), ..
         } => update_spool::spool(&dir),
+        #[cfg(target_os = "linux")]
         Command::Update {
             file,
             stick,
@@ -606,16 +661,20 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             reboot,
             ..
         } => update_cmd::update(config.as_deref(), file, stick, version, reboot),
+        #[cfg(target_os = "linux")]
         Command::Import {
             stick_root,
             allow_older,
         } => import_cmd::import(config.as_deref(), &stick_root, allow_older),
+        #[cfg(target_os = "linux")]
         Command::Content {
             action: ContentAction::Show,
         } => content_cmd::show(config.as_deref()),
+        #[cfg(target_os = "linux")]
         Command::Content {
             action: ContentAction::Rollback,
         } => content_cmd::rollback(config.as_deref()),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             what:
                 Some(BenchWhat::Report {
@@ -633,33 +692,40 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             };
             done(crate::bench::report::run(crowd, db.as_deref()))
         }
+        #[cfg(target_os = "linux")]
         Command::Bench {
             rows,
             sync: Some(url),
             fleet: Some(appliances),
             ..
         } => done(crate::bench::fleet::run(&url, appliances, rows)),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             rows,
             sync: Some(url),
             ..
         } => done(crate::bench::sync::run(&url, rows)),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             what: Some(BenchWhat::Dashboard),
             ..
         } => done(crate::bench::dashboard::run()),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             what: Some(BenchWhat::Link),
             ..
         } => done(crate::bench::link::run()),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             what: Some(BenchWhat::Update),
             ..
         } => done(crate::bench::update::run()),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             what: Some(BenchWhat::Portal { visitors, secs }),
             ..
         } => done(crate::bench::portal::run(visitors, secs)),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             what:
                 Some(BenchWhat::Siege {
@@ -675,6 +741,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             slow,
             secs,
         })),
+        #[cfg(target_os = "linux")]
         Command::Bench {
             phones,
             seed,
@@ -687,6 +754,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
 }
 
 /// A command whose output is all printed: success, or its one-line failure.
+#[cfg(target_os = "linux")]
 fn done(result: Result<(), String>) -> Result<ExitCode, CliError> {
     result.map(|()| ExitCode::SUCCESS).map_err(CliError::Failed)
 }
@@ -705,6 +773,7 @@ fn bundle(config: Option<&Path>, action: BundleAction) -> Result<ExitCode, CliEr
     }
 }
 
+#[cfg(target_os = "linux")]
 fn config_path(given: &Option<PathBuf>) -> PathBuf {
     given.clone().unwrap_or_else(default_path)
 }
@@ -735,6 +804,19 @@ pub fn pick_adapter(
         .ok_or_else(|| CliError::Config("radio.adapters: no adapter for this job".into()))
 }
 
+/// The long-running services, which log at info by default.
+#[cfg(target_os = "linux")]
+fn is_service(c: &Command) -> bool {
+    matches!(
+        c,
+        Command::Run | Command::Dashboard | Command::Portal { .. } | Command::Led
+    )
+}
+#[cfg(not(target_os = "linux"))]
+fn is_service(_: &Command) -> bool {
+    false
+}
+
 /// Logs go to stderr (the journal, under systemd); `RUST_LOG` (`debug`, `o4send::engine=debug,warn`)
 /// overrides the level set by `-v`. Targets, not EnvFilter: EnvFilter's regular expressions
 /// would add half a megabyte to the binary.
@@ -742,7 +824,7 @@ pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;
     let default = match (cli.verbose, &cli.command) {
-        (0, Command::Run | Command::Dashboard | Command::Portal { .. } | Command::Led) => "info",
+        (0, c) if is_service(c) => "info",
         (0, _) => "warn",
         (1, _) => "info",
         _ => "debug",

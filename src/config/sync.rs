@@ -129,12 +129,22 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+#[cfg(unix)]
+fn world_readable(path: &Path) -> Option<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::metadata(path).ok()?.permissions().mode() & 0o004 != 0)
+}
+
+/// Windows and macOS laptops check a file for the appliance: no Unix modes there to warn of.
+#[cfg(not(unix))]
+fn world_readable(_: &Path) -> Option<bool> {
+    Some(false)
+}
+
 /// The secret keys a config file names, if the file can be read by every user; `None` when the
 /// file is private or holds no secret.
 pub(super) fn world_readable_secrets(path: &Path) -> Option<Vec<&'static str>> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    if mode & 0o004 == 0 {
+    if !world_readable(path)? {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;

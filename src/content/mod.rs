@@ -11,7 +11,9 @@
 pub mod bundle;
 mod campaign_file;
 mod demo;
+#[cfg(target_os = "linux")]
 mod disk;
+#[cfg(target_os = "linux")]
 pub mod install;
 mod mime;
 pub mod texts;

@@ -7,6 +7,7 @@
 //! Connection errors arrive already classified as an [`AttemptResult`] (refused → declined, no
 //! OPP record → no_opp, page timeout → unreachable) with the raw error in the reason.
 
+#[cfg(target_os = "linux")]
 pub mod bluez;
 mod sightings;
 pub mod sim;
@@ -125,6 +126,11 @@ pub async fn open(cfg: &Config) -> Result<(Vec<Adapter>, Option<Arc<sim::World>>
                 Some(world),
             ))
         }
+        #[cfg(not(target_os = "linux"))]
+        crate::config::Backend::Bluez => Err(RadioError(
+            "radio.backend = \"bluez\" needs Linux's BlueZ: use \"sim\" here".into(),
+        )),
+        #[cfg(target_os = "linux")]
         crate::config::Backend::Bluez => {
             let bluez = bluez::Bluez::connect().await?;
             Ok((

@@ -16,8 +16,21 @@ pub use health::{Health, Heartbeat, Stall};
 pub use starting::while_starting;
 pub use watchdog::{describe, spawn_watchdog, Watchdog};
 
+#[cfg(target_os = "linux")]
 use sd_notify::NotifyState;
 use std::time::Duration;
+
+/// Where systemd is not (the fleet tool on Windows or macOS), there is nobody to tell: the same
+/// messages, read by nobody.
+#[cfg(not(target_os = "linux"))]
+#[allow(dead_code)]
+enum NotifyState<'a> {
+    Ready,
+    Status(&'a str),
+    Stopping,
+    ExtendTimeoutUsec(u32),
+    Watchdog,
+}
 
 /// The daemon is ready to serve.
 pub fn ready(status: &str) {
@@ -45,8 +58,12 @@ fn ping() {
     notify(&[NotifyState::Watchdog]);
 }
 
+#[cfg(target_os = "linux")]
 fn notify(states: &[NotifyState]) {
     if let Err(e) = sd_notify::notify(states) {
         tracing::debug!("sd_notify: {e}");
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+fn notify(_: &[NotifyState]) {}

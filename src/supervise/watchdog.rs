@@ -19,7 +19,11 @@ pub struct Watchdog {
 impl Watchdog {
     /// `None` when systemd asked for no watchdog (or asked another process, `WATCHDOG_PID`).
     pub fn from_env() -> Option<Watchdog> {
-        sd_notify::watchdog_enabled()
+        #[cfg(target_os = "linux")]
+        let asked = sd_notify::watchdog_enabled();
+        #[cfg(not(target_os = "linux"))]
+        let asked: Option<Duration> = None;
+        asked
             .filter(|t| !t.is_zero())
             .map(|timeout| Watchdog { timeout })
     }

@@ -213,6 +213,6 @@ fn write_stick(
     }
     std::fs::rename(&partial, &dir).map_err(|e| at(&dir, e))?;
     // Best effort: not every stick's filesystem syncs a folder; ejecting the stick flushes it.
-    let _ = crate::content::disk::sync_dir(root);
+    let _ = std::fs::File::open(root).and_then(|d| d.sync_all());
     Ok(dir)
 }

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fs::{File, Metadata};
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -163,6 +164,7 @@ fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 
 /// Opens `path` for reading only if it is a regular file: never through a symlink, and without
 /// blocking on a FIFO.
+#[cfg(unix)]
 fn open_regular(path: &Path) -> Result<File, String> {
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -177,6 +179,19 @@ fn open_regular(path: &Path) -> Result<File, String> {
     Ok(file)
 }
 
+/// Elsewhere (the fleet tool on Windows, checking a stick it made): the name's own metadata
+/// first, then the file.
+#[cfg(not(unix))]
+fn open_regular(path: &Path) -> Result<File, String> {
+    regular(
+        path,
+        &std::fs::symlink_metadata(path).map_err(|e| at(path, e))?,
+    )?;
+    let file = File::open(path).map_err(|e| at(path, e))?;
+    regular(path, &file.metadata().map_err(|e| at(path, e))?)?;
+    Ok(file)
+}
+
 fn regular(path: &Path, meta: &Metadata) -> Result<(), String> {
     let t = meta.file_type();
     let what = if t.is_file() {
@@ -185,14 +200,26 @@ fn regular(path: &Path, meta: &Metadata) -> Result<(), String> {
         "a symlink"
     } else if t.is_dir() {
         "a folder"
-    } else if t.is_block_device() || t.is_char_device() {
+    } else {
+        special(&t)
+    };
+    Err(format!("{}: is {what}, not a regular file", path.display()))
+}
+
+#[cfg(unix)]
+fn special(t: &std::fs::FileType) -> &'static str {
+    if t.is_block_device() || t.is_char_device() {
         "a device node"
     } else if t.is_fifo() {
         "a FIFO"
     } else {
         "a socket"
-    };
-    Err(format!("{}: is {what}, not a regular file", path.display()))
+    }
+}
+
+#[cfg(not(unix))]
+fn special(_: &std::fs::FileType) -> &'static str {
+    "a special file"
 }
 
 fn size_matches(path: &Path, got: u64, want: u64) -> Result<(), String> {
