@@ -97,10 +97,9 @@ pub const OPERATOR_TEMPLATE: &str = r#"# o4send — the settings of this applian
 [console]
 # root's password for a keyboard and screen plugged into the box. Without one, nobody can log
 # in at all. Not the password itself: its hash, made on your laptop (docs/flashing.md):
-#   Linux:    openssl passwd -6
-#   macOS:    htpasswd -nB x | cut -d: -f2
-#   Windows:  see docs/flashing.md, "A password hash on Windows"
-#   anywhere o4send runs:  o4send passwd
+#   Windows:  .\o4send.exe passwd   (the release's o4send-<version>-windows-x86_64.exe)
+#   macOS:    ./o4send passwd, or htpasswd -nB x | cut -d: -f2
+#   Linux:    openssl passwd -6, or o4send passwd
 # e.g. password_hash = "$6$..."
 # SSH: the public keys (whole lines of your .pub files) that may log in as root over SSH, with
 # the key only (never a password). Without any, no SSH server runs. Imager's SSH keys land here.
