@@ -339,3 +339,71 @@ fn evil_site(target: &str, phone: &str) -> String {
     });
     url
 }
+
+/// Issue 27, item 4: a box set up without any password, in a real browser: the login page is the
+/// first visit's, asks for the code from the box's screen, and with it and the password twice
+/// logs in. Screenshot `dashboard-first-visit.png` (docs/dashboard.md).
+#[test]
+fn the_first_visit_chooses_the_password_in_a_real_browser() {
+    let Some(mut browser) = Browser::start() else {
+        return; // outside CI without chromium: skipped, and said so on stderr
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_o4send"))
+        .args(["demo", "--phones", "20", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let port = common::appliance::free_port();
+    let config = dir.path().join("o4send.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[appliance]\nname = \"Booth 7\"\ndb = \"{}\"\ndata_dir = \"{}\"\n[dashboard]\n\
+             address = \"127.0.0.1\"\nport = {}\nhttp_port = {port}\nhttp = \"serve\"\n",
+            db.display(),
+            dir.path().display(),
+            common::appliance::free_port()
+        ),
+    )
+    .unwrap();
+    let mut dashboard = std::process::Command::new(env!("CARGO_BIN_EXE_o4send"))
+        .args(["dashboard", "--config", config.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the dashboard did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let code = std::fs::read_to_string(dir.path().join("dashboard-first-visit")).unwrap();
+    let page = browser.page();
+    page.set_viewport(1280, 800, false);
+    page.goto(&url("/"));
+    assert!(page.url().ends_with("/login"), "{}", page.url());
+    assert_eq!(
+        page.eval("document.querySelector('h1').innerText"),
+        json!("o4send dashboard: choose its password")
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('input[name=code]').length"),
+        json!(1)
+    );
+    page.screenshot(&shots().join("dashboard-first-visit.png"));
+    page.fill(
+        "input[name=code]",
+        &format!("{} {}", &code[..4], &code[4..]),
+    );
+    page.fill("input[name=password]", "booth seven pw");
+    page.fill("input[name=again]", "booth seven pw");
+    page.submit("form");
+    assert!(page.url().ends_with('/'), "{}", page.url());
+    assert!(dir.path().join("dashboard-password").exists());
+    let _ = dashboard.kill();
+    let _ = dashboard.wait();
+}
