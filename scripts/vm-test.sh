@@ -74,6 +74,8 @@ collect_logs() {
 . "$VMDIR/scenario-w.sh"
 # shellcheck source=vm/scenario-s.sh
 . "$VMDIR/scenario-s.sh"
+# shellcheck source=vm/scenario-u.sh
+. "$VMDIR/scenario-u.sh"
 DB=/var/lib/o4send/o4send.db
 RETRY_LIMIT=$(sed -n 's/^Environment=O4SEND_POLICY__RETRY_LIMIT=//p' "$VMDIR/guest/appliance/units/o4send.service.d/rig.conf")
 
@@ -311,8 +313,9 @@ log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 
 if [ "${O4SEND_VM_ONLY:-}" = w ]; then
     scenario_w "$RUN/content"
     scenario_s
+    scenario_u
     collect_logs || true  # no phone was asked, so their ask logs do not exist
-    RESULT="vm-test: PASS g,w,s only (O4SEND_VM_ONLY=w) in $(el)s [${TIMES[*]}]"
+    RESULT="vm-test: PASS g,w,s,u only (O4SEND_VM_ONLY=w) in $(el)s [${TIMES[*]}]"
     exit 0
 fi
 
@@ -719,6 +722,7 @@ echo "vm-bench: 1 MiB to phone-accept, median of 3: ours_secs=$OURS obexd_secs=$
 
 scenario_w "$RUN/usb/new"
 scenario_s
+scenario_u
 
 collect_logs
-RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f,w,s + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"
+RESULT="vm-test: PASS g,a,b+wifi,c,d,e,h,f,w,s,u + bench (ours ${OURS}s, obexd ${OBEXD}s, ratio $RATIO, tries ${BENCH_TRIES% }) in $(el)s [${TIMES[*]}]"
