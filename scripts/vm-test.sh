@@ -310,6 +310,12 @@ TIMES+=("g=$(( $(date +%s) - t ))s")
 log "scenario g: ok ($(( $(date +%s) - t ))s; wlan0 $WLAN_ADDR, clock $(tail -1 "$RUN/g-timesync.txt" | sed 's/.*synchronization to //'), ${skew}s off the host)"
 # Development aid: O4SEND_VM_ONLY=w goes from the boot straight to the hotspot (the campaign is
 # then the rig's first content, not scenario f's stick).
+if [ "${O4SEND_VM_ONLY:-}" = u ]; then
+    scenario_u
+    collect_logs || true
+    RESULT="vm-test: PASS g,u only (O4SEND_VM_ONLY=u) in $(el)s [${TIMES[*]}]"
+    exit 0
+fi
 if [ "${O4SEND_VM_ONLY:-}" = w ]; then
     scenario_w "$RUN/content"
     scenario_s

@@ -18,10 +18,17 @@ scenario_u() {
     wait_until 60 laptop_side || fail u "no laptop-side interface (cdc_ether): $(g appliance -t 20 'systemctl status --no-pager o4send-usb-gadget | tail -5; ls /sys/class/udc' | tr '\n' ' ')"
     UIF=$(host_if)
     GADGET=$(g appliance -t 20 'journalctl -b --no-pager -o cat -u o4send-usb-gadget | grep "^usb-gadget:" | tail -1' | tr -d '\r')
-    g appliance -t 60 "ip netns add laptop && ip link set $UIF netns laptop && ip netns exec laptop ip link set lo up &&
-        ip netns exec laptop ip link set $UIF up" > "$RUN/u-netns.txt" 2>&1 || fail u "cannot move $UIF into namespace laptop: $(tr '\n' ' ' < "$RUN/u-netns.txt")"
+    # The laptop's side learns of the link from CDC ECM's "connected" notice, which the gadget
+    # sends when its own side (usb1: Linux takes the ECM configuration) comes up; one sent before
+    # the laptop's side listens is lost, as when a cable is plugged into a laptop still asleep.
+    # So, as a laptop waking up would, the box's side comes up after the laptop's side listens.
+    g appliance -t 60 "ip link set usb1 down && ip netns add laptop && ip link set $UIF netns laptop &&
+        ip netns exec laptop ip link set lo up && ip netns exec laptop ip link set $UIF up && sleep 1 && ip link set usb1 up" \
+        > "$RUN/u-netns.txt" 2>&1 || fail u "cannot move $UIF into namespace laptop: $(tr '\n' ' ' < "$RUN/u-netns.txt")"
+    carrier() { [ "$(g appliance -t 20 "ip netns exec laptop cat /sys/class/net/$UIF/carrier" | tr -d '\r')" = 1 ]; }
+    wait_until 30 carrier || fail u "the laptop's $UIF has no carrier: $(g appliance -t 20 "ip netns exec laptop ip -o link show $UIF; ip -o link show usb1" | tr '\n' ' ')"
     LEASE=$(g appliance -t 60 "mkdir -p /run/rig/laptop && ip netns exec laptop env RIG_LEASE=/run/rig/laptop/lease busybox udhcpc -i $UIF -f -q -n -t 15 -T 2 -s /opt/rig/dhcp-lease.sh >/run/rig/laptop/dhcp.log 2>&1 && cat /run/rig/laptop/lease" | tr -d '\r') ||
-        fail u "no DHCP lease on the cable: $(g appliance -t 20 'tail -3 /run/rig/laptop/dhcp.log; networkctl status usb0 usb1 --no-pager | tail -8' | tr '\n' ' ')"
+        fail u "no DHCP lease on the cable: $(g appliance -t 20 "tail -3 /run/rig/laptop/dhcp.log; ip -4 -o addr show; networkctl status usb1 --no-pager | head -30; ss -ulnpH 'sport = :67'; ip netns exec laptop ip -s -o link show $UIF; ip -s -o link show usb1; journalctl -b --no-pager -o cat -u systemd-networkd | grep -i 'usb1\|dhcp' | tail -12" | tr '\n' ' ')"
     read -r U_IP _ <<< "$LEASE"
     [[ $U_IP == 10.55.0.* ]] || fail u "the laptop's address on the cable is '$U_IP', want one of 10.55.0.0/24"
     ROUTES=$(g appliance -t 20 'ip netns exec laptop ip -4 route show default' | tr -d '\r')
