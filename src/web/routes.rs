@@ -110,14 +110,14 @@ fn set_cookie(name: &str, value: &str, max_age: u64) -> (header::HeaderName, Str
 async fn login_page(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Extension(local): Extension<Local>,
+    local: Option<Extension<Local>>,
     headers: HeaderMap,
 ) -> Response {
     let t = cookie(&headers, LOGIN)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(token);
     let c = set_cookie(LOGIN, &t, 600);
-    let usb = app.over_usb(local, peer);
+    let usb = local.is_some_and(|Extension(l)| app.over_usb(l, peer));
     ([c], Html(login_form(&app, &t, None, usb))).into_response()
 }
 
@@ -142,7 +142,7 @@ struct LoginForm {
 async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Extension(local): Extension<Local>,
+    local: Option<Extension<Local>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -160,7 +160,7 @@ async fn login(
         Ok(check) => check,
         Err(not_now) => return too_many(&not_now),
     };
-    let usb = app.over_usb(local, peer);
+    let usb = local.is_some_and(|Extension(l)| app.over_usb(l, peer));
     let verdict = match app.password.hash() {
         Some(hash) => password_ok(hash, form.password).await,
         None => first_visit(&app, &form, usb).await,
