@@ -136,6 +136,7 @@ fn demo_log_matches_the_simulated_hall() {
         cfg: cfg.clone(),
         db: db.clone(),
         live: false,
+        campaign: None,
     })
     .unwrap();
     let phones = report.world.phones();

@@ -12,6 +12,7 @@ pub fn demo(
     phones: usize,
     seed: u64,
     db: Option<PathBuf>,
+    campaign: Option<&Path>,
 ) -> Result<ExitCode, CliError> {
     let mut cfg = demo_config(phones, seed);
     if let Some(path) = config {
@@ -24,8 +25,19 @@ pub fn demo(
     let db = db.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("o4send-demo-{}.db", std::process::id()))
     });
+    let campaign = campaign
+        .map(|dir| crate::content::load(dir, cfg.engine.max_item_bytes))
+        .transpose()
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .map(std::sync::Arc::new);
     let live = std::io::stderr().is_terminal();
-    let report = run(DemoOptions { cfg, db, live }).map_err(CliError::Failed)?;
+    let report = run(DemoOptions {
+        cfg,
+        db,
+        live,
+        campaign,
+    })
+    .map_err(CliError::Failed)?;
     print!("{}", render_summary(&report));
     Ok(ExitCode::SUCCESS)
 }

@@ -82,6 +82,10 @@ pub enum Command {
         /// Where to keep the log [default: a new file in the temp directory].
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Try a campaign folder (its campaign.toml and files) on the simulated hall, and print
+        /// what its rules did.
+        #[arg(long, value_name = "DIR")]
+        campaign: Option<PathBuf>,
     },
     #[cfg(target_os = "linux")]
     /// Push one file to a phone over Bluetooth (--to) or to an OBEX server over TCP (--tcp);
@@ -543,7 +547,12 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Run => crate::daemon::run(&config_path(&config))
             .map(|()| ExitCode::SUCCESS)
             .map_err(CliError::from),
-        Command::Demo { phones, seed, db } => demo_cmd::demo(config.as_deref(), phones, seed, db),
+        Command::Demo {
+            phones,
+            seed,
+            db,
+            campaign,
+        } => demo_cmd::demo(config.as_deref(), phones, seed, db, campaign.as_deref()),
         #[cfg(target_os = "linux")]
         Command::Push {
             to,

@@ -17,7 +17,10 @@ pub fn report(
     let db = db.unwrap_or_else(|| cfg.appliance.db_path());
     let day = LocalDay::new(date, &cfg.appliance.time_zone).map_err(CliError::Failed)?;
     let reader = Reader::open(&db)?;
-    let r = report::day(&reader, &cfg.appliance.name, &day, cfg.policy.min_rssi)?;
+    let rules = crate::content::active(&cfg)
+        .map(|c| crate::content::rules::RulesSummary::of(&c))
+        .unwrap_or_default();
+    let r = report::day(&reader, &cfg.appliance.name, &day, cfg.policy.min_rssi)?.with_rules(&rules);
     write(html, &report::page(&r))?;
     println!(
         "{}: {} — seen {}, offered {}, accepted {}",

@@ -25,6 +25,10 @@ pub fn status(
     let report = reader
         .status(now)
         .map_err(|e| CliError::Failed(e.to_string()))?;
+    let rules = optional_config(config)
+        .ok()
+        .map(|cfg| rules_lines(&cfg, &reader, now))
+        .unwrap_or_default();
     if json {
         let mut value =
             serde_json::to_value(&report).map_err(|e| CliError::Failed(e.to_string()))?;
@@ -33,13 +37,38 @@ pub fn status(
         value["hotspot_radio"] = system.hotspot.into();
         value["system"] = system.update.into();
         value["dashboard"] = system.dashboard.into();
+        value["rules"] = rules.into();
         let text =
             serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?;
         println!("{text}");
     } else {
         print!("{report}");
+        for line in &rules {
+            println!("{line}");
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The active campaign's rules and where each capped item stands, as far as the log knows.
+fn rules_lines(cfg: &crate::config::Config, reader: &Reader, now: i64) -> Vec<String> {
+    let Ok(campaign) = crate::content::active(cfg) else {
+        return Vec::new();
+    };
+    let summary = crate::content::rules::RulesSummary::of(&campaign);
+    let mut lines: Vec<String> = summary.lines.iter().map(|l| format!("rule: {l}")).collect();
+    let tz = jiff::tz::TimeZone::get(&cfg.appliance.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let hashes: Vec<String> = campaign.items.iter().map(|i| i.sha256.clone()).collect();
+    let day_start = crate::policy::caps::day_start_ms(now, &tz);
+    match reader.accepted(&hashes, day_start) {
+        Ok(counts) => lines.extend(
+            crate::policy::caps::states(&campaign, counts, now, &tz)
+                .iter()
+                .map(|c| format!("cap: {}", c.line())),
+        ),
+        Err(e) => lines.push(format!("cap: cannot count accepted answers: {e}")),
+    }
+    lines
 }
 
 /// What the box says beside the log: the verdict on the boot partition's settings, the Wi-Fi

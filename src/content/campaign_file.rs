@@ -4,7 +4,9 @@
 //! one parser serves both. Item names must be plain file names inside the content directory; a
 //! declared SHA-256 or size must match the file.
 
+use super::rules::ItemRules;
 use super::{read_item, sha256_hex, Campaign, ContentError, Item};
+use crate::policy::names::NameFilter;
 use crate::model::device::MajorClass;
 use crate::policy::schedule::Schedule;
 use serde::{Deserialize, Serialize};
@@ -43,6 +45,12 @@ pub struct CampaignFile {
     pub end: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hours: Vec<String>,
+    /// Bluetooth names offered to (globs, or `/regex/`), for every item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_include: Vec<String>,
+    /// Bluetooth names never offered to, for every item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_exclude: Vec<String>,
     #[serde(default)]
     pub items: Vec<ItemFile>,
     /// The name and a note in other languages (`[texts.de]`), for the hotspot's page.
@@ -63,6 +71,27 @@ pub struct ItemFile {
     pub mime: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<MajorClass>,
+    // The item's rules (see `super::rules`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_per_day: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_include: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_exclude: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_minutes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ab_test: Option<String>,
 }
 
 impl CampaignFile {
@@ -81,6 +110,21 @@ impl CampaignFile {
     pub fn schedule(&self) -> Result<Schedule, String> {
         Schedule::parse(self.start.as_deref(), self.end.as_deref(), &self.hours)
     }
+
+    /// Every rule of the campaign and its items, checked without reading a file: what a
+    /// campaign form or a stick's `bundle.toml` must pass before anything is installed.
+    pub fn check_rules(&self) -> Result<(NameFilter, Vec<ItemRules>), String> {
+        let names = NameFilter::parse(&self.name_include, &self.name_exclude)?;
+        let rules = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| ItemRules::parse(spec).map_err(|e| format!("items[{i}]: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let files: Vec<&str> = self.items.iter().map(|i| i.file.as_str()).collect();
+        super::rules::check_together(&files, &rules.iter().collect::<Vec<_>>())?;
+        Ok((names, rules))
+    }
 }
 
 pub(super) fn load(dir: &Path, path: &Path, max_item_bytes: u64) -> Result<Campaign, ContentError> {
@@ -88,16 +132,19 @@ pub(super) fn load(dir: &Path, path: &Path, max_item_bytes: u64) -> Result<Campa
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let file = CampaignFile::parse(&text).map_err(fail)?;
     let schedule = file.schedule().map_err(fail)?;
+    let (names, rules) = file.check_rules().map_err(fail)?;
     let mut items = Vec::new();
-    for (i, spec) in file.items.iter().enumerate() {
-        items.push(Arc::new(
-            load_item(dir, spec, max_item_bytes).map_err(|e| fail(format!("items[{i}]: {e}")))?,
-        ));
+    for ((i, spec), rules) in file.items.iter().enumerate().zip(rules) {
+        let mut item =
+            load_item(dir, spec, max_item_bytes).map_err(|e| fail(format!("items[{i}]: {e}")))?;
+        item.rules = rules;
+        items.push(Arc::new(item));
     }
     Ok(Campaign {
         sender_name: file.sender_name.unwrap_or_else(|| file.name.clone()),
         name: file.name,
         schedule,
+        names,
         items,
         texts: file.texts,
     })
@@ -135,6 +182,7 @@ fn load_item(dir: &Path, spec: &ItemFile, max_item_bytes: u64) -> Result<Item, S
         md5: super::md5_hex(&body),
         body,
         classes: spec.classes.clone(),
+        rules: ItemRules::default(),
     })
 }
 

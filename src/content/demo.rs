@@ -12,6 +12,7 @@ pub fn demo_campaign() -> Campaign {
         sender_name: "o4send demo booth".into(),
         schedule: Schedule::default(),
         texts: Default::default(),
+        names: Default::default(),
         items: vec![
             Arc::new(Item::new(
                 "o4send-expo.html",

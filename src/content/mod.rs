@@ -16,6 +16,7 @@ mod disk;
 #[cfg(target_os = "linux")]
 pub mod install;
 mod mime;
+pub mod rules;
 pub mod texts;
 
 use crate::model::device::MajorClass;
@@ -42,6 +43,8 @@ pub struct Item {
     pub body: Vec<u8>,
     /// Device classes this item is for; empty means every class the policy allows.
     pub classes: Vec<MajorClass>,
+    /// Caps, name filters, own hours, follow-up, A/B test.
+    pub rules: rules::ItemRules,
 }
 
 impl Item {
@@ -53,6 +56,7 @@ impl Item {
             md5: md5_hex(&body),
             body,
             classes,
+            rules: rules::ItemRules::default(),
         }
     }
 
@@ -69,6 +73,8 @@ pub struct Campaign {
     /// The Bluetooth name phones show as the sender.
     pub sender_name: String,
     pub schedule: Schedule,
+    /// Name filters for every item.
+    pub names: crate::policy::names::NameFilter,
     pub items: Vec<Arc<Item>>,
     /// The name and a note in other languages, for the hotspot's page.
     pub texts: texts::Translations,
@@ -184,6 +190,7 @@ fn load_plain_dir(dir: &Path, given: &Path, max_item_bytes: u64) -> Result<Campa
         name: plain_name(given),
         schedule: Schedule::default(),
         items,
+        names: Default::default(),
         texts: Default::default(),
     })
 }

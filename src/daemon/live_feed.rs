@@ -133,7 +133,11 @@ fn gather(s: &Sources, started_ms: i64, backlog: Option<u64>) -> LiveState {
             backlog,
             last_success_ms,
         },
-        campaign: campaign(&p.campaign, now, &s.time_zone),
+        campaign: CampaignLive {
+            caps: p.caps.clone(),
+            holds: p.holds.clone(),
+            ..campaign(&p.campaign, now, &s.time_zone)
+        },
         config_status: crate::setup::config_status(std::path::Path::new("/")),
         system_status: crate::update::status::line(std::path::Path::new("/")),
         restart_due: crate::update::status::restart_due(std::path::Path::new("/")),
@@ -160,5 +164,8 @@ fn campaign(c: &crate::content::Campaign, now: i64, tz: &TimeZone) -> CampaignLi
         end: schedule.end.map(|d| d.to_string()),
         hours: schedule.hours.iter().map(|w| w.to_string()).collect(),
         open_now: schedule.is_open(now, tz),
+        rules: crate::content::rules::RulesSummary::of(c),
+        caps: Vec::new(),
+        holds: Default::default(),
     }
 }

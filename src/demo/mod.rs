@@ -7,12 +7,13 @@
 //! the last visitor has left and nothing is in flight.
 
 mod live;
+mod rules;
 mod summary;
 
 pub use summary::render as render_summary;
 
 use crate::config::{AdapterConfig, Backend, Config, SimConfig};
-use crate::content::demo_campaign;
+use crate::content::{demo_campaign, Campaign};
 use crate::engine::{self, Control, Parts, Progress};
 use crate::model::clock::Clock;
 use crate::model::device::MajorClass;
@@ -32,6 +33,8 @@ pub struct DemoOptions {
     pub db: PathBuf,
     /// Show a live progress line on stderr.
     pub live: bool,
+    /// The campaign to try (`--campaign DIR`); the built-in demo campaign without one.
+    pub campaign: Option<Arc<Campaign>>,
 }
 
 /// What happened.
@@ -42,6 +45,7 @@ pub struct DemoReport {
     pub expo_time: Duration,
     pub real_time: Duration,
     pub db: PathBuf,
+    pub campaign: Arc<Campaign>,
 }
 
 /// The built-in demo config for `phones` phones drawn from `seed`.
@@ -83,6 +87,10 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let real = Instant::now();
+    let campaign = opts
+        .campaign
+        .clone()
+        .unwrap_or_else(|| Arc::new(demo_campaign()));
     rt.block_on(async move {
         // The simulated afternoon ends at the real present, so `o4send status` right after the
         // demo shows it as the last hour.
@@ -113,7 +121,7 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, String> {
         let parts = Parts {
             cfg: opts.cfg.clone(),
             adapters,
-            campaign: Arc::new(demo_campaign()),
+            campaign: campaign.clone(),
             store: store.clone(),
             clock,
             health: Default::default(),
@@ -134,6 +142,7 @@ pub fn run(opts: DemoOptions) -> Result<DemoReport, String> {
             progress,
             real_time: real.elapsed(),
             db: opts.db,
+            campaign,
         })
     })
 }

@@ -1,5 +1,6 @@
 //! The table `o4send demo` prints at the end: attempts by outcome, and per simulated behaviour
-//! how many phones came, were contacted and received the file.
+//! how many phones came, were contacted and received the file; then, for a campaign with rules,
+//! what the rules did ([`super::rules`]).
 
 use super::DemoReport;
 use crate::model::outcome::Outcome;
@@ -25,6 +26,7 @@ pub fn render(r: &DemoReport) -> String {
     }
     let _ = writeln!(out, "{:<18} {:>8}", "total", r.progress.attempts);
     out.push_str(&behaviour_table(r));
+    out.push_str(&super::rules::render(r));
     let _ = writeln!(
         out,
         "\nallow list: {} phone(s), deny list: {} phone(s), minimum RSSI {} dBm, classes {:?}",

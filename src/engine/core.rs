@@ -13,6 +13,7 @@ use crate::policy::{Now, Policy, Seen};
 use crate::radio::{Adapter, Sighting, Sightings};
 use crate::store::{EventRecord, Level, Reader, SightingRecord, Store};
 use crate::supervise::Health;
+use crate::sync::pseudonym::PhoneKey;
 use jiff::tz::TimeZone;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -25,6 +26,8 @@ use tokio::time::Instant;
 const TICK: Duration = Duration::from_secs(1);
 /// Sightings waiting for the core.
 const SIGHTING_QUEUE: usize = 256;
+/// How often the fleet's accepted answers are counted again for the caps (the sync writes them).
+const CAP_COUNT_EVERY: Duration = Duration::from_secs(15);
 
 pub(super) struct Core {
     cfg: Config,
@@ -44,6 +47,8 @@ pub(super) struct Core {
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     cancel: watch::Sender<bool>,
+    /// When the caps' counts were last read from the log (monotonic ms).
+    counted_ms: Option<u64>,
 }
 
 fn time_zone(cfg: &Config) -> TimeZone {
@@ -57,12 +62,14 @@ impl Core {
             .reader()
             .map_err(|e| EngineError(format!("cannot read the log: {e}")))?;
         let forget_after = Duration::from_secs(parts.cfg.engine.forget_after_secs);
+        let phone_key = PhoneKey::for_sync(&parts.cfg.sync).unwrap_or(PhoneKey::Raw);
         let policy = Policy::new(
             &parts.cfg.policy,
             time_zone(&parts.cfg),
             parts.campaign.clone(),
             forget_after,
-        );
+        )
+        .with_phone_key(phone_key);
         let slots: usize = parts
             .adapters
             .iter()
@@ -95,6 +102,7 @@ impl Core {
             done_tx,
             done_rx,
             cancel: watch::channel(false).0,
+            counted_ms: None,
         })
     }
 
@@ -103,6 +111,7 @@ impl Core {
         mut control: mpsc::Receiver<Control>,
     ) -> Result<Progress, EngineError> {
         let (sight_tx, mut sight_rx) = mpsc::channel(SIGHTING_QUEUE);
+        self.count_caps(self.now()); // before the first push: a capped item may be full
         let scanners = self.start_scanners(sight_tx);
         self.set_alias();
         self.event(
@@ -179,6 +188,7 @@ impl Core {
             return; // opted out: not contacted, not logged
         }
         let at = self.clock.stamp();
+        let name = s.name.clone();
         let record = SightingRecord {
             addr: s.addr,
             name: s.name,
@@ -194,6 +204,7 @@ impl Core {
                 addr: s.addr,
                 class: s.class,
                 rssi: s.rssi,
+                name: Some(name.as_str()),
             },
             now,
         ) {
@@ -285,6 +296,9 @@ impl Core {
 
     fn tick(&mut self) {
         let now = self.now();
+        self.count_caps(now);
+        self.progress.caps = self.policy.cap_states(now);
+        self.progress.holds = self.policy.holds();
         for addr in self.policy.due(now) {
             self.enqueue(addr);
         }
@@ -304,6 +318,8 @@ impl Core {
         self.progress.deny = cfg.policy.deny.clone().into();
         self.cfg = cfg;
         self.campaign = campaign.clone();
+        self.counted_ms = None;
+        self.count_caps(self.now());
         self.set_alias();
         let message = format!(
             "campaign {:?}, {} item(s)",
@@ -340,6 +356,25 @@ impl Core {
             self.learn(addr, now);
         }
         self.enqueue(addr);
+    }
+
+    /// Reads the accepted answers behind the caps from the log: at the start, for a new
+    /// campaign, then every [`CAP_COUNT_EVERY`] for what the sync brought from the fleet.
+    fn count_caps(&mut self, now: Now) {
+        let due = self
+            .counted_ms
+            .is_none_or(|t| now.mono_ms >= t + CAP_COUNT_EVERY.as_millis() as u64);
+        let hashes = self.policy.capped_hashes();
+        if !due || hashes.is_empty() {
+            return;
+        }
+        match self.reader.accepted(&hashes, self.policy.day_start_ms(now)) {
+            Ok((local, fleet)) => {
+                self.policy.learn_counts(local, fleet, now);
+                self.counted_ms = Some(now.mono_ms);
+            }
+            Err(e) => tracing::error!("cannot count accepted answers for the caps: {e}"),
+        }
     }
 
     /// Hands the policy what the log knows of a device; without it the device gets nothing.

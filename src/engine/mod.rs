@@ -65,6 +65,10 @@ pub struct Progress {
     pub campaign: Arc<Campaign>,
     pub allow: Arc<[crate::model::device::BdAddr]>,
     pub deny: Arc<[crate::model::device::BdAddr]>,
+    /// Every capped item and where it stands.
+    pub caps: Vec<crate::policy::caps::CapState>,
+    /// How many phones each rule kept from each item.
+    pub holds: crate::policy::HoldReport,
 }
 
 impl Progress {

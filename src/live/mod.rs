@@ -79,6 +79,15 @@ pub struct CampaignLive {
     pub hours: Vec<String>,
     /// Whether pushing is allowed now (inside the dates and the hours).
     pub open_now: bool,
+    /// The rules in words and the A/B tests.
+    #[serde(default)]
+    pub rules: crate::content::rules::RulesSummary,
+    /// Every capped item and where it stands.
+    #[serde(default)]
+    pub caps: Vec<crate::policy::caps::CapState>,
+    /// How many phones each rule kept from each item since the campaign started.
+    #[serde(default)]
+    pub holds: crate::policy::HoldReport,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -8,11 +8,21 @@
 //! asked for it again; unreachable and failed attempts are retried with exponential back-off up
 //! to a limit. One attempt per device at a time.
 //!
+//! Then each item's own rules ([`crate::content::rules`]): a phone is offered only the variant of
+//! an A/B test its pseudonym's hash picks ([`ab`]), only items whose name filters ([`names`]) and
+//! own dates and hours let it, a follow-up only after it accepted the item it follows (and its
+//! delay has passed), and nothing whose cap is reached ([`caps`]). How many phones each rule
+//! kept from each item is counted, for the dashboard and `o4send demo --campaign`.
+//!
 //! The policy is plain synchronous code over a bounded map of devices seen recently; what
 //! happened before that lives in the store and is handed in through [`Policy::learn`]. It knows
 //! nothing of how pushes are done. Time comes in as [`Now`]: a monotonic clock for back-off (the
 //! Pi's wall clock jumps when it first syncs) and the wall clock for the schedule.
 
+mod ab;
+pub mod caps;
+mod holds;
+pub mod names;
 pub mod schedule;
 mod state;
 
@@ -24,6 +34,10 @@ use crate::content::{Campaign, Item};
 use crate::model::device::{BdAddr, ClassOfDevice};
 use crate::model::outcome::Outcome;
 use crate::store::DeviceHistory;
+use crate::sync::pseudonym::PhoneKey;
+use caps::{CapCounts, CapState, Caps};
+pub use holds::{HoldReport, ItemHolds};
+use holds::{Hold, Holds};
 use jiff::tz::TimeZone;
 use state::{DeviceState, ItemState};
 use std::collections::{HashMap, HashSet};
@@ -41,10 +55,12 @@ pub struct Now {
 
 /// A device as the scanner heard it.
 #[derive(Clone, Copy, Debug)]
-pub struct Seen {
+pub struct Seen<'a> {
     pub addr: BdAddr,
     pub class: ClassOfDevice,
     pub rssi: Option<i16>,
+    /// The Bluetooth name, when the phone has told it (an empty one counts as none).
+    pub name: Option<&'a str>,
 }
 
 /// One push to do.
@@ -68,6 +84,8 @@ pub enum Skip {
     Closed,
     Class,
     WeakSignal,
+    /// The campaign's name filters keep it out.
+    Name,
     NoOpp,
     /// Everything it may get, it got or answered.
     Done,
@@ -85,6 +103,12 @@ pub struct Policy {
     campaign_name: Arc<str>,
     forget_after_ms: u64,
     devices: HashMap<BdAddr, DeviceState>,
+    /// Names phones in A/B tests: the fleet's pseudonym, so every appliance picks alike.
+    phone_key: PhoneKey,
+    caps: Caps,
+    holds: Holds,
+    /// Per item, the index of the item it follows up.
+    follows: Vec<Option<usize>>,
 }
 
 impl Policy {
@@ -100,10 +124,20 @@ impl Policy {
             cfg: cfg.clone(),
             tz,
             campaign_name: campaign.name.as_str().into(),
-            campaign,
             forget_after_ms: forget_after.as_millis() as u64,
             devices: HashMap::new(),
+            phone_key: PhoneKey::Raw,
+            caps: Caps::default(),
+            holds: Holds::new(campaign.items.len()),
+            follows: follow_indexes(&campaign),
+            campaign,
         }
+    }
+
+    /// Picks A/B variants by this key's pseudonyms (the fleet's, with sync on).
+    pub fn with_phone_key(mut self, key: PhoneKey) -> Policy {
+        self.phone_key = key;
+        self
     }
 
     /// Takes new rules and content; devices re-learn their history from the store.
@@ -115,12 +149,16 @@ impl Policy {
             .iter()
             .map(|i| i.sha256.clone())
             .collect();
+        let caps = std::mem::take(&mut self.caps);
+        let key = std::mem::replace(&mut self.phone_key, PhoneKey::Raw);
         *self = Policy::new(
             cfg,
             tz,
             campaign,
             Duration::from_millis(self.forget_after_ms),
-        );
+        )
+        .with_phone_key(key);
+        self.caps = caps;
         self.devices = devices
             .into_iter()
             .map(|(a, d)| (a, d.unlearned(&old_hashes)))
@@ -139,6 +177,11 @@ impl Policy {
             .or_insert_with(|| DeviceState::new(s.class));
         d.class = s.class;
         d.rssi = s.rssi.or(d.rssi);
+        if let Some(name) = s.name.filter(|n| !n.is_empty()) {
+            if d.name.as_deref() != Some(name) {
+                d.name = Some(name.to_string());
+            }
+        }
         d.last_seen_ms = now.mono_ms;
         d.items.is_none()
     }
@@ -169,10 +212,14 @@ impl Policy {
 
     /// The next push for this device, marking it in flight; or why there is none.
     pub fn next_job(&mut self, addr: BdAddr, now: Now) -> Result<Job, Skip> {
-        let index = self.eligible_item(addr, now)?;
+        let mut held = Vec::new();
+        let verdict = self.eligible_item(addr, now, Some(&mut held));
         let d = self.devices.get_mut(&addr).ok_or(Skip::Unknown)?;
+        self.holds.note(d, &held, verdict == Err(Skip::Name));
+        let index = verdict?;
         let item = self.campaign.items[index].clone();
         d.in_flight = Some(item.sha256.clone());
+        self.caps.started(&item.sha256);
         Ok(Job {
             addr,
             item,
@@ -181,7 +228,12 @@ impl Policy {
         })
     }
 
-    fn eligible_item(&self, addr: BdAddr, now: Now) -> Result<usize, Skip> {
+    fn eligible_item(
+        &self,
+        addr: BdAddr,
+        now: Now,
+        mut held: Option<&mut Vec<(usize, Hold)>>,
+    ) -> Result<usize, Skip> {
         let d = self.devices.get(&addr).ok_or(Skip::Unknown)?;
         let allowed = self.allow.contains(&addr);
         self.device_gate(d, addr, allowed, now)?;
@@ -200,19 +252,77 @@ impl Policy {
         // item is offered nothing more, whatever the order of the items (an item added later may
         // sort before the one it declined).
         let mut first = None;
+        let mut later: Option<u64> = None;
         for (i, _) in targeted {
+            if !self.is_variant_for(i, addr) {
+                continue; // the other variant of an A/B test: this phone never gets it
+            }
             match self.item_gate(&items[i], allowed, now) {
                 ItemGate::Stop(Skip::Done) => return Err(Skip::Done),
                 ItemGate::Next => {}
-                ItemGate::Offer => {
-                    first.get_or_insert(Ok(i));
-                }
+                ItemGate::Offer => match self.rule_gate(i, d, items, allowed, now) {
+                    RuleGate::Pass => {
+                        first.get_or_insert(Ok(i));
+                    }
+                    RuleGate::Hold(hold) => held.as_mut().map_or((), |h| h.push((i, hold))),
+                    RuleGate::Later(at) => later = Some(later.map_or(at, |l| l.min(at))),
+                    RuleGate::Never => {}
+                },
                 ItemGate::Stop(skip) => {
                     first.get_or_insert(Err(skip));
                 }
             }
         }
-        first.unwrap_or(Err(Skip::Done))
+        first
+            .or(later.map(|at| Err(Skip::Waiting(at))))
+            .unwrap_or(Err(Skip::Done))
+    }
+
+    /// The item's own rules, for a phone the answers so far would offer it to.
+    fn rule_gate(
+        &self,
+        i: usize,
+        d: &DeviceState,
+        items: &[ItemState],
+        allowed: bool,
+        now: Now,
+    ) -> RuleGate {
+        let rules = &self.campaign.items[i].rules;
+        if let Some(first) = self.follows[i] {
+            let s = &items[first];
+            if s.answer != Some(Outcome::Accepted) {
+                return RuleGate::Never;
+            }
+            let delay_ms = rules.after.as_ref().map_or(0, |f| f.delay_minutes * 60_000);
+            if now.mono_ms < s.answered_ms + delay_ms {
+                return RuleGate::Later(s.answered_ms + delay_ms);
+            }
+        }
+        if !allowed && !rules.names.admits(d.name.as_deref()) {
+            return RuleGate::Hold(Hold::Filtered);
+        }
+        if !rules.schedule.is_open(now.wall_ms, &self.tz) {
+            return RuleGate::Hold(Hold::Closed);
+        }
+        let day = caps::day_of(now.wall_ms, &self.tz);
+        if self.caps.hit(&self.campaign.items[i], day).is_some() {
+            return RuleGate::Hold(Hold::Capped);
+        }
+        RuleGate::Pass
+    }
+
+    /// Whether item `i` is for this phone: it is no A/B variant, or the variant picked for it.
+    fn is_variant_for(&self, i: usize, addr: BdAddr) -> bool {
+        let Some(test) = self.campaign.items[i].rules.ab_test.as_deref() else {
+            return true;
+        };
+        let position = self
+            .campaign
+            .items
+            .iter()
+            .filter(|it| it.rules.ab_test.as_deref() == Some(test))
+            .position(|it| Arc::ptr_eq(it, &self.campaign.items[i]));
+        position == Some(ab::variant(&self.phone_key.phone(addr), test))
     }
 
     fn device_gate(
@@ -239,6 +349,9 @@ impl Policy {
         }
         if !self.cfg.classes.contains(&d.class.major()) {
             return Err(Skip::Class);
+        }
+        if !self.campaign.names.admits(d.name.as_deref()) {
+            return Err(Skip::Name);
         }
         if let (Some(min), Some(rssi)) = (self.cfg.min_rssi, d.rssi) {
             if rssi < min {
@@ -282,7 +395,7 @@ impl Policy {
     /// the radio stack may forget it (it is learnt again from the log if it comes back).
     pub fn settled(&self, addr: BdAddr, now: Now) -> bool {
         !matches!(
-            self.eligible_item(addr, now),
+            self.eligible_item(addr, now, None),
             Ok(_) | Err(Skip::Waiting(_)) | Err(Skip::Busy)
         )
     }
@@ -313,6 +426,9 @@ impl Policy {
         };
         d.in_flight = None;
         d.handled = true;
+        let day = caps::day_of(now.wall_ms, &self.tz);
+        self.caps
+            .ended(item_hash, outcome == Outcome::Accepted, day);
         d.last_seen_ms = d.last_seen_ms.max(now.mono_ms);
         if outcome == Outcome::NoOpp {
             d.no_opp = true;
@@ -363,12 +479,73 @@ impl Policy {
     pub fn tracked(&self) -> usize {
         self.devices.len()
     }
+
+    /// The content hashes of the items with a cap: what the log is asked to count.
+    pub fn capped_hashes(&self) -> Vec<String> {
+        let capped = |i: &&Arc<Item>| i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some();
+        let items = self.campaign.items.iter().filter(capped);
+        items.map(|i| i.sha256.clone()).collect()
+    }
+
+    /// Whether the log's counts for the capped items must be read (at the start, for new items).
+    pub fn needs_counts(&self) -> bool {
+        self.capped_hashes().iter().any(|h| !self.caps.knows(h))
+    }
+
+    /// The log's accepted answers per capped item, here and from the fleet, counted from
+    /// [`caps::day_start_ms`] of `now` for the day counts.
+    pub fn learn_counts(
+        &mut self,
+        local: HashMap<String, CapCounts>,
+        fleet: HashMap<String, CapCounts>,
+        now: Now,
+    ) {
+        let day = caps::day_of(now.wall_ms, &self.tz);
+        self.caps.learn_local(local, day);
+        self.caps.learn_fleet(fleet, day);
+    }
+
+    /// The start of today, for the log's day counts.
+    pub fn day_start_ms(&self, now: Now) -> i64 {
+        caps::day_start_ms(now.wall_ms, &self.tz)
+    }
+
+    /// Every capped item and where it stands.
+    pub fn cap_states(&self, now: Now) -> Vec<CapState> {
+        let day = caps::day_of(now.wall_ms, &self.tz);
+        let capped = |i: &&Arc<Item>| i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some();
+        let items = self.campaign.items.iter().filter(capped);
+        items.map(|i| self.caps.state(i, day)).collect()
+    }
+
+    /// How many phones each rule kept from each item, and the campaign's name filters in all.
+    pub fn holds(&self) -> HoldReport {
+        self.holds.report(&self.campaign)
+    }
 }
 
 enum ItemGate {
     Offer,
     Next,
     Stop(Skip),
+}
+
+/// What an item's own rules say.
+enum RuleGate {
+    Pass,
+    /// A rule keeps it from this phone now (counted).
+    Hold(Hold),
+    /// A follow-up whose delay runs out at this monotonic millisecond.
+    Later(u64),
+    /// A follow-up of an item this phone did not accept.
+    Never,
+}
+
+/// Per item, the index of the item its `after` names.
+fn follow_indexes(campaign: &Campaign) -> Vec<Option<usize>> {
+    let index = |name: &str| campaign.items.iter().position(|i| i.name == name);
+    let after = |i: &Arc<Item>| i.rules.after.as_ref().and_then(|f| index(&f.item));
+    campaign.items.iter().map(after).collect()
 }
 
 fn wait_or_offer(since_ms: u64, cooldown_secs: u64, answered_ms: u64) -> ItemGate {

@@ -11,6 +11,10 @@ use super::Now;
 
 pub(super) struct DeviceState {
     pub class: ClassOfDevice,
+    /// The Bluetooth name, once the phone told it.
+    pub name: Option<String>,
+    /// Already counted as kept out by the campaign's name filters.
+    pub name_held: bool,
     pub rssi: Option<i16>,
     pub last_seen_ms: u64,
     /// The item hash being pushed now.
@@ -33,6 +37,8 @@ impl DeviceState {
     pub fn new(class: ClassOfDevice) -> DeviceState {
         DeviceState {
             class,
+            name: None,
+            name_held: false,
             rssi: None,
             last_seen_ms: 0,
             in_flight: None,
@@ -92,6 +98,8 @@ pub(super) struct ItemState {
     /// Transient failures (and, when ignored is no answer, ignored prompts).
     pub failures: u32,
     pub next_try_ms: u64,
+    /// The rules already counted as keeping this item from the phone (bits of `Hold`).
+    pub held: u8,
 }
 
 impl ItemState {
@@ -108,6 +116,7 @@ impl ItemState {
             answered_ms: now.mono_ms.saturating_sub(age_ms),
             failures: h.failures,
             next_try_ms: 0,
+            held: 0,
         }
     }
 

@@ -62,6 +62,7 @@ fn offer(
     if p.seen(
         &Seen {
             addr: a,
+            name: None,
             class,
             rssi: Some(rssi),
         },
@@ -231,6 +232,7 @@ fn history_from_the_store_is_respected() {
     assert!(p.seen(
         &Seen {
             addr: addr(1),
+            name: None,
             class: PHONE,
             rssi: None
         },
@@ -245,6 +247,7 @@ fn history_from_the_store_is_respected() {
     p.seen(
         &Seen {
             addr: addr(2),
+            name: None,
             class: PHONE,
             rssi: None,
         },
@@ -265,6 +268,7 @@ fn history_from_the_store_is_respected() {
     p.seen(
         &Seen {
             addr: addr(3),
+            name: None,
             class: PHONE,
             rssi: None,
         },
@@ -383,6 +387,7 @@ fn handled_devices_are_forgotten_again_when_seen_but_not_too_often() {
     assert!(p.seen(
         &Seen {
             addr: addr(3),
+            name: None,
             class: PHONE,
             rssi: None
         },
@@ -408,6 +413,7 @@ fn a_phone_that_answered_a_push_has_proven_opp() {
             md5: item.md5.clone(),
             body: item.body.clone(),
             classes: item.classes.clone(),
+            rules: Default::default(),
         });
     }
     p.reload(&PolicyConfig::default(), TimeZone::UTC, Arc::new(campaign));

@@ -23,6 +23,10 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
 .part h2{border-bottom:2px solid #ccc;padding-bottom:.2rem;margin-top:2rem}
 @media print{body{max-width:none;padding:0}.charts{grid-template-columns:1fr 1fr}figure{border:none}.part+.part{break-before:page}h2{break-after:avoid}}
 @page{size:A4;margin:12mm}
+.ab{border:1px solid #ddd;border-radius:.5rem;padding:.6rem;margin:.6rem 0;break-inside:avoid}.ab h3{margin:.1rem 0 .4rem;font-size:1.05rem}
+.var{display:grid;grid-template-columns:minmax(6rem,12rem) 1fr minmax(9rem,max-content);gap:.5rem;align-items:center;margin:.25rem 0}
+.track{position:relative;height:1.1rem;background:#f1f1f1;border-radius:.2rem}.bar{position:absolute;left:0;top:0;bottom:0;background:#3b7dd8;border-radius:.2rem}
+.ci{position:absolute;top:45%;height:10%;background:#111}.verdict{margin:.3rem 0 0;font-weight:600}.rules li{margin:.15rem 0}
 ";
 
 /// The whole page.
@@ -116,6 +120,42 @@ fn figures_and_charts(r: &DayReport) -> Markup {
                     figcaption { (chart.title) }
                     (PreEscaped(chart.svg))
                 }
+            }
+        }
+        (ab_tests(r))
+        @if !r.rules.is_empty() {
+            h2 { "The campaign's rules" }
+            ul.rules { @for line in &r.rules { li { (line) } } }
+        }
+    }
+}
+
+/// Each A/B test: per variant a bar of its acceptance rate with its 95 % interval, and the
+/// verdict in words.
+fn ab_tests(r: &DayReport) -> Markup {
+    let pct = |p: Option<f64>| p.map_or("–".to_string(), |p| format!("{:.0} %", p * 100.0));
+    let width = |p: Option<f64>| format!("{:.1}%", p.unwrap_or(0.0) * 100.0);
+    html! {
+        @if !r.ab.is_empty() { h2 { "A/B tests" } }
+        @for t in &r.ab {
+            section.ab {
+                h3 { "Test \"" (t.name) "\"" }
+                @for v in &t.variants {
+                    div.var {
+                        span { (v.item) }
+                        div.track {
+                            div.bar style={ "width:" (width(v.rate)) } {}
+                            @if let (Some(low), Some(high)) = (v.low, v.high) {
+                                div.ci style={ "left:" (width(Some(low))) ";width:" (width(Some(high - low))) } {}
+                            }
+                        }
+                        span {
+                            (pct(v.rate)) " (" (pct(v.low)) "–" (pct(v.high)) "), "
+                            (v.accepted) " of " (v.offered)
+                        }
+                    }
+                }
+                p.verdict { (t.verdict) }
             }
         }
     }

@@ -5,6 +5,7 @@
 //! It sits above the store (which knows the tables) and below the command line (which knows the
 //! commands); it draws with charts-rs and writes HTML with maud, which escapes by construction.
 
+pub mod ab;
 mod charts;
 pub mod csv_export;
 pub mod fleet;
@@ -31,6 +32,9 @@ pub struct DayReport {
     pub figures: DayFigures,
     /// The visitor hotspot's captive page that day (zero where there is none).
     pub hotspot: crate::store::WifiStatus,
+    /// The active campaign's rules in words, and its A/B tests' figures that day.
+    pub rules: Vec<String>,
+    pub ab: Vec<ab::AbResult>,
 }
 
 impl DayReport {
@@ -43,7 +47,16 @@ impl DayReport {
             hours: starts.iter().map(|&ms| day.hour_label(ms)).collect(),
             figures,
             hotspot: Default::default(),
+            rules: Vec::new(),
+            ab: Vec::new(),
         }
+    }
+
+    /// Adds the campaign's rules and its A/B tests' results (from the day's per-item figures).
+    pub fn with_rules(mut self, rules: &crate::content::rules::RulesSummary) -> DayReport {
+        self.rules = rules.lines.clone();
+        self.ab = ab::results(&rules.ab_tests, &self.figures.per_item);
+        self
     }
 
     /// The acceptance rate: phones that took a file, of the phones asked (None when nobody was).
@@ -97,7 +110,7 @@ fn counted(
 }
 
 /// What each figure means, in the words the page shows.
-pub const DEFINITIONS: [(&str, &str); 10] = [
+pub const DEFINITIONS: [(&str, &str); 11] = [
     ("Seen", "phones (Bluetooth devices) heard at least once that day"),
     ("In range", "seen phones heard at least once as strongly as policy.min_rssi (all seen ones when no minimum is set)"),
     ("Offered", "phones asked to accept a file: the attempt ended accepted, declined, ignored or refused the file type"),
@@ -107,6 +120,7 @@ pub const DEFINITIONS: [(&str, &str); 10] = [
     ("Dwell time", "from the first to the last time a phone was heard that day"),
     ("Passers-by / visitors", "phones around for under 5 minutes / for 5 minutes or more"),
     ("Returning", "phones seen that day that had been seen on an earlier day"),
+    ("A/B test", "two variants of one item, each phone given one by a hash of its pseudonym (the same at every appliance of a fleet); per variant the attempts that asked and those accepted, the acceptance rate with its 95 % confidence interval (Wilson), and whether the difference is significant at 95 % (two-proportion z-test)"),
     ("Visitor hotspot", "phones that opened the captive page on the box's open Wi-Fi (each by its Wi-Fi address, which phones choose anew per network), the page visits and the files taken there, each phone counted once per page or file in ten minutes; shown when the hotspot was used"),
 ];
 

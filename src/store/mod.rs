@@ -7,6 +7,7 @@
 //! handle that queues records for one writer thread ([`writer`]); readers ([`Reader`]) get
 //! their own read-only connections, which WAL mode lets run beside the writer.
 
+mod accepted;
 mod browse;
 mod day;
 mod error;
@@ -26,6 +27,7 @@ mod tally;
 pub mod visit_spool;
 mod writer;
 
+pub use accepted::Accepted;
 pub use browse::{AttemptRow, EventRow, RecentDevice, VisitRow};
 pub use day::{
     asked, DayFigures, HourFigures, Period, RunningDay, Split, DWELL_BUCKETS, PASSER_BY_SECS,

@@ -51,6 +51,16 @@ impl Reader {
         self
     }
 
+    /// Accepted answers per item hash, here and at the fleet's other appliances, in total and
+    /// since `day_from_ms` (the policy's caps).
+    pub fn accepted(
+        &self,
+        hashes: &[String],
+        day_from_ms: i64,
+    ) -> Result<super::Accepted, StoreError> {
+        super::accepted::counts(&self.conn, hashes, day_from_ms).map_err(|e| self.failed(&e))
+    }
+
     /// The sync's watermarks and last success.
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
         outbox::state(&self.conn).map_err(|e| self.failed(&e))

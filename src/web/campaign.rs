@@ -9,6 +9,9 @@ use crate::store::EventRow;
 use jiff::tz::TimeZone;
 use maud::{html, Markup};
 
+/// The rules field's example: `campaign.toml` keys, as docs/bundles.md explains them.
+const RULES_EXAMPLE: &str = "name_exclude = [\"*TV*\", \"DESKTOP-*\"]\n\n[[items]]\nfile = \"voucher.pdf\"\ncap_total = 500\ncap_per_day = 150\n\n[[items]]\nfile = \"evening.pdf\"\nhours = [\"17:00-22:00\"]\nafter = \"voucher.pdf\"";
+
 pub struct CampaignPage {
     pub active: Option<CampaignLive>,
     pub verdict: Option<Verdict>,
@@ -32,6 +35,7 @@ pub fn page(c: &CampaignPage, csrf: &str) -> String {
             }
             h2 { "Upload a new campaign" }
             (upload_form(csrf))
+            (super::rules_view::help())
             h2 { "Changes made from the dashboard" }
             (changes(c))
         },
@@ -45,6 +49,7 @@ fn active(c: Option<&CampaignLive>) -> Markup {
     html! {
         p { "Active: " b { (c.name) } " (sender name " (c.sender_name) ")" }
         ul { @for i in &c.items { li { (i.name) " — " (i.mime) ", " (i.bytes) " bytes" } } }
+        (super::rules_view::rules(c))
     }
 }
 
@@ -58,6 +63,10 @@ fn upload_form(csrf: &str) -> Markup {
                 label { "Last day " input type="date" name="end"; } }
             p { label { "Daily hours " input name="hours" placeholder="09:00-18:00, 19:00-21:00"; } }
             p { label { "Files " input type="file" name="files" multiple required; } }
+            p { label { "Rules (optional: caps, name filters, an item's own hours, follow-ups, A/B tests; see below) "
+                br;
+                textarea name="rules" rows="8" cols="60" spellcheck="false" placeholder=(RULES_EXAMPLE) {}
+            } }
             button type="submit" { "Install" }
         }
         p { "Installed like a USB stick: checked, swapped in at once, the previous campaign kept for a rollback." }

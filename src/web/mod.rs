@@ -21,6 +21,7 @@ mod password_steer;
 mod phones;
 pub mod portal;
 mod routes;
+mod rules_view;
 pub mod serve;
 mod sessions;
 mod steer;

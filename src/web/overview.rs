@@ -100,6 +100,7 @@ fn status(o: &Overview) -> Markup {
                 "; hours: " @if c.hours.is_empty() { "all day" } @else { (c.hours.join(", ")) } br;
                 @if c.open_now { "Inside its dates and hours now: pushing." } @else { b { "Outside its dates or hours now: not pushing." } }
                 ul { @for i in &c.items { li { (i.name) " (" (i.mime) ", " (i.bytes) " bytes)" } } }
+                (super::rules_view::rules(c))
             } }
             @if let Some(s) = &l.config_status { tr { th { "Settings" } td { (s) } } }
             @if let Some(s) = &l.system_status { tr { th { "System" } td { (s) } } }

@@ -126,6 +126,7 @@ async fn receive(
     let fail = |e: String| bad(e);
     std::fs::create_dir_all(files).map_err(|e| fail(format!("{}: {e}", files.display())))?;
     let mut desc = CampaignFile::default();
+    let mut rules = String::new();
     let mut csrf_ok = false;
     let mut total = 0u64;
     while let Some(mut field) = form
@@ -172,11 +173,16 @@ async fn receive(
             continue;
         }
         let text = text_of(field).await.map_err(fail)?;
+        if name == "rules" {
+            rules = text;
+            continue;
+        }
         describe(&mut desc, &name, text.trim()).map_err(fail)?;
     }
     if desc.items.is_empty() {
         return Err(fail("no files were uploaded".into()));
     }
+    crate::content::rules::apply_form_rules(&mut desc, &rules).map_err(fail)?;
     let text = toml::to_string(&desc).map_err(|e| fail(e.to_string()))?;
     std::fs::write(files.join(crate::content::CAMPAIGN_FILE), text).map_err(|e| fail(e.to_string()))
 }

@@ -142,7 +142,10 @@ pub fn today(app: &App, date: Option<&str>) -> Result<report::DayReport, String>
             report::day_running(&reader, name, &day, min_rssi, &mut running)
         }
     };
-    result.map_err(|e| e.to_string())
+    let rules = crate::live::read(&app.cfg.appliance.live_dir)
+        .map(|s| s.campaign.rules)
+        .unwrap_or_default();
+    result.map(|r| r.with_rules(&rules)).map_err(|e| e.to_string())
 }
 
 pub fn reader(app: &App) -> Result<Reader, String> {

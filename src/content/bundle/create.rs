@@ -77,6 +77,8 @@ pub fn create(req: &Request) -> Result<Created, String> {
     }
     file.schedule()
         .map_err(|e| format!("{}: {e}", req.from.display()))?;
+    file.check_rules()
+        .map_err(|e| format!("{}: {e}", req.from.join(CAMPAIGN_FILE).display()))?;
     let text = format!(
         "# An o4send content bundle, written by `o4send bundle create` and signed: edit nothing.\n{}",
         toml::to_string(&file).map_err(|e| e.to_string())?

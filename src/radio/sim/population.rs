@@ -109,6 +109,12 @@ const NAMES: &[&str] = &[
     "موبايل",
     "%s%s%n",
     "OnePlus 12",
+    "Galaxy A54",
+    "Redmi Note 13",
+    "moto g84 5G",
+    "[TV] Samsung Q80",
+    "DESKTOP-7Q2K9LM",
+    "Galaxy S23 FE",
 ];
 
 /// Classes of device and their weights: mostly smartphones.

@@ -1,0 +1,97 @@
+//! What a campaign's rules did in the simulated hall (`o4send demo --campaign DIR`): per item the
+//! attempts that asked and those accepted, the phones each rule kept from it (by name, outside
+//! its hours, by its cap), each cap's end state, and each A/B test's variants with their
+//! acceptance rates, 95 % intervals and verdict. The counts come from the demo's own log and
+//! the policy's counters, the same figures the dashboard and the day's report show.
+
+use super::DemoReport;
+use crate::content::rules::RulesSummary;
+use crate::report::ab;
+use crate::store::{asked, Reader, Split};
+use std::fmt::Write;
+
+/// The rules section; empty for a campaign without rules.
+pub fn render(r: &DemoReport) -> String {
+    let summary = RulesSummary::of(&r.campaign);
+    if summary.lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\ncampaign rules\n");
+    for line in &summary.lines {
+        let _ = writeln!(out, "  {line}");
+    }
+    let splits = match per_item(r) {
+        Ok(s) => s,
+        Err(e) => return format!("{out}cannot read the demo's log: {e}\n"),
+    };
+    let _ = writeln!(
+        out,
+        "\n{:<24} {:>7} {:>8} {:>8} {:>9} {:>9}",
+        "item", "offered", "accepted", "capped", "filtered", "closed"
+    );
+    let holds = &r.progress.holds;
+    for item in &r.campaign.items {
+        let split = splits.iter().find(|s| s.name == item.name);
+        let held = holds.items.iter().find(|h| h.item == item.name);
+        let _ = writeln!(
+            out,
+            "{:<24} {:>7} {:>8} {:>8} {:>9} {:>9}",
+            crate::model::device::printable(&item.name),
+            split.map_or(0, |s| s.offered),
+            split.map_or(0, |s| s.accepted),
+            held.map_or(0, |h| h.capped),
+            held.map_or(0, |h| h.filtered),
+            held.map_or(0, |h| h.closed),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "(phones kept from an item: capped = by its cap, filtered = by its name filters, closed = \
+         outside its own hours; {} phone(s) kept out by the campaign's name filters)",
+        holds.name_filtered
+    );
+    for cap in &r.progress.caps {
+        let _ = writeln!(out, "cap: {}", cap.line());
+    }
+    for t in ab::results(&summary.ab_tests, &splits) {
+        let _ = writeln!(out, "\nA/B test {:?}", t.name);
+        for v in &t.variants {
+            let pct = |p: Option<f64>| p.map_or("–".into(), |p| format!("{:.1} %", p * 100.0));
+            let _ = writeln!(
+                out,
+                "  {:<22} {:>4} of {:<4} accepted: {} (95 % interval {} to {})",
+                v.item,
+                v.accepted,
+                v.offered,
+                pct(v.rate),
+                pct(v.low),
+                pct(v.high)
+            );
+        }
+        let _ = writeln!(out, "  {}", t.verdict);
+    }
+    out
+}
+
+/// Per item of the log: attempts that asked a question, and those accepted.
+fn per_item(r: &DemoReport) -> Result<Vec<Split>, String> {
+    let reader = Reader::open(&r.db).map_err(|e| e.to_string())?;
+    let status = reader.status(i64::MAX / 2).map_err(|e| e.to_string())?;
+    Ok(status
+        .per_item
+        .iter()
+        .map(|i| {
+            let count = |name: &str| i.attempts_by_outcome.get(name).copied().unwrap_or(0);
+            let offered = crate::model::outcome::Outcome::ALL
+                .iter()
+                .filter(|o| asked(**o))
+                .map(|o| count(o.as_str()))
+                .sum();
+            Split {
+                name: i.item_name.clone(),
+                offered,
+                accepted: count("accepted"),
+            }
+        })
+        .collect())
+}
