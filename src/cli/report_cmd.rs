@@ -20,7 +20,8 @@ pub fn report(
     let rules = crate::content::active(&cfg)
         .map(|c| crate::content::rules::RulesSummary::of(&c))
         .unwrap_or_default();
-    let r = report::day(&reader, &cfg.appliance.name, &day, cfg.policy.min_rssi)?.with_rules(&rules);
+    let r =
+        report::day(&reader, &cfg.appliance.name, &day, cfg.policy.min_rssi)?.with_rules(&rules);
     write(html, &report::page(&r))?;
     println!(
         "{}: {} — seen {}, offered {}, accepted {}",

@@ -6,8 +6,8 @@
 
 use super::rules::ItemRules;
 use super::{read_item, sha256_hex, Campaign, ContentError, Item};
-use crate::policy::names::NameFilter;
 use crate::model::device::MajorClass;
+use crate::policy::names::NameFilter;
 use crate::policy::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

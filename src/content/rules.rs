@@ -35,9 +35,14 @@ pub struct FollowUp {
 impl ItemRules {
     /// Reads the rule keys of one `[[items]]` table; the error names the key and the value.
     pub fn parse(spec: &ItemFile) -> Result<ItemRules, String> {
-        for (key, cap) in [("cap_total", spec.cap_total), ("cap_per_day", spec.cap_per_day)] {
+        for (key, cap) in [
+            ("cap_total", spec.cap_total),
+            ("cap_per_day", spec.cap_per_day),
+        ] {
             if cap == Some(0) {
-                return Err(format!("{key} = 0: a cap is at least 1 (leave it out for none)"));
+                return Err(format!(
+                    "{key} = 0: a cap is at least 1 (leave it out for none)"
+                ));
             }
         }
         let after = match (&spec.after, spec.after_minutes) {
@@ -51,9 +56,10 @@ impl ItemRules {
             (None, None) => None,
         };
         if let Some(group) = spec.ab_test.as_deref() {
-            if group.trim().is_empty() || group.len() > 60 || group.chars().any(char::is_control)
-            {
-                return Err(format!("ab_test = {group:?}: a short name such as \"flyer\""));
+            if group.trim().is_empty() || group.len() > 60 || group.chars().any(char::is_control) {
+                return Err(format!(
+                    "ab_test = {group:?}: a short name such as \"flyer\""
+                ));
             }
         }
         Ok(ItemRules {
@@ -181,7 +187,9 @@ pub fn apply_form_rules(desc: &mut super::CampaignFile, text: &str) -> Result<()
         };
         *item = rule;
     }
-    desc.check_rules().map(|_| ()).map_err(|e| format!("rules: {e}"))
+    desc.check_rules()
+        .map(|_| ())
+        .map_err(|e| format!("rules: {e}"))
 }
 
 /// Checks the rules that tie items together: a follow-up names another item of the campaign and
@@ -191,7 +199,10 @@ pub fn check_together(names: &[&str], rules: &[&ItemRules]) -> Result<(), String
     for (i, r) in rules.iter().enumerate() {
         let Some(f) = &r.after else { continue };
         let target = *index.get(f.item.as_str()).ok_or_else(|| {
-            format!("items[{i}]: after = {:?}: no item of this campaign has that file", f.item)
+            format!(
+                "items[{i}]: after = {:?}: no item of this campaign has that file",
+                f.item
+            )
         })?;
         if follows_back(target, i, names, rules, &index) {
             return Err(format!(
@@ -232,7 +243,11 @@ fn follows_back(
         if from == start {
             return true;
         }
-        match rules[from].after.as_ref().and_then(|f| index.get(f.item.as_str())) {
+        match rules[from]
+            .after
+            .as_ref()
+            .and_then(|f| index.get(f.item.as_str()))
+        {
             Some(next) => from = *next,
             None => return false,
         }

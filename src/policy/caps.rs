@@ -175,9 +175,8 @@ pub fn states(
     let mut caps = Caps::default();
     caps.learn_local(local, day);
     caps.learn_fleet(fleet, day);
-    let capped = |i: &&std::sync::Arc<Item>| {
-        i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some()
-    };
+    let capped =
+        |i: &&std::sync::Arc<Item>| i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some();
     campaign
         .items
         .iter()

@@ -36,8 +36,8 @@ use crate::model::outcome::Outcome;
 use crate::store::DeviceHistory;
 use crate::sync::pseudonym::PhoneKey;
 use caps::{CapCounts, CapState, Caps};
-pub use holds::{HoldReport, ItemHolds};
 use holds::{Hold, Holds};
+pub use holds::{HoldReport, ItemHolds};
 use jiff::tz::TimeZone;
 use state::{DeviceState, ItemState};
 use std::collections::{HashMap, HashSet};
@@ -556,6 +556,10 @@ fn wait_or_offer(since_ms: u64, cooldown_secs: u64, answered_ms: u64) -> ItemGat
     }
 }
 
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+mod rules_tests;
 #[cfg(test)]
 mod tests;
 

@@ -47,7 +47,11 @@ fn result(test: &AbTest, per_item: &[Split]) -> AbResult {
         .iter()
         .map(|name| {
             let split = per_item.iter().find(|s| &s.name == name);
-            variant(name, split.map_or(0, |s| s.offered), split.map_or(0, |s| s.accepted))
+            variant(
+                name,
+                split.map_or(0, |s| s.offered),
+                split.map_or(0, |s| s.accepted),
+            )
         })
         .collect();
     let (significant, verdict) = match variants.as_slice() {
@@ -183,13 +187,24 @@ mod tests {
 
     #[test]
     fn a_clear_difference_is_significant_and_a_small_one_is_not_yet() {
-        let r = results(&[test()], &[split("short.pdf", 200, 90), split("long.pdf", 200, 50)]);
+        let r = results(
+            &[test()],
+            &[split("short.pdf", 200, 90), split("long.pdf", 200, 50)],
+        );
         assert!(r[0].significant, "{}", r[0].verdict);
-        assert!(r[0].verdict.starts_with("short.pdf is accepted more often (45 % against 25 %)"));
-        let r = results(&[test()], &[split("short.pdf", 100, 42), split("long.pdf", 100, 38)]);
+        assert!(r[0]
+            .verdict
+            .starts_with("short.pdf is accepted more often (45 % against 25 %)"));
+        let r = results(
+            &[test()],
+            &[split("short.pdf", 100, 42), split("long.pdf", 100, 38)],
+        );
         assert!(!r[0].significant);
         assert!(r[0].verdict.contains("needs about"), "{}", r[0].verdict);
-        let r = results(&[test()], &[split("short.pdf", 5, 5), split("long.pdf", 5, 0)]);
+        let r = results(
+            &[test()],
+            &[split("short.pdf", 5, 5), split("long.pdf", 5, 0)],
+        );
         assert!(r[0].verdict.starts_with("too early"));
         let r = results(&[test()], &[]);
         assert_eq!(r[0].variants[0].rate, None);

@@ -31,8 +31,14 @@ pub(super) fn counts(
         })
     };
     for hash in hashes {
-        local.insert(hash.clone(), here.query_row(params![hash, day_from_ms], row)?);
-        fleet.insert(hash.clone(), there.query_row(params![hash, day_from_ms], row)?);
+        local.insert(
+            hash.clone(),
+            here.query_row(params![hash, day_from_ms], row)?,
+        );
+        fleet.insert(
+            hash.clone(),
+            there.query_row(params![hash, day_from_ms], row)?,
+        );
     }
     Ok((local, fleet))
 }

@@ -145,7 +145,9 @@ pub fn today(app: &App, date: Option<&str>) -> Result<report::DayReport, String>
     let rules = crate::live::read(&app.cfg.appliance.live_dir)
         .map(|s| s.campaign.rules)
         .unwrap_or_default();
-    result.map(|r| r.with_rules(&rules)).map_err(|e| e.to_string())
+    result
+        .map(|r| r.with_rules(&rules))
+        .map_err(|e| e.to_string())
 }
 
 pub fn reader(app: &App) -> Result<Reader, String> {
