@@ -227,3 +227,47 @@ fn a_broken_rule_is_refused_in_one_line_naming_file_key_and_value() {
         "{err}"
     );
 }
+
+#[test]
+fn rules_travel_signed_on_a_stick_and_a_changed_rule_breaks_the_signature() {
+    let rig = common::stick::Rig::new();
+    let files: Vec<(&str, Vec<u8>)> = ["voucher.pdf", "short.pdf", "long.pdf", "evening.pdf"]
+        .iter()
+        .map(|f| (*f, format!("%PDF-1.4 {f}").into_bytes()))
+        .collect();
+    let mut with_toml: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    with_toml.push(("campaign.toml", CAMPAIGN.as_bytes()));
+    let root = rig.stick("rules", &with_toml);
+    let manifest = root.join("o4send/bundle.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        text.contains("cap_total = 12") && text.contains("ab_test = \"flyer\""),
+        "{text}"
+    );
+
+    // Raising the cap on the stick without the key: refused, nothing changes.
+    let before = rig.snapshot();
+    std::fs::write(
+        &manifest,
+        text.replace("cap_total = 12", "cap_total = 12000"),
+    )
+    .unwrap();
+    let out = rig.import(&root);
+    assert!(!out.status.success());
+    assert_eq!(rig.snapshot(), before);
+
+    std::fs::write(&manifest, &text).unwrap();
+    common::stick::ok(&mut rig.cmd(&["import"]).arg(&root));
+    let installed = content::load(&rig.data.join("content"), 1 << 20).unwrap();
+    assert_eq!(installed.items[0].rules.cap_total, Some(12));
+    assert_eq!(
+        installed.items[3]
+            .rules
+            .after
+            .as_ref()
+            .unwrap()
+            .delay_minutes,
+        5
+    );
+    assert!(!installed.names.admits(Some("DESKTOP-7Q2K9LM")));
+}

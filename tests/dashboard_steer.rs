@@ -91,8 +91,34 @@ fn the_operator_steers_the_box_from_the_dashboard() {
             .contains(&phone)
     });
 
-    // Upload a campaign: installed like a stick, then a phone receives the file byte for byte.
+    // A campaign whose rules are broken is refused, in one line naming the key and the value.
     let map: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    for (rules, why) in [
+        (
+            "[[items]]\nfile = \"map.bin\"\ncap_total = 0",
+            "rules: items[0]: cap_total = 0",
+        ),
+        (
+            "[[items]]\nfile = \"other.bin\"",
+            "rules: file = \"other.bin\": no uploaded file",
+        ),
+        (
+            "name_include = [\"/(/\"]",
+            "rules: name_include = \"/(/\": not a regular expression",
+        ),
+    ] {
+        let (ct, body) = multipart(
+            &[("csrf", &csrf), ("name", "x"), ("rules", rules)],
+            &[("map.bin", &map)],
+        );
+        let refused = send(port, "POST", "/campaign", &session, &ct, &body);
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(refused.body.contains(why), "{why}: {}", refused.body);
+    }
+
+    // Upload a campaign with rules: installed like a stick, then a phone receives the file byte
+    // for byte, and the dashboard shows the rules and the cap.
+    let rules = "name_exclude = [\"[TV]*\"]\n[[items]]\nfile = \"map.bin\"\ncap_total = 1000\ncap_per_day = 900";
     let (ct, body) = multipart(
         &[
             ("csrf", &csrf),
@@ -101,6 +127,7 @@ fn the_operator_steers_the_box_from_the_dashboard() {
             ("start", ""),
             ("end", ""),
             ("hours", ""),
+            ("rules", rules),
         ],
         &[("map.bin", &map)],
     );
@@ -117,6 +144,17 @@ fn the_operator_steers_the_box_from_the_dashboard() {
         assert_eq!(got, map, "{addr} received other bytes");
         assert_ne!(addr, phone, "the denied phone was pushed to");
     }
+    app.wait_until("the overview shows the cap", || {
+        let page = request(port, "GET", "/", &session, "").body;
+        page.contains("map.bin: at most 1000 accepted in total; at most 900 accepted a day")
+            && page.contains("Cap: map.bin: accepted ")
+            && page.contains("all items: names not [TV]*")
+    });
+    let page = request(port, "GET", "/campaign", &session, "").body;
+    assert!(
+        page.contains("What each rule does"),
+        "the campaign page explains the rules"
+    );
     let after_deny = app.count(&format!(
         "SELECT COUNT(*) FROM attempts a JOIN devices d ON d.id = a.device_id \
          WHERE d.addr = '{phone}' AND a.started_at > {}",
