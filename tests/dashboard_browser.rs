@@ -195,13 +195,21 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
     );
     page.screenshot(&shots().join("dashboard-phones.png"));
 
-    // Upload a campaign; a simulated phone receives it byte for byte.
+    // Upload a campaign with an A/B test of two maps and a cap; a simulated phone receives
+    // its map byte for byte.
     let map: Vec<u8> = (0..30_000u32).map(|i| (i * 13 % 253) as u8).collect();
     let file = app.data().join("hall-map.bin");
     std::fs::write(&file, &map).unwrap();
+    let other = app.data().join("hall-map-big.bin");
+    std::fs::write(&other, &map[..20_000]).unwrap();
     page.goto(&app.url("/campaign"));
     page.fill("input[name=name]", "Winter fair");
     page.fill("input[name=sender_name]", "Booth 7");
+    page.fill(
+        "textarea[name=rules]",
+        "[[items]]\nfile = \"hall-map.bin\"\nab_test = \"map\"\ncap_total = 500\n\n\
+         [[items]]\nfile = \"hall-map-big.bin\"\nab_test = \"map\"\n",
+    );
     let doc = page.call("DOM.getDocument", json!({}));
     let node = page.call(
         "DOM.querySelector",
@@ -209,7 +217,7 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
     );
     page.call(
         "DOM.setFileInputFiles",
-        json!({"nodeId": node["nodeId"], "files": [file]}),
+        json!({"nodeId": node["nodeId"], "files": [file, other]}),
     );
     page.submit("form[enctype='multipart/form-data']");
     let text = page.text();
@@ -217,6 +225,11 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
         text.contains("Done: installed campaign \"Winter fair\""),
         "{text}"
     );
+    app.wait_until("the campaign page shows the rules", || {
+        page.goto(&app.url("/campaign"));
+        page.text()
+            .contains("hall-map.bin: at most 500 accepted in total; variant of A/B test \"map\"")
+    });
     page.screenshot(&shots().join("dashboard-campaign.png"));
     app.wait_until("a phone receives the uploaded map", || {
         !app.phones_holding("hall-map.bin").is_empty()
@@ -262,7 +275,13 @@ fn the_operator_works_the_dashboard_in_a_real_browser() {
 
     // The day's report, printed to PDF.
     page.goto(&app.url("/report"));
-    assert!(page.text().contains("The day at"), "{}", page.text());
+    let report = page.text();
+    assert!(report.contains("The day at"), "{report}");
+    assert!(
+        report.contains("A/B tests") && report.contains("Test \"map\""),
+        "{report}"
+    );
+    assert!(report.contains("The campaign's rules"), "{report}");
     page.screenshot(&shots().join("dashboard-report.png"));
     page.pdf(&shots().join("dashboard-report.pdf"));
 
