@@ -257,7 +257,7 @@ fn rules_travel_signed_on_a_stick_and_a_changed_rule_breaks_the_signature() {
     assert_eq!(rig.snapshot(), before);
 
     std::fs::write(&manifest, &text).unwrap();
-    common::stick::ok(&mut rig.cmd(&["import"]).arg(&root));
+    common::stick::ok(rig.cmd(&["import"]).arg(&root));
     let installed = content::load(&rig.data.join("content"), 1 << 20).unwrap();
     assert_eq!(installed.items[0].rules.cap_total, Some(12));
     assert_eq!(

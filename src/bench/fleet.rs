@@ -120,7 +120,7 @@ fn fill(logs: &[PathBuf], rows: u64) -> Result<(), String> {
 }
 
 /// The settings of appliance `name` of `fleet`.
-fn settings(url: &str, fleet: &str, name: &str) -> Settings {
+pub(super) fn settings(url: &str, fleet: &str, name: &str) -> Settings {
     Settings {
         cfg: SyncConfig {
             mysql_url: Some(Secret::new(url)),

@@ -14,6 +14,7 @@
 mod bound;
 pub mod dashboard;
 pub mod fleet;
+pub mod fleet_cap;
 pub mod link;
 mod memory;
 pub mod portal;

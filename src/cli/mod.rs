@@ -306,6 +306,10 @@ pub enum Command {
         /// by side until each knows every other's answers.
         #[arg(long, value_name = "N", requires = "sync")]
         fleet: Option<usize>,
+        /// With --fleet: instead, how far the fleet goes over a cap of this many accepted
+        /// that its appliances share (every visitor accepting, a sync every 2 s).
+        #[arg(long, value_name = "C", requires = "fleet")]
+        cap: Option<u64>,
         /// Internal: run only the memory measurement, in this process.
         #[arg(long, hide = true)]
         rss_child: bool,
@@ -701,6 +705,13 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             };
             done(crate::bench::report::run(crowd, db.as_deref()))
         }
+        #[cfg(target_os = "linux")]
+        Command::Bench {
+            sync: Some(url),
+            fleet: Some(appliances),
+            cap: Some(cap),
+            ..
+        } => done(crate::bench::fleet_cap::run(&url, appliances, cap)),
         #[cfg(target_os = "linux")]
         Command::Bench {
             rows,
