@@ -191,13 +191,10 @@ fn demo_campaign_prints_what_the_rules_did() {
 #[test]
 fn a_broken_rule_is_refused_in_one_line_naming_file_key_and_value() {
     let dir = tempfile::tempdir().unwrap();
-    folder(
+    let err = refusal(
         dir.path(),
         &CAMPAIGN.replace("cap_total = 12", "cap_total = 0"),
     );
-    let out = o4send(&["demo", "--campaign", dir.path().to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
     let line = err
         .lines()
         .find(|l| l.contains("campaign.toml"))
@@ -206,26 +203,30 @@ fn a_broken_rule_is_refused_in_one_line_naming_file_key_and_value() {
         line.contains("items[0]: cap_total = 0: a cap is at least 1"),
         "{err}"
     );
-    folder(
+    let err = refusal(
         dir.path(),
         &CAMPAIGN.replace("\"desktop-*\"", "\"/(a{999}){999}/\""),
     );
-    let out = o4send(&["demo", "--campaign", dir.path().to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("name_exclude = \"/(a{999}){999}/\": too complex"),
         "{err}"
     );
-    folder(
+    let err = refusal(
         dir.path(),
         &CAMPAIGN.replace("after = \"voucher.pdf\"", "after = \"nope.pdf\""),
     );
-    let out = o4send(&["demo", "--campaign", dir.path().to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("items[3]: after = \"nope.pdf\": no item of this campaign"),
         "{err}"
     );
+}
+
+/// What `o4send demo --campaign` says on stderr about this campaign, which it must refuse.
+fn refusal(dir: &Path, campaign: &str) -> String {
+    folder(dir, campaign);
+    let out = o4send(&["demo", "--campaign", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 #[test]

@@ -226,6 +226,47 @@ fn a_new_campaign_shows_without_a_restart() {
     assert_eq!((status, got), (200, body(5000, 9)));
 }
 
+/// Issue 28: the Wi-Fi page offers what is for everybody. A capped voucher (the Bluetooth
+/// answers count against its cap), a follow-up, an item for some names only and the second
+/// variant of an A/B test are neither listed nor served, even asked for by name.
+#[test]
+fn the_page_offers_no_capped_follow_up_named_or_second_variant_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = setup(dir.path());
+    let next = dir.path().join("rules");
+    std::fs::create_dir_all(&next).unwrap();
+    let toml = "name = \"Rules\"\n\
+        [[items]]\nfile = \"map.pdf\"\nname_exclude = [\"[TV]*\"]\n\
+        [[items]]\nfile = \"voucher.pdf\"\ncap_total = 500\n\
+        [[items]]\nfile = \"evening.pdf\"\nafter = \"map.pdf\"\n\
+        [[items]]\nfile = \"galaxy.pdf\"\nname_include = [\"Galaxy*\"]\n\
+        [[items]]\nfile = \"short.pdf\"\nab_test = \"flyer\"\n\
+        [[items]]\nfile = \"long.pdf\"\nab_test = \"flyer\"\n";
+    std::fs::write(next.join("campaign.toml"), toml).unwrap();
+    let files = [
+        "map.pdf",
+        "voucher.pdf",
+        "evening.pdf",
+        "galaxy.pdf",
+        "short.pdf",
+        "long.pdf",
+    ];
+    for (i, f) in files.iter().enumerate() {
+        std::fs::write(next.join(f), body(700, i as u8)).unwrap();
+    }
+    let content = dir.path().join("content");
+    std::fs::rename(&content, dir.path().join("old")).unwrap();
+    std::os::unix::fs::symlink(&next, &content).unwrap();
+    let portal = start(&config);
+    let (_, _, page) = get_as(portal.port, PORTAL, "/");
+    let page = String::from_utf8_lossy(&page);
+    for (file, offered) in files.iter().zip([true, false, false, false, true, false]) {
+        assert_eq!(page.contains(*file), offered, "{file} on the page: {page}");
+        let (status, _, _) = get_as(portal.port, PORTAL, &format!("/f/{}", percent(file)));
+        assert_eq!(status == 200, offered, "{file} served: {status}");
+    }
+}
+
 #[test]
 fn the_portal_refuses_to_start_with_the_hotspot_off() {
     let dir = tempfile::tempdir().unwrap();

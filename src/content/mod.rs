@@ -80,6 +80,34 @@ pub struct Campaign {
     pub texts: texts::Translations,
 }
 
+impl Campaign {
+    /// The items the visitors' Wi-Fi page may offer now: those for everybody. Not an item with
+    /// a cap (the Bluetooth answers count against it; a page anyone can reload cannot), a
+    /// follow-up (the page does not know who accepted what), or an include list of names (Wi-Fi
+    /// has no Bluetooth name); not outside the item's own hours; of an A/B test the first variant
+    /// only (the test is measured over Bluetooth).
+    pub fn wifi_items(&self, wall_ms: i64, tz: &jiff::tz::TimeZone) -> Vec<Arc<Item>> {
+        let first_variant = |i: usize, test: &str| {
+            let position = self
+                .items
+                .iter()
+                .position(|it| it.rules.ab_test.as_deref() == Some(test));
+            position == Some(i)
+        };
+        let for_all = |(i, item): &(usize, &Arc<Item>)| {
+            let r = &item.rules;
+            r.cap_total.is_none()
+                && r.cap_per_day.is_none()
+                && r.after.is_none()
+                && r.names.include.is_empty()
+                && r.schedule.is_open(wall_ms, tz)
+                && r.ab_test.as_deref().is_none_or(|t| first_variant(*i, t))
+        };
+        let items = self.items.iter().enumerate().filter(for_all);
+        items.map(|(_, item)| item.clone()).collect()
+    }
+}
+
 /// Content that could not be loaded; one line naming the path and the cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentError(pub String);

@@ -1,25 +1,12 @@
 //! The campaign rules one by one: name filters, caps (with pushes in flight, per day, and the
 //! fleet's counts), an item's own hours, follow-ups and A/B tests.
 
+use super::tests::{addr, at, PHONE};
 use super::*;
 use crate::content::rules::{FollowUp, ItemRules};
 use crate::content::{demo_campaign, Item};
 use crate::policy::names::NameFilter;
 use crate::policy::schedule::Schedule;
-
-const PHONE: ClassOfDevice = ClassOfDevice(0x5A020C);
-
-fn addr(n: u8) -> BdAddr {
-    BdAddr([0, 0x11, 0x22, 0x33, 0x44, n])
-}
-
-/// 2026-09-21 14:00 UTC plus `secs`.
-fn at(secs: u64) -> Now {
-    Now {
-        mono_ms: secs * 1000,
-        wall_ms: 1_790_000_000_000 + secs as i64 * 1000,
-    }
-}
 
 fn item(name: &str, rules: ItemRules) -> Arc<Item> {
     let mut item = Item::new(name, "application/pdf", name.as_bytes().to_vec(), vec![]);

@@ -4,15 +4,15 @@ use crate::content::{demo_campaign, Item};
 use crate::model::device::MajorClass;
 use crate::store::ItemHistory;
 
-const PHONE: ClassOfDevice = ClassOfDevice(0x5A020C);
+pub(super) const PHONE: ClassOfDevice = ClassOfDevice(0x5A020C);
 const LAPTOP: ClassOfDevice = ClassOfDevice(0x7A010C);
 const HEADSET: ClassOfDevice = ClassOfDevice(0x240404);
 
-fn addr(n: u8) -> BdAddr {
+pub(super) fn addr(n: u8) -> BdAddr {
     BdAddr([0, 0x11, 0x22, 0x33, 0x44, n])
 }
 
-fn at(secs: u64) -> Now {
+pub(super) fn at(secs: u64) -> Now {
     Now {
         mono_ms: secs * 1000,
         wall_ms: 1_790_000_000_000 + secs as i64 * 1000,

@@ -95,6 +95,13 @@ impl Portal {
         (l.campaign.clone(), l.problem.clone())
     }
 
+    /// What the page offers now ([`Campaign::wifi_items`]), in the box's time zone.
+    fn wifi_items(&self, campaign: &Campaign) -> Vec<Arc<crate::content::Item>> {
+        let tz = jiff::tz::TimeZone::get(&self.cfg.appliance.time_zone)
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        campaign.wifi_items(jiff::Timestamp::now().as_millisecond(), &tz)
+    }
+
     /// Whether a request was addressed to this page rather than to a name the DNS redirected.
     fn is_ours(&self, headers: &HeaderMap) -> bool {
         let host = headers
@@ -174,7 +181,8 @@ async fn home(
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let page = page::home(&campaign, problem.as_deref(), accept);
+    let items = p.wifi_items(&campaign);
+    let page = page::home(&campaign, &items, problem.as_deref(), accept);
     axum::response::Html(page.into_string()).into_response()
 }
 
@@ -198,7 +206,7 @@ async fn file(
         return probes::to_page(&p);
     }
     let (campaign, _) = p.campaign();
-    match campaign.items.iter().find(|i| i.name == name) {
+    match p.wifi_items(&campaign).iter().find(|i| i.name == name) {
         Some(item) => {
             p.visits
                 .note(from.ip(), Some(&item.name), item.body.len() as u64);

@@ -4,9 +4,10 @@
 
 use super::words;
 use crate::content::texts::pick;
-use crate::content::Campaign;
+use crate::content::{Campaign, Item};
 use maud::{html, PreEscaped, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::sync::Arc;
 
 /// What a file's name keeps as it is in a link and in `filename*`: letters, digits and RFC 3986's
 /// unreserved `-._~` (all of them RFC 5987 attr-chars); everything else is percent-encoded.
@@ -32,7 +33,12 @@ li{background:#fff;border-radius:.6rem;padding:.8rem;margin:.6rem 0;box-shadow:0
 
 /// The page: what the campaign offers, or that there is nothing right now; in the language of
 /// `accept` (the browser's Accept-Language) where the campaign gives texts in it.
-pub fn home(c: &Campaign, problem: Option<&str>, accept: &str) -> maud::Markup {
+pub fn home(
+    c: &Campaign,
+    items: &[Arc<Item>],
+    problem: Option<&str>,
+    accept: &str,
+) -> maud::Markup {
     let lang = pick(&c.texts, accept);
     let texts = lang.and_then(|l| c.texts.get(l));
     let w = words::of(lang);
@@ -51,11 +57,11 @@ pub fn home(c: &Campaign, problem: Option<&str>, accept: &str) -> maud::Markup {
                 h1 { (title) }
                 @if let Some(note) = texts.and_then(|t| t.note.as_deref()) { p.lead { (note) } }
                 @if !c.sender_name.is_empty() { p.from { (w.from) " " (c.sender_name) } }
-                @if problem.is_some() || c.items.is_empty() {
+                @if problem.is_some() || items.is_empty() {
                     p { (w.nothing) }
                 } @else {
                     ul.items {
-                        @for item in &c.items {
+                        @for item in items {
                             @let href = utf8_percent_encode(&item.name, NAME).to_string();
                             li {
                                 div.name { (item.name) }
