@@ -272,3 +272,74 @@ fn rules_travel_signed_on_a_stick_and_a_changed_rule_breaks_the_signature() {
     );
     assert!(!installed.names.admits(Some("DESKTOP-7Q2K9LM")));
 }
+
+#[test]
+fn status_names_the_rules_and_a_capped_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let content_dir = dir.path().join("campaign");
+    std::fs::create_dir(&content_dir).unwrap();
+    folder(&content_dir, CAMPAIGN);
+    let db = dir.path().join("demo.db");
+    let out = o4send(&[
+        "demo",
+        "--phones",
+        "300",
+        "--campaign",
+        content_dir.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = dir.path().join("o4send.toml");
+    let toml = format!(
+        "[appliance]\nname = \"stand\"\ndata_dir = {:?}\ncontent_dir = {:?}\n",
+        dir.path(),
+        content_dir
+    );
+    std::fs::write(&config, toml).unwrap();
+    let out = o4send(&[
+        "status",
+        "--config",
+        config.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("rule: all items: names not [TV]* or desktop-*"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rule: short.pdf: variant of A/B test \"flyer\""),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("cap: voucher.pdf: accepted 12 of 12 in total")
+                && l.ends_with(": capped")
+        ),
+        "{text}"
+    );
+    let out = o4send(&[
+        "status",
+        "--json",
+        "--config",
+        config.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["rules"].as_array().is_some_and(|r| r.len() >= 5),
+        "{json}"
+    );
+}

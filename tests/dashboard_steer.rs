@@ -118,7 +118,7 @@ fn the_operator_steers_the_box_from_the_dashboard() {
 
     // Upload a campaign with rules: installed like a stick, then a phone receives the file byte
     // for byte, and the dashboard shows the rules and the cap.
-    let rules = "name_exclude = [\"[TV]*\"]\n[[items]]\nfile = \"map.bin\"\ncap_total = 1000\ncap_per_day = 900";
+    let rules = "name_exclude = [\"[TV]*\"]\n[[items]]\nfile = \"map.bin\"\ncap_total = 1\ncap_per_day = 900";
     let (ct, body) = multipart(
         &[
             ("csrf", &csrf),
@@ -144,12 +144,17 @@ fn the_operator_steers_the_box_from_the_dashboard() {
         assert_eq!(got, map, "{addr} received other bytes");
         assert_ne!(addr, phone, "the denied phone was pushed to");
     }
-    app.wait_until("the overview shows the cap", || {
+    app.wait_until("the overview shows the item capped", || {
         let page = request(port, "GET", "/", &session, "").body;
-        page.contains("map.bin: at most 1000 accepted in total; at most 900 accepted a day")
-            && page.contains("Cap: map.bin: accepted ")
+        page.contains("map.bin: at most 1 accepted in total; at most 900 accepted a day")
+            && page.contains(
+                "<b>Capped: </b>map.bin: accepted 1 of 1 in total, 1 of 900 today: capped",
+            )
             && page.contains("all items: names not [TV]*")
     });
+    let accepted =
+        "SELECT count(*) FROM attempts WHERE item_name = 'map.bin' AND outcome = 'accepted'";
+    assert_eq!(app.count(accepted), 1, "a cap of 1 lets one phone accept");
     let page = request(port, "GET", "/campaign", &session, "").body;
     assert!(
         page.contains("What each rule does"),

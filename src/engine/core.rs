@@ -368,6 +368,8 @@ impl Core {
         if !due || hashes.is_empty() {
             return;
         }
+        // The policy takes the log's count of this appliance's answers only for an item it has
+        // none for (it counts its own after that); the fleet's every time, as the sync brings them.
         match self.reader.accepted(&hashes, self.policy.day_start_ms(now)) {
             Ok((local, fleet)) => {
                 self.policy.learn_counts(local, fleet, now);

@@ -208,8 +208,16 @@ CREATE TABLE schema_floor(version INTEGER NOT NULL);
 INSERT INTO schema_floor VALUES (7);
 ";
 
+/// Version 8: the caps of campaign rules count, per item, the phones that accepted it here and
+/// at the fleet's other appliances (`crate::store::accepted`); these indexes answer that without
+/// reading every answer. Only indexes: the floor stays.
+const V8: &str = "
+CREATE INDEX answers_accepted ON answers(item_hash, outcome, at);
+CREATE INDEX fleet_answers_accepted ON fleet_answers(item_hash, outcome, at);
+";
+
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
