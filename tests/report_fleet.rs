@@ -226,6 +226,15 @@ fn the_fleet_page_escapes_and_stands_alone() {
     let date = first_day(&a.log);
     let html = dir.path().join("fleet.html");
     let url = db.url();
+    // The campaign folder the marketer made the stick from: its A/B test over the demo's two
+    // items shows for the fleet together and for each booth, its rules once.
+    let campaign = dir.path().join("campaign");
+    std::fs::create_dir(&campaign).unwrap();
+    let toml = "name = \"Expo\"\n[[items]]\nfile = \"o4send-expo.html\"\nab_test = \"demo\"\n\
+                [[items]]\nfile = \"o4send.vcf\"\nab_test = \"demo\"\n";
+    std::fs::write(campaign.join("campaign.toml"), toml).unwrap();
+    std::fs::write(campaign.join("o4send-expo.html"), "<p>expo</p>").unwrap();
+    std::fs::write(campaign.join("o4send.vcf"), "BEGIN:VCARD").unwrap();
     let out = ok(&[
         "report",
         "--mysql",
@@ -236,6 +245,8 @@ fn the_fleet_page_escapes_and_stands_alone() {
         &date,
         "--html",
         html.to_str().unwrap(),
+        "--campaign",
+        campaign.to_str().unwrap(),
     ]);
     assert!(out.contains("fleet expo, 2 appliances — seen "), "{out}");
     let page = std::fs::read_to_string(&html).unwrap();
@@ -252,6 +263,12 @@ fn the_fleet_page_escapes_and_stands_alone() {
     assert!(page.find("Fleet together").unwrap() < page.find("booth-a").unwrap());
     assert!(page.matches("<svg").count() >= 3 * 8, "every chart, inline");
     assert!(page.contains("@media print"));
+    assert_eq!(
+        page.matches("Test &quot;demo&quot;").count(),
+        3,
+        "the A/B test, together and per booth"
+    );
+    assert_eq!(page.matches("The campaign's rules").count(), 1);
 }
 
 /// The one line a failing command printed, checked to name no password.

@@ -188,6 +188,10 @@ pub enum Command {
         /// Where to write the report.
         #[arg(long, value_name = "FILE")]
         html: PathBuf,
+        /// The campaign folder whose rules and A/B tests the report shows [default: the box's
+        /// active campaign, where there is one].
+        #[arg(long, value_name = "DIR")]
+        campaign: Option<PathBuf>,
     },
     #[cfg(target_os = "linux")]
     /// Copy the log to the fleet database (MySQL/MariaDB) and fetch the fleet's answers.
@@ -605,11 +609,29 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             fleet: Some(fleet),
             date,
             html,
+            campaign,
             ..
-        } => report_cmd::fleet(config.as_deref(), &url, &fleet, date.as_deref(), &html),
-        Command::Report { db, date, html, .. } => {
-            report_cmd::report(config.as_deref(), db, date.as_deref(), &html)
-        }
+        } => report_cmd::fleet(
+            config.as_deref(),
+            &url,
+            &fleet,
+            date.as_deref(),
+            &html,
+            campaign.as_deref(),
+        ),
+        Command::Report {
+            db,
+            date,
+            html,
+            campaign,
+            ..
+        } => report_cmd::report(
+            config.as_deref(),
+            db,
+            date.as_deref(),
+            &html,
+            campaign.as_deref(),
+        ),
         #[cfg(target_os = "linux")]
         Command::Sync { once, db } => sync_cmd::sync(config.as_deref(), db, once),
         #[cfg(target_os = "linux")]
