@@ -50,6 +50,17 @@ pub fn campaign_toml(data: &[u8]) {
         Ok(f) => f,
         Err(why) => return super::explained(&why),
     };
+    // The rules (caps, name patterns, an item's hours, follow-ups, A/B tests): refused in one
+    // line, or usable on any name.
+    match file.check_rules() {
+        Ok((names, rules)) => {
+            for filter in std::iter::once(&names).chain(rules.iter().map(|r| &r.names)) {
+                filter.admits(Some(text));
+                filter.admits(None);
+            }
+        }
+        Err(why) => return super::explained(&why),
+    }
     let written = toml::to_string(&file).expect("a parsed campaign writes out");
     let again = CampaignFile::parse(&written).expect("a written campaign parses");
     assert_eq!(toml::to_string(&again).expect("writes out"), written);
