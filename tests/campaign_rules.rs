@@ -148,6 +148,23 @@ fn the_simulated_hall_keeps_every_rule() {
     }
 
     let holds = &report.progress.holds;
+    for h in &holds.items {
+        let logged = |what: &str| {
+            rows.iter()
+                .filter(|r| r.item == h.item && (what == "asked" || r.outcome == what))
+                .filter(|r| {
+                    ["accepted", "declined", "ignored", "unsupported_type"]
+                        .contains(&r.outcome.as_str())
+                })
+                .count() as u64
+        };
+        assert_eq!(
+            (h.offered, h.accepted),
+            (logged("asked"), logged("accepted")),
+            "{}",
+            h.item
+        );
+    }
     assert!(
         holds.name_filtered > 0,
         "the hall has TVs and laptops: {holds:?}"

@@ -58,9 +58,9 @@ pub struct CampaignFile {
     pub texts: super::texts::Translations,
 }
 
-/// One `[[items]]` table.
+/// One `[[items]]` table (read by `super::item_table`, written by serde).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "toml::Table")]
 pub struct ItemFile {
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,12 +115,10 @@ impl CampaignFile {
     /// campaign form or a stick's `bundle.toml` must pass before anything is installed.
     pub fn check_rules(&self) -> Result<(NameFilter, Vec<ItemRules>), String> {
         let names = NameFilter::parse(&self.name_include, &self.name_exclude)?;
-        let rules = self
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| ItemRules::parse(spec).map_err(|e| format!("items[{i}]: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut rules = Vec::with_capacity(self.items.len());
+        for (i, spec) in self.items.iter().enumerate() {
+            rules.push(ItemRules::parse(spec).map_err(|e| format!("items[{i}]: {e}"))?);
+        }
         let files: Vec<&str> = self.items.iter().map(|i| i.file.as_str()).collect();
         super::rules::check_together(&files, &rules.iter().collect::<Vec<_>>())?;
         Ok((names, rules))

@@ -11,6 +11,7 @@
 pub mod bundle;
 mod campaign_file;
 mod demo;
+mod item_table;
 #[cfg(target_os = "linux")]
 mod disk;
 #[cfg(target_os = "linux")]

@@ -134,8 +134,8 @@ fn gather(s: &Sources, started_ms: i64, backlog: Option<u64>) -> LiveState {
             last_success_ms,
         },
         campaign: CampaignLive {
-            caps: p.caps.clone(),
-            holds: p.holds.clone(),
+            caps: p.caps.iter().map(|c| c.line()).collect(),
+            held: p.holds.lines(),
             ..campaign(&p.campaign, now, &s.time_zone)
         },
         config_status: crate::setup::config_status(std::path::Path::new("/")),
@@ -166,6 +166,6 @@ fn campaign(c: &crate::content::Campaign, now: i64, tz: &TimeZone) -> CampaignLi
         open_now: schedule.is_open(now, tz),
         rules: crate::content::rules::RulesSummary::of(c),
         caps: Vec::new(),
-        holds: Default::default(),
+        held: Vec::new(),
     }
 }

@@ -82,12 +82,13 @@ pub struct CampaignLive {
     /// The rules in words and the A/B tests.
     #[serde(default)]
     pub rules: crate::content::rules::RulesSummary,
-    /// Every capped item and where it stands.
+    /// Every capped item and where it stands, in words (`CapState::line`: a reached cap ends
+    /// in `: capped`).
     #[serde(default)]
-    pub caps: Vec<crate::policy::caps::CapState>,
-    /// How many phones each rule kept from each item since the campaign started.
+    pub caps: Vec<String>,
+    /// How many phones each rule kept from each item since the campaign started, in words.
     #[serde(default)]
-    pub holds: crate::policy::HoldReport,
+    pub held: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

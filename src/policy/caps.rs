@@ -8,11 +8,10 @@ use crate::content::Item;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Accepted answers for one item: in total, and on the day they were counted for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CapCounts {
     pub total: u64,
     pub today: u64,
@@ -26,7 +25,7 @@ pub enum CapHit {
 }
 
 /// An item's cap and where it stands, for the dashboard, the status and the report.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CapState {
     pub item: String,
     pub cap_total: Option<u64>,

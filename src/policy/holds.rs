@@ -5,7 +5,6 @@
 
 use super::state::DeviceState;
 use crate::content::Campaign;
-use serde::{Deserialize, Serialize};
 
 /// A rule that kept an item from a phone that would otherwise have got it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,34 +24,67 @@ impl Hold {
     }
 }
 
-/// Phones kept from one item, by rule.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Phones kept from one item, by rule; and the attempts that asked and were accepted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ItemHolds {
     pub item: String,
+    /// Attempts that asked the phone (accepted, declined, ignored, type refused).
+    pub offered: u64,
+    pub accepted: u64,
     pub filtered: u64,
     pub closed: u64,
     pub capped: u64,
 }
 
 /// Every item's counts and the phones the campaign's own name filters kept out.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HoldReport {
     pub name_filtered: u64,
     pub items: Vec<ItemHolds>,
 }
 
-/// The counters, in campaign order.
+impl HoldReport {
+    /// In words, one line per rule that kept phones back (none: nothing was kept back).
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.name_filtered > 0 {
+            let n = self.name_filtered;
+            out.push(format!("{n} phone(s) by the campaign's name filters"));
+        }
+        for h in self
+            .items
+            .iter()
+            .filter(|h| h.filtered + h.closed + h.capped > 0)
+        {
+            out.push(format!(
+                "{}: {} by name, {} outside its hours, {} by its cap",
+                h.item, h.filtered, h.closed, h.capped
+            ));
+        }
+        out
+    }
+}
+
+/// The counters, in campaign order: filtered, closed, capped, offered, accepted.
 #[derive(Debug, Default)]
 pub(super) struct Holds {
     name_filtered: u64,
-    items: Vec<[u64; 3]>,
+    items: Vec<[u64; 5]>,
 }
 
 impl Holds {
     pub fn new(items: usize) -> Holds {
         Holds {
             name_filtered: 0,
-            items: vec![[0; 3]; items],
+            items: vec![[0; 5]; items],
+        }
+    }
+
+    /// Counts an attempt's end for item `i`.
+    pub fn ended(&mut self, i: usize, outcome: crate::model::outcome::Outcome) {
+        if let Some(c) = self.items.get_mut(i) {
+            c[3] += u64::from(crate::store::asked(outcome));
+            c[4] += u64::from(outcome == crate::model::outcome::Outcome::Accepted);
         }
     }
 
@@ -86,6 +118,8 @@ impl Holds {
                     filtered: c[0],
                     closed: c[1],
                     capped: c[2],
+                    offered: c[3],
+                    accepted: c[4],
                 })
                 .collect(),
         }

@@ -439,6 +439,9 @@ impl Policy {
             .items
             .iter()
             .position(|it| it.sha256 == item_hash);
+        if let Some(i) = position {
+            self.holds.ended(i, outcome);
+        }
         match (d.items.as_mut(), position) {
             (Some(items), Some(i)) => items[i].record(outcome, now, &self.cfg),
             // Finished across a reload: keep it until the device is learnt again.

@@ -1,14 +1,15 @@
 //! Filters on the Bluetooth name a phone announces: "only phones called `Galaxy*`", "never
-//! `[TV]*` or `DESKTOP-*`". A marketer writes globs (`*` any text, `?` one character), or a
-//! regular expression between slashes (`/^Pixel [6-9]/`); both match the whole name, ignoring
-//! case. Matching is done by the `regex` crate, which runs in linear time whatever the pattern;
-//! a pattern whose compiled form would be large (a pathological repetition) is refused when the
-//! campaign is loaded, with a line that names it.
+//! `[TV]*` or `DESKTOP-*`". A marketer writes globs (`*` any text, `?` one character; a glob
+//! matches the whole name), or a regular expression between slashes (`/^Pixel [6-9]/`, found
+//! anywhere in the name unless anchored, as expressions are). Both ignore case. Matching is done
+//! by the `regex` crate, which runs in linear time whatever the pattern (its `bytes` API, the one
+//! the MySQL driver already links in); a pattern whose compiled form would be large (a
+//! pathological repetition) is refused when the campaign is loaded, with a line that names it.
 //!
 //! Phones without a name (many never answer the name request) are a stated case: an include list
 //! lets none of them through, an exclude list keeps none of them out.
 
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use std::fmt;
 
 /// The longest pattern accepted.
@@ -37,7 +38,7 @@ impl Pattern {
             return Err(bad("control characters are not allowed"));
         }
         let source = match text.strip_prefix('/').and_then(|t| t.strip_suffix('/')) {
-            Some(re) if !re.is_empty() => format!("^(?:{re})"),
+            Some(re) if !re.is_empty() => re.to_string(),
             _ => glob_to_regex(text),
         };
         let regex = RegexBuilder::new(&source)
@@ -59,7 +60,7 @@ impl Pattern {
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        self.regex.is_match(name)
+        self.regex.is_match(name.as_bytes())
     }
 
     pub fn as_str(&self) -> &str {
@@ -114,10 +115,11 @@ impl NameFilter {
     /// Parses both lists; the error names the key and the pattern.
     pub fn parse(include: &[String], exclude: &[String]) -> Result<NameFilter, String> {
         let list = |key: &str, texts: &[String]| -> Result<Vec<Pattern>, String> {
-            texts
-                .iter()
-                .map(|t| Pattern::parse(t).map_err(|e| format!("{key} = {e}")))
-                .collect()
+            let mut out = Vec::with_capacity(texts.len());
+            for t in texts {
+                out.push(Pattern::parse(t).map_err(|e| format!("{key} = {e}"))?);
+            }
+            Ok(out)
         };
         Ok(NameFilter {
             include: list("name_include", include)?,
@@ -182,13 +184,22 @@ mod tests {
         let dots = filter(&["a.b(c)*"], &[]);
         assert!(dots.admits(Some("A.B(C) phone")));
         assert!(!dots.admits(Some("axb(c)")));
+        let odd = filter(&["[tv] a-b#c&d~e{1}^$|+"], &[]);
+        assert!(odd.admits(Some("[TV] A-B#C&D~E{1}^$|+")));
+        // Beyond ASCII too.
+        assert!(filter(&["jürgen*"], &[]).admits(Some("JÜRGEN's Handy")));
     }
 
     #[test]
     fn regular_expressions_between_slashes() {
-        let f = filter(&["/^pixel [6-9]/"], &[]);
-        assert!(f.admits(Some("Pixel 7a")));
+        let f = filter(&["/^Pixel [6-9]/", "/\\d{4}\\D/"], &[]);
+        assert!(f.admits(Some("pixel 7a")));
         assert!(!f.admits(Some("Pixel 5")));
+        assert!(
+            f.admits(Some("Nokia 3310i")),
+            "found anywhere unless anchored"
+        );
+        assert!(!f.admits(Some("Nokia 3310")));
     }
 
     #[test]

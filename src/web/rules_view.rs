@@ -7,33 +7,20 @@ use maud::{html, Markup};
 
 /// Rules, caps and what they kept back; nothing when the campaign has no rules.
 pub fn rules(c: &CampaignLive) -> Markup {
-    let held: Vec<String> = c
-        .holds
-        .items
-        .iter()
-        .filter(|h| h.filtered + h.closed + h.capped > 0)
-        .map(|h| {
-            format!(
-                "{}: {} by name, {} outside its hours, {} by its cap",
-                h.item, h.filtered, h.closed, h.capped
-            )
-        })
-        .collect();
     html! {
         @if !c.rules.lines.is_empty() {
             p { "Rules:" }
             ul.rules { @for line in &c.rules.lines { li { (line) } } }
         }
-        @for cap in &c.caps {
+        @for line in &c.caps {
             p.cap {
-                @if cap.capped { b { "Capped: " } } @else { "Cap: " }
-                (cap.line())
+                @if line.ends_with(": capped") { b { "Capped: " } } @else { "Cap: " }
+                (line)
             }
         }
-        @if c.holds.name_filtered > 0 || !held.is_empty() {
-            p { "Phones kept back by the rules since the campaign started: "
-                (c.holds.name_filtered) " by the campaign's name filters" }
-            ul { @for line in &held { li { (line) } } }
+        @if !c.held.is_empty() {
+            p { "Phones kept back by the rules since the campaign started:" }
+            ul { @for line in &c.held { li { (line) } } }
         }
     }
 }
