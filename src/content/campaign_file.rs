@@ -9,7 +9,7 @@ use super::{read_item, sha256_hex, Campaign, ContentError, Item};
 use crate::model::device::MajorClass;
 use crate::policy::names::NameFilter;
 use crate::policy::schedule::Schedule;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,9 +24,9 @@ const RESERVED: [&str; 4] = [
     "bundle.toml.minisig",
 ];
 
-/// The parsed text of a `campaign.toml` or `bundle.toml`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+/// The parsed text of a `campaign.toml` or `bundle.toml` (read by `super::toml_tables`, written by
+/// serde).
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct CampaignFile {
     /// Bundle format version (required in a bundle, optional in a hand-written campaign).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,9 +58,8 @@ pub struct CampaignFile {
     pub texts: super::texts::Translations,
 }
 
-/// One `[[items]]` table (read by `super::item_table`, written by serde).
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(try_from = "toml::Table")]
+/// One `[[items]]` table (read by `super::toml_tables`, written by serde).
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ItemFile {
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,8 +96,9 @@ pub struct ItemFile {
 impl CampaignFile {
     /// Parses the text; one line on error. A format version other than [`FORMAT`] is refused.
     pub fn parse(text: &str) -> Result<CampaignFile, String> {
-        let file: CampaignFile =
+        let table: toml::Table =
             toml::from_str(text).map_err(|e| crate::config::one_line(&e.to_string()))?;
+        let file = CampaignFile::try_from(table)?;
         match file.format {
             Some(v) if v != FORMAT => Err(format!(
                 "format = {v}: this appliance reads bundle format {FORMAT} (update its firmware)"

@@ -11,7 +11,6 @@
 pub mod bundle;
 mod campaign_file;
 mod demo;
-mod item_table;
 #[cfg(target_os = "linux")]
 mod disk;
 #[cfg(target_os = "linux")]
@@ -19,6 +18,7 @@ pub mod install;
 mod mime;
 pub mod rules;
 pub mod texts;
+mod toml_tables;
 
 use crate::model::device::MajorClass;
 use crate::policy::schedule::Schedule;

@@ -159,23 +159,10 @@ impl RulesSummary {
     }
 }
 
-/// The rules part of a `campaign.toml`, as the dashboard's campaign form takes it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FormRules {
-    #[serde(default)]
-    name_include: Vec<String>,
-    #[serde(default)]
-    name_exclude: Vec<String>,
-    #[serde(default)]
-    items: Vec<ItemFile>,
-}
-
 /// Puts the form's rules (`campaign.toml` keys: the name filters and `[[items]]` tables naming
 /// uploaded files) into the campaign's description, and checks them all.
 pub fn apply_form_rules(desc: &mut super::CampaignFile, text: &str) -> Result<(), String> {
-    let form: FormRules = toml::from_str(text)
-        .map_err(|e| format!("rules: {}", crate::config::one_line(&e.to_string())))?;
+    let form = super::toml_tables::form_rules(text).map_err(|e| format!("rules: {e}"))?;
     desc.name_include = form.name_include;
     desc.name_exclude = form.name_exclude;
     for rule in form.items {
