@@ -559,13 +559,16 @@ fn fleet_answers(log: &Path) -> Vec<String> {
     .collect()
 }
 
-/// Takes a log back to SQLite schema 5: no per-appliance marks (6), no schema floor (7), the
-/// old watermark over the fleet's `seq` (here past every row, as if everything had been read).
+/// Takes a log back to SQLite schema 5: no per-appliance marks (6), no schema floor (7), no
+/// indexes for the caps' counts (8), the old watermark over the fleet's `seq` (here past every
+/// row, as if everything had been read).
 fn back_to_store_v5(log: &Path) {
     let conn = rusqlite::Connection::open(log).unwrap();
     conn.execute_batch(
         "DROP TABLE fleet_marks;
          DROP TABLE schema_floor;
+         DROP INDEX answers_accepted;
+         DROP INDEX fleet_answers_accepted;
          INSERT INTO sync_state(name, value) VALUES ('down_fleet', 1000000000);
          PRAGMA user_version = 5;",
     )

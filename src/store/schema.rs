@@ -212,8 +212,8 @@ INSERT INTO schema_floor VALUES (7);
 /// at the fleet's other appliances (`crate::store::accepted`); these indexes answer that without
 /// reading every answer. Only indexes: the floor stays.
 const V8: &str = "
-CREATE INDEX answers_accepted ON answers(item_hash, outcome, at);
-CREATE INDEX fleet_answers_accepted ON fleet_answers(item_hash, outcome, at);
+CREATE INDEX IF NOT EXISTS answers_accepted ON answers(item_hash, outcome, at);
+CREATE INDEX IF NOT EXISTS fleet_answers_accepted ON fleet_answers(item_hash, outcome, at);
 ";
 
 /// The migration steps; step `i` takes the file from version `i` to `i + 1`. Append only.
