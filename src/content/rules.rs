@@ -72,6 +72,11 @@ impl ItemRules {
         })
     }
 
+    /// Whether the item has a cap, in total or a day.
+    pub fn has_cap(&self) -> bool {
+        self.cap_total.is_some() || self.cap_per_day.is_some()
+    }
+
     /// The rules in words, one phrase each (none: no rules).
     pub fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();

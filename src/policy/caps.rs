@@ -87,11 +87,6 @@ impl Caps {
         self.fleet = counts;
     }
 
-    /// Whether the log's counts for this item are already known.
-    pub fn knows(&self, hash: &str) -> bool {
-        self.local.contains_key(hash)
-    }
-
     pub fn started(&mut self, hash: &str) {
         *self.in_flight.entry(hash.to_string()).or_default() += 1;
     }
@@ -134,7 +129,7 @@ impl Caps {
     /// Whether the item may not be offered once more (counting pushes in flight as accepted).
     pub fn hit(&self, item: &Item, day: Date) -> Option<CapHit> {
         let rules = &item.rules;
-        if rules.cap_total.is_none() && rules.cap_per_day.is_none() {
+        if !rules.has_cap() {
             return None;
         }
         let (local, fleet) = self.counts(&item.sha256, day);
@@ -174,12 +169,10 @@ pub fn states(
     let mut caps = Caps::default();
     caps.learn_local(local, day);
     caps.learn_fleet(fleet, day);
-    let capped =
-        |i: &&std::sync::Arc<Item>| i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some();
     campaign
         .items
         .iter()
-        .filter(capped)
+        .filter(|i| i.rules.has_cap())
         .map(|i| caps.state(i, day))
         .collect()
 }

@@ -485,14 +485,8 @@ impl Policy {
 
     /// The content hashes of the items with a cap: what the log is asked to count.
     pub fn capped_hashes(&self) -> Vec<String> {
-        let capped = |i: &&Arc<Item>| i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some();
-        let items = self.campaign.items.iter().filter(capped);
+        let items = self.campaign.items.iter().filter(|i| i.rules.has_cap());
         items.map(|i| i.sha256.clone()).collect()
-    }
-
-    /// Whether the log's counts for the capped items must be read (at the start, for new items).
-    pub fn needs_counts(&self) -> bool {
-        self.capped_hashes().iter().any(|h| !self.caps.knows(h))
     }
 
     /// The log's accepted answers per capped item, here and from the fleet, counted from
@@ -516,8 +510,7 @@ impl Policy {
     /// Every capped item and where it stands.
     pub fn cap_states(&self, now: Now) -> Vec<CapState> {
         let day = caps::day_of(now.wall_ms, &self.tz);
-        let capped = |i: &&Arc<Item>| i.rules.cap_total.is_some() || i.rules.cap_per_day.is_some();
-        let items = self.campaign.items.iter().filter(capped);
+        let items = self.campaign.items.iter().filter(|i| i.rules.has_cap());
         items.map(|i| self.caps.state(i, day)).collect()
     }
 
